@@ -1,0 +1,235 @@
+"""Configuration: one frozen dataclass per stage; defaults < TOML file < CLEANER_* env < flags.
+
+The field defaults here are the embedded defaults; `cleaner.toml` at the repository root
+documents them one for one (a test keeps the two equal). Unknown keys are errors that name
+the key and where it came from, so a typo never silently does nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+from cleaner.errors import UsageError
+
+STAGE_NAMES = ("decode", "extract", "repair", "strip", "convert", "dedup")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    input: str = "raw"  # folder scanned for new inputs
+    clean: str = "clean"  # JSONL shards of cleaned articles
+    archive: str = "archive"  # WARC files and indexes
+    state: str = "state"  # ledger, lock, run logs
+    workers: int = 0  # 0 = one per CPU core
+    engine: str = "local"  # local | ray
+    skip: tuple[str, ...] = ()  # stages to skip, e.g. ("dedup",)
+    max_input_bytes: int = 64_000_000  # larger inputs are quarantined
+    doc_timeout_s: float = 60.0  # per-document wall-clock budget in the worker
+    log_format: str = "text"  # text | json
+    progress_every_s: float = 30.0  # progress lines when stderr is not a TTY
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    fallback_encodings: tuple[str, ...] = ("utf-8", "gb18030", "big5", "shift_jis", "cp1252")
+    max_control_ratio: float = 0.05  # share of C0 control bytes that marks binary input
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    max_html_bytes: int = 20_000_000
+
+
+@dataclass(frozen=True)
+class RepairConfig:
+    fix_mojibake: bool = True
+    fix_gbk_damage: bool = True
+    remove_pinyin_glosses: bool = True
+
+
+@dataclass(frozen=True)
+class StripConfig:
+    languages: tuple[str, ...] = ("de", "en", "zh")  # rule files applied, besides "any"
+    template_min_pages: int = 3  # a line on this many pages of a site is a template candidate
+
+
+@dataclass(frozen=True)
+class ConvertConfig:
+    opencc_config: str = "tw2s"
+    ja_score: float = 0.5  # kana-free text that language ID calls ja at this score stays
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    scope: str = "archive"  # archive (everything archived before) | run (this run only)
+    threshold: float = 0.75  # estimated Jaccard (or containment) to call a near duplicate
+    shingle_words: int = 5  # word n-grams for spaced scripts
+    shingle_chars: int = 5  # character n-grams for Chinese/Japanese
+    keep: str = "first"  # first | longest
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    shard_docs: int = 10_000  # documents per JSONL shard
+    write_txt: bool = False  # also one .txt per article under clean/txt/
+
+
+@dataclass(frozen=True)
+class ArchiveConfig:
+    prefix: str = "CLEANER"
+    rotate_bytes: int = 1_000_000_000
+    collection: str = "cleaner"
+    operator: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    run: RunConfig = field(default_factory=RunConfig)
+    decode: DecodeConfig = field(default_factory=DecodeConfig)
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    repair: RepairConfig = field(default_factory=RepairConfig)
+    strip: StripConfig = field(default_factory=StripConfig)
+    convert: ConvertConfig = field(default_factory=ConvertConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    corpus: CorpusConfig = field(default_factory=CorpusConfig)
+    archive: ArchiveConfig = field(default_factory=ArchiveConfig)
+
+    def enabled(self, stage: str) -> bool:
+        return stage not in self.run.skip
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return dataclasses.asdict(self)
+
+    def sha256(self) -> str:
+        """Hash of what changes outputs (paths and run mechanics excluded)."""
+        d = self.to_dict()
+        d["run"] = {"skip": sorted(d["run"]["skip"])}
+        blob = json.dumps(d, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+def _coerce(value: Any, typ: Any, where: str) -> Any:
+    origin = get_origin(typ)
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [v for v in value.split(",") if v]
+        if not isinstance(value, list | tuple):
+            raise UsageError(f"{where}: expected a list, got {value!r}")
+        inner = get_args(typ)[0]
+        return tuple(_coerce(v, inner, where) for v in value)
+    if typ is bool:
+        if isinstance(value, str):
+            low = value.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+        if isinstance(value, bool):
+            return value
+        raise UsageError(f"{where}: expected true or false, got {value!r}")
+    if typ is int:
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"{where}: expected an integer, got {value!r}") from None
+    if typ is float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"{where}: expected a number, got {value!r}") from None
+    if typ is str:
+        if not isinstance(value, str):
+            raise UsageError(f"{where}: expected a string, got {value!r}")
+        return value
+    return value
+
+
+def _section_types(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+def merge(cfg: Config, layer: Mapping[str, Mapping[str, Any]], origin: str) -> Config:
+    """Overlay one layer of `{section: {key: value}}`; unknown sections or keys are errors."""
+    sections = {f.name: f for f in fields(Config)}
+    updates: dict[str, Any] = {}
+    for section, values in layer.items():
+        if section not in sections:
+            raise UsageError(f"{origin}: unknown section [{section}]")
+        if not isinstance(values, Mapping):
+            raise UsageError(f"{origin}: [{section}] must be a table")
+        current = getattr(cfg, section)
+        types = _section_types(type(current))
+        changes: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in types:
+                raise UsageError(f"{origin}: unknown key '{key}' in [{section}]")
+            changes[key] = _coerce(value, types[key], f"{origin}: {section}.{key}")
+        updates[section] = dataclasses.replace(current, **changes)
+    cfg = dataclasses.replace(cfg, **updates)
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: Config) -> None:
+    bad = [s for s in cfg.run.skip if s not in STAGE_NAMES]
+    if bad:
+        raise UsageError(f"unknown stage to skip: {', '.join(bad)} (stages: {', '.join(STAGE_NAMES)})")
+    if cfg.run.log_format not in ("text", "json"):
+        raise UsageError(f"run.log_format must be text or json, got {cfg.run.log_format!r}")
+    if cfg.run.engine not in ("local", "ray"):
+        raise UsageError(f"run.engine must be local or ray, got {cfg.run.engine!r}")
+    if cfg.run.workers < 0:
+        raise UsageError("run.workers must be >= 0 (0 = one per core)")
+    if cfg.dedup.scope not in ("run", "archive"):
+        raise UsageError(f"dedup.scope must be run or archive, got {cfg.dedup.scope!r}")
+    if cfg.dedup.keep not in ("first", "longest"):
+        raise UsageError(f"dedup.keep must be first or longest, got {cfg.dedup.keep!r}")
+    if not 0.0 < cfg.dedup.threshold <= 1.0:
+        raise UsageError("dedup.threshold must be in (0, 1]")
+
+
+def env_layer(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """CLEANER_<SECTION>_<KEY>=value, e.g. CLEANER_RUN_WORKERS=4, CLEANER_DEDUP_THRESHOLD=0.8."""
+    layer: dict[str, dict[str, str]] = {}
+    names = [f.name for f in fields(Config)]
+    for name, value in environ.items():
+        if not name.startswith("CLEANER_"):
+            continue
+        rest = name[len("CLEANER_") :].lower()
+        section = next((s for s in names if rest.startswith(s + "_")), None)
+        if section is None:
+            raise UsageError(f"environment: {name} names no config section ({', '.join(names)})")
+        layer.setdefault(section, {})[rest[len(section) + 1 :]] = value
+    return layer
+
+
+def load(
+    path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    flags: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Config:
+    """Effective configuration. `path=None` reads ./cleaner.toml if it exists."""
+    cfg = Config()
+    file = Path(path) if path is not None else Path("cleaner.toml")
+    if path is not None and not file.is_file():
+        raise UsageError(f"config file not found: {file}")
+    if file.is_file():
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise UsageError(f"{file}: not valid TOML: {err}") from None
+        cfg = merge(cfg, data, str(file))
+    cfg = merge(cfg, env_layer(os.environ if environ is None else environ), "environment")
+    if flags:
+        cfg = merge(cfg, flags, "command line")
+    return cfg

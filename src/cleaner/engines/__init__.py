@@ -1,0 +1,1 @@
+"""Engines that run clean_one over many documents: local process pool (default) and Ray."""

@@ -1,0 +1,1 @@
+"""Boilerplate knowledge as reviewable data files, one per language."""

@@ -1,0 +1,1 @@
+"""Outputs: clean/ corpus shards and the archive/ WARC files."""

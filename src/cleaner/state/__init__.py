@@ -1,0 +1,1 @@
+"""Persistent state in the state folder: ledger (SQLite), lock, dedup index, template statistics."""
