@@ -1,0 +1,233 @@
+"""Command line: `cleaner run | status | explain | verify | get | config`.
+
+Exit codes (also in `cleaner --help`): 0 every input handled, 1 some inputs quarantined,
+2 usage or configuration error, 3 fatal (outputs or state cannot be written or read;
+stopped cleanly), 75 another run holds the lock, 130/143 interrupted by SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cleaner import __version__
+from cleaner import config as config_mod
+from cleaner.errors import EXIT_OK, EXIT_QUARANTINED, EXIT_USAGE, CleanerError, UsageError
+from cleaner.observe import LOG, setup_logging
+
+EPILOG = """exit codes:
+  0   every input handled (clean or recorded duplicate; also "nothing new")
+  1   finished, but some inputs were quarantined (see the summary, cleaner status)
+  2   usage or configuration error; nothing was done
+  3   fatal: outputs or state cannot be written or read; stopped cleanly
+  75  another cleaner run holds the state lock; nothing was done
+  130/143  interrupted (SIGINT/SIGTERM); unfinished work is redone by the next run
+"""
+
+
+def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [f"cleaner {__version__}", f"python {sys.version.split()[0]}"]
+    for pkg in ("ftfy", "opencc", "warcio", "beautifulsoup4", "lxml"):
+        try:
+            parts.append(f"{pkg} {version(pkg)}")
+        except PackageNotFoundError:
+            pass
+    return ", ".join(parts)
+
+
+def _add_paths(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("paths")
+    g.add_argument("--config", metavar="FILE", help="TOML configuration (default: ./cleaner.toml if present)")
+    g.add_argument("--input", metavar="DIR", help="input folder (default raw/)")
+    g.add_argument("--clean", metavar="DIR", help="corpus output folder (default clean/)")
+    g.add_argument("--archive", metavar="DIR", help="WARC archive folder (default archive/)")
+    g.add_argument("--state", metavar="DIR", help="state folder: ledger, lock (default state/)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cleaner", description="Clean scraped web articles into a corpus and a lossless WARC archive.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-V", "--version", action="version", version=_versions())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("run", help="process new inputs into clean/ and archive/",
+                       description="Process every new input in the input folder.", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_paths(p)
+    g = p.add_argument_group("processing")
+    g.add_argument("--workers", type=int, metavar="N", help="worker processes (default: one per CPU core)")
+    g.add_argument("--engine", choices=("local", "ray"), help="where per-document work runs (default local)")
+    g.add_argument("--skip", action="append", metavar="STAGE", choices=config_mod.STAGE_NAMES[1:],
+                   help="skip a stage (repeatable): extract, repair, strip, convert, dedup")
+    g.add_argument("--dedup-scope", choices=("run", "archive"),
+                   help="compare with this run only, or with everything archived (default archive)")
+    g.add_argument("--dry-run", action="store_true", help="do everything in memory, write nothing")
+    o = p.add_argument_group("output")
+    o.add_argument("-q", "--quiet", action="store_true", help="errors only")
+    o.add_argument("-v", "--verbose", action="count", default=0, help="more detail (-vv: debug)")
+    o.add_argument("--log-format", choices=("text", "json"), help="stderr format (json: one object a line)")
+    o.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+
+    p = sub.add_parser("status", help="last runs, quarantined inputs, counts per outcome")
+    p.add_argument("--state", metavar="DIR", help="state folder (default state/)")
+    p.add_argument("--config", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+
+    p = sub.add_parser("explain", help="show line by line what cleaning keeps and removes, and why")
+    p.add_argument("path", help="an input file (a .txt, .html, .warc ...)")
+    p.add_argument("--config", metavar="FILE")
+    p.add_argument("--state", metavar="DIR", help="state folder, for template counts and dedup decisions")
+
+    p = sub.add_parser("verify", help="check an archive: digests, record links, index lines")
+    p.add_argument("archive", nargs="?", help="archive folder (default archive/)")
+    p.add_argument("--config", metavar="FILE")
+
+    p = sub.add_parser("get", help="print the cleaned text (or --raw: the exact original bytes) of a record")
+    p.add_argument("key", help="a URL or a WARC-Record-ID")
+    p.add_argument("--raw", action="store_true", help="the original bytes, exactly as archived")
+    p.add_argument("--archive", metavar="DIR", help="archive folder (default archive/)")
+    p.add_argument("--config", metavar="FILE")
+
+    p = sub.add_parser("config", help="print the effective configuration as TOML")
+    p.add_argument("--config", metavar="FILE")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def _flags(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    run: dict[str, Any] = {}
+    for name in ("input", "clean", "archive", "state", "workers", "engine", "log_format"):
+        value = getattr(args, name, None)
+        if value is not None:
+            run[name] = value
+    if getattr(args, "skip", None):
+        run["skip"] = list(args.skip)
+    flags: dict[str, dict[str, Any]] = {"run": run}
+    if getattr(args, "dedup_scope", None):
+        flags["dedup"] = {"scope": args.dedup_scope}
+    return flags
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")  # never depend on LANG under cron
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) if exit_.code in (0, None) else EXIT_USAGE
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    verbosity = -1 if getattr(args, "quiet", False) else getattr(args, "verbose", 0)
+    setup_logging(verbosity, getattr(args, "log_format", None) or "text")
+    try:
+        cfg = config_mod.load(args.config, flags=_flags(args))
+        setup_logging(verbosity, cfg.run.log_format)
+        handler = {
+            "run": _cmd_run, "status": _cmd_status, "explain": _cmd_explain,
+            "verify": _cmd_verify, "get": _cmd_get, "config": _cmd_config,
+        }[args.command]
+        return handler(args, cfg)
+    except CleanerError as err:
+        LOG.error("%s", err, extra={"event": "error"})
+        return err.exit_code
+    except KeyboardInterrupt:
+        LOG.error("interrupted", extra={"event": "interrupted"})
+        return 130
+
+
+def _cmd_run(args: argparse.Namespace, cfg: config_mod.Config) -> int:
+    from cleaner.runner import Interrupted, run
+
+    try:
+        summary = run(cfg, dry_run=args.dry_run, progress=not (args.no_progress or args.quiet))
+    except Interrupted as sig:
+        LOG.error("interrupted by %s; the next run redoes the unfinished part", sig,
+                  extra={"event": "interrupted"})
+        return 128 + sig.signum
+    text = summary.render()
+    if cfg.run.log_format == "json":
+        LOG.warning("run finished", extra={"event": "summary", "data": summary.to_dict()})
+    elif not args.quiet:
+        print(text, file=sys.stderr)
+    return EXIT_QUARANTINED if summary.quarantined else EXIT_OK
+
+
+def _cmd_status(args: argparse.Namespace, cfg: config_mod.Config) -> int:
+    from cleaner.state.ledger import Ledger
+
+    state = Path(args.state or cfg.run.state)
+    ledger = Ledger(state, readonly=True)
+    try:
+        data = {"state": str(state), "counts": ledger.counts(), "runs": ledger.runs(10),
+                "quarantined": ledger.quarantined(50)}
+    finally:
+        ledger.close()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    c = data["counts"]
+    print(f"documents: {c['clean']} clean, {c['duplicate']} duplicates, {c['quarantined']} quarantined")
+    for r in data["runs"]:
+        s = r["summary"] or {}
+        print(f"run {r['run_id']} {r['status']}: {s.get('inputs_new', 0)} new inputs, "
+              f"{s.get('clean', 0)} clean, {s.get('duplicates', 0)} duplicates, {s.get('quarantined', 0)} quarantined")
+    for q in data["quarantined"]:
+        print(f"quarantined {q['path']}{' ' + q['member'] if q['member'] else ''}: {q['problem']}")
+    return EXIT_OK
+
+
+def _cmd_explain(args: argparse.Namespace, cfg: config_mod.Config) -> int:
+    from cleaner.explain import explain
+
+    state = Path(args.state or cfg.run.state)
+    print(explain(Path(args.path), cfg, state))
+    return EXIT_OK
+
+
+def _cmd_verify(args: argparse.Namespace, cfg: config_mod.Config) -> int:
+    from cleaner.sinks.archive_check import verify_archive
+
+    folder = Path(args.archive or cfg.run.archive)
+    if not folder.is_dir():
+        raise UsageError(f"archive folder not found: {folder}")
+    problems = verify_archive(folder)
+    for p in problems:
+        print(p)
+    print(f"{'ok' if not problems else 'FAILED'}: {len(problems)} problems in {folder}", file=sys.stderr)
+    return 1 if problems else EXIT_OK
+
+
+def _cmd_get(args: argparse.Namespace, cfg: config_mod.Config) -> int:
+    from cleaner.sinks.archive_check import get_raw, get_text
+
+    folder = Path(args.archive or cfg.run.archive)
+    if args.raw:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(get_raw(folder, args.key))
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(get_text(folder, args.key))
+    return EXIT_OK
+
+
+def _cmd_config(args: argparse.Namespace, cfg: config_mod.Config) -> int:
+    if args.json:
+        print(json.dumps(cfg.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(config_mod.to_toml(cfg), end="")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,88 @@
+"""The default engine: a local process pool (or the calling process when one worker is asked for).
+
+Per-document budgets are enforced where the work runs: `budget()` arms a wall-clock timer in
+the worker and turns an overrun into an InputError, so a pathological page is quarantined
+instead of hanging the run. Workers are recycled to contain slow leaks in parsers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from types import FrameType, TracebackType
+from typing import Any, TypeVar
+
+from cleaner.errors import InputError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class _Overrun(Exception):
+    pass
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    raise _Overrun()
+
+
+@contextmanager
+def budget(seconds: float, what: str) -> Iterator[None]:
+    """Raise InputError if the block runs longer than `seconds` (main thread only; 0 = no limit)."""
+    if seconds <= 0:
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _Overrun:
+        raise InputError(f"timeout: {what} took longer than the {seconds:g}s budget") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _init_worker() -> None:
+    # The parent handles Ctrl-C and SIGTERM and tears the pool down; workers just stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class LocalEngine:
+    """`map` keeps input order, so decisions downstream are deterministic whatever the worker count."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers if workers > 0 else default_workers()
+        self._pool: Any = None
+
+    def __enter__(self) -> LocalEngine:
+        if self.workers > 1:
+            ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
+            self._pool = ctx.Pool(self.workers, initializer=_init_worker, maxtasksperchild=500)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._pool is not None:
+            if exc_type is None:
+                self._pool.close()
+            else:
+                self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        if self._pool is None:
+            return map(fn, items)
+        return self._pool.imap(fn, items, chunksize=1)

@@ -1,0 +1,101 @@
+"""`cleaner explain PATH`: the decisions of every stage for one input, in reading order.
+
+It runs the same functions as `cleaner run` (so the two never disagree) without writing
+anything, and adds what the ledger knows: template counts of the site, and, when the input was
+already processed, its outcome and what it duplicates.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cleaner import sources
+from cleaner.config import Config
+from cleaner.document import Document, Outcome
+from cleaner.pipeline import PREPARE, _run_stages, site_of
+from cleaner.stages import convert, dedup
+from cleaner.stages.strip import explain_lines
+from cleaner.state.ledger import Ledger
+from cleaner.state.templates import TemplateSnapshot, TemplateStats
+
+
+def explain(path: Path, cfg: Config, state: Path) -> str:
+    if not path.is_file():
+        from cleaner.errors import UsageError
+
+        raise UsageError(f"not a file: {path}")
+    st = path.stat()
+    f = sources.InputFile(path=path.resolve(), rel=path.name, size=st.st_size, mtime_ns=st.st_mtime_ns)
+    sha = sources.sha256_file(path)
+    ledger = Ledger(state, readonly=True) if (state / "ledger.sqlite").exists() else None
+    out: list[str] = []
+    try:
+        for doc in sources.read(f, sha, cfg.run.max_input_bytes):
+            out.extend(_explain_doc(doc, cfg, ledger))
+            out.append("")
+    finally:
+        if ledger is not None:
+            ledger.close()
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _explain_doc(doc: Document, cfg: Config, ledger: Ledger | None) -> list[str]:
+    head = f"== {doc.source.path}" + (f" {doc.source.member}" if doc.source.member else "")
+    out = [head]
+    doc = _run_stages(doc, cfg, PREPARE)
+    if doc.outcome is Outcome.QUARANTINED:
+        return [*out, f"QUARANTINED {doc.problem}"]
+    out.append(f"encoding: {doc.encoding} ({doc.encoding_evidence})")
+    for e in doc.edits:
+        if e.stage == "extract":
+            out.append(f"  extract dropped [{e.rule}] {e.note}: {_short(e.before)}")
+        else:
+            out.append(f"  {e.stage} [{e.rule}] {e.action} {_short(e.before)!r} -> {_short(e.after)!r}"
+                       + (f" ({e.note})" if e.note else ""))
+    site = site_of(doc)
+    templates = _templates(ledger, site, doc)
+    out.append(f"site: {site or '(input root)'}")
+    for d in explain_lines(doc.text, cfg.strip, templates, site):
+        mark = "  keep  " if d.kept else "- DROP  "
+        why = "" if d.kept else f"  [{d.rule}{': ' + d.note if d.note else ''}]"
+        out.append(f"{mark}{_short(d.text, 100)}{why}")
+    from cleaner.stages.strip import strip
+
+    doc = strip(doc, cfg.strip, templates, site)
+    doc = convert.convert(doc, cfg.convert)
+    out.append(f"language: {doc.language}")
+    converted = [e for e in doc.edits if e.stage == "convert"]
+    if converted:
+        out.append(f"convert: {len(converted)} spans converted to simplified script")
+    doc = dedup.fingerprint(doc, cfg.dedup)
+    if ledger is not None:
+        row = ledger.document(doc.id)
+        if row is not None:
+            out.append(f"ledger: {row['outcome']} in run {row['run_id']}")
+            if row["outcome"] == "duplicate":
+                orig = ledger.document(row["duplicate_of"] or "")
+                where = orig["input_path"] if orig else "?"
+                out.append(
+                    f"  duplicate ({row['method']}, similarity {row['similarity']:.3f}) of {row['duplicate_of']} ({where})"
+                )
+            elif row["outcome"] == "quarantined":
+                out.append(f"  problem: {row['problem']}")
+            dups = ledger.duplicates_of(doc.id)
+            for d in dups[:10]:
+                out.append(f"  kept copy of {d['input_path']} ({d['method']}, similarity {d['similarity']:.3f})")
+        else:
+            out.append("ledger: not processed yet")
+    return out
+
+
+def _templates(ledger: Ledger | None, site: str, doc: Document) -> TemplateSnapshot | None:
+    if ledger is None:
+        return None
+    stats = TemplateStats(ledger.conn, readonly=True)
+    return stats.snapshot([site])
+
+
+def _short(text: str, n: int = 80) -> str:
+    text = text.replace("\n", "⏎")
+    return text if len(text) <= n else text[: n - 1] + "…"
+

@@ -1,0 +1,399 @@
+"""`cleaner run`: the parent process, the single writer.
+
+Flow per chunk of documents: read inputs -> workers `prepare` -> count site lines (templates)
+-> workers `finish` -> dedup decisions against the persistent index -> write clean/ and
+archive/ -> publish files (fsync + rename) -> commit the ledger. The ledger commit comes last,
+so a crash anywhere leaves either a committed chunk or files that recovery removes: every input
+is handled exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from cleaner import sources
+from cleaner.config import Config
+from cleaner.document import Document, Outcome, Source, document_id
+from cleaner.engines.local import LocalEngine
+from cleaner.errors import FatalError, UsageError
+from cleaner.observe import LOG, Progress, RunSummary
+from cleaner.pipeline import FinishTask, bind, finish_batch, prepare_batch, site_of
+from cleaner.recovery import recover
+from cleaner.sinks.corpus import CorpusWriter
+from cleaner.sinks.warc import ArchiveWriter, RecordRef
+from cleaner.state.dedup_index import DedupIndex
+from cleaner.state.ledger import Ledger
+from cleaner.state.lock import StateLock
+from cleaner.state.templates import TemplateStats, line_keys
+
+CHUNK_DOCS = 2000  # documents per checkpoint: bounded memory, bounded work lost to a crash
+BATCH_DOCS = 32  # documents per worker task
+
+
+class Interrupted(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@dataclass
+class Paths:
+    input: Path
+    clean: Path
+    archive: Path
+    state: Path
+
+    @classmethod
+    def of(cls, cfg: Config) -> Paths:
+        p = cls(Path(cfg.run.input), Path(cfg.run.clean), Path(cfg.run.archive), Path(cfg.run.state))
+        if not p.input.is_dir():
+            raise UsageError(f"input folder not found: {p.input}")
+        resolved = {k: v.resolve() for k, v in vars(p).items()}
+        for name in ("clean", "archive", "state"):
+            if resolved[name] == resolved["input"]:
+                raise UsageError(f"the {name} folder must not be the input folder ({p.input})")
+        return p
+
+
+@dataclass
+class PendingInput:
+    """An input whose documents are in flight; committed when its last document is."""
+
+    file: sources.InputFile
+    sha256: str
+    docs: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def run(cfg: Config, *, dry_run: bool = False, progress: bool = True) -> RunSummary:
+    paths = Paths.of(cfg)
+    if dry_run:
+        return _run_locked(cfg, paths, dry_run=True, progress=progress)
+    with StateLock(paths.state):
+        return _run_locked(cfg, paths, dry_run=False, progress=progress)
+
+
+def _run_locked(cfg: Config, paths: Paths, *, dry_run: bool, progress: bool) -> RunSummary:
+    started = time.monotonic()
+    now = datetime.now(UTC)
+    run_id = now.strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(3)
+    summary = RunSummary(run_id=run_id, dry_run=dry_run)
+    ledger = Ledger(paths.state, readonly=False) if not dry_run else _scratch_ledger(paths)
+    try:
+        if not dry_run:
+            for line in recover(ledger, paths.archive, paths.clean):
+                LOG.warning(line, extra={"event": "recovery"})
+        todo = _discover(paths, ledger, summary)
+        if not todo and not summary.problems:
+            summary.seconds = time.monotonic() - started
+            return summary
+        if not dry_run:
+            ledger.start_run(run_id, cfg.sha256(), json.dumps(cfg.to_dict(), ensure_ascii=False))
+        previous = {s: signal.signal(s, _raise_interrupted) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            _process(cfg, paths, ledger, todo, summary, now, dry_run=dry_run, progress=progress)
+        except Interrupted as sig:
+            ledger.rollback()
+            if not dry_run:
+                ledger.finish_run(run_id, "interrupted", summary.to_dict())
+            raise
+        except OSError as err:
+            ledger.rollback()
+            if not dry_run:
+                ledger.finish_run(run_id, "failed", summary.to_dict())
+            raise FatalError(f"cannot write outputs: {err}; nothing of the unfinished part was kept, "
+                             "the archive is as the last finished checkpoint left it") from None
+        finally:
+            for s, h in previous.items():
+                signal.signal(s, h)
+        summary.seconds = time.monotonic() - started
+        if not dry_run:
+            ledger.finish_run(run_id, "done", summary.to_dict())
+            _write_quarantine_report(paths.state, summary)
+        return summary
+    finally:
+        ledger.close()
+
+
+def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+def _scratch_ledger(paths: Paths) -> Ledger:
+    """Dry runs read the real ledger (to know what is done) but never write it: work on a copy."""
+    import shutil
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="cleaner-dry-"))
+    src = paths.state / "ledger.sqlite"
+    if src.exists():
+        import sqlite3
+
+        with sqlite3.connect(f"file:{src}?mode=ro", uri=True) as s, sqlite3.connect(tmp / "ledger.sqlite") as d:
+            s.backup(d)
+    ledger = Ledger(tmp)
+    _orig_close = ledger.close
+
+    def close() -> None:
+        _orig_close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ledger.close = close  # type: ignore[method-assign]
+    return ledger
+
+
+def _discover(paths: Paths, ledger: Ledger, summary: RunSummary) -> list[PendingInput]:
+    todo: list[PendingInput] = []
+    for item in sources.discover(paths.input):
+        summary.inputs_seen += 1
+        if isinstance(item, sources.Rejected):
+            if ledger.known_by_hash(item.rel, "rejected:" + item.reason):
+                summary.inputs_skipped += 1
+                continue
+            summary.inputs_new += 1
+            todo.append(PendingInput(file=item, sha256="rejected:" + item.reason))  # type: ignore[arg-type]
+            continue
+        if ledger.known_by_stat(item.rel, item.size, item.mtime_ns):
+            summary.inputs_skipped += 1
+            continue
+        try:
+            sha = sources.sha256_file(item.path)
+        except OSError as err:
+            summary.inputs_new += 1
+            todo.append(PendingInput(file=sources.Rejected(item.rel, f"unreadable: {err.strerror}"),  # type: ignore[arg-type]
+                                     sha256=f"rejected:unreadable: {err.strerror}"))
+            continue
+        if ledger.known_by_hash(item.rel, sha):
+            ledger.touch_input(item.rel, sha, item.size, item.mtime_ns)
+            summary.inputs_skipped += 1
+            continue
+        summary.inputs_new += 1
+        todo.append(PendingInput(file=item, sha256=sha))
+    ledger.commit()
+    return todo
+
+
+def _documents(todo: list[PendingInput], cfg: Config) -> Iterator[tuple[PendingInput, Document | None]]:
+    """Every document of every new input, then (input, None) once the input is exhausted."""
+    for pending in todo:
+        f = pending.file
+        if isinstance(f, sources.Rejected):
+            src = Source(path=f.rel, sha256=pending.sha256)
+            doc = Document(id=document_id(pending.sha256), source=src, raw=b"")
+            yield pending, doc.quarantine("read", f.reason)
+        else:
+            for doc in sources.read(f, pending.sha256, cfg.run.max_input_bytes):
+                yield pending, doc
+        yield pending, None
+
+
+def _chunks(
+    stream: Iterator[tuple[PendingInput, Document | None]], size: int
+) -> Iterator[tuple[list[tuple[PendingInput, Document]], list[PendingInput]]]:
+    docs: list[tuple[PendingInput, Document]] = []
+    finished: list[PendingInput] = []
+    for pending, doc in stream:
+        if doc is None:
+            finished.append(pending)
+        else:
+            docs.append((pending, doc))
+        if len(docs) >= size:
+            yield docs, finished
+            docs, finished = [], []
+    if docs or finished:
+        yield docs, finished
+
+
+def _process(
+    cfg: Config, paths: Paths, ledger: Ledger, todo: list[PendingInput], summary: RunSummary,
+    now: datetime, *, dry_run: bool, progress: bool,
+) -> None:
+    index = DedupIndex(ledger.conn, cfg.dedup)
+    templates = TemplateStats(ledger.conn)
+    bar = Progress(len(todo), enabled=progress, every_s=cfg.run.progress_every_s)
+    stamp = now.strftime("%Y%m%d%H%M%S")
+    engine = LocalEngine(cfg.run.workers)
+    kept_refs: dict[str, RecordRef] = {}
+    try:
+        with engine:
+            for chunk, finished in _chunks(_documents(todo, cfg), CHUNK_DOCS):
+                docs = [d for _, d in chunk]
+                already = _already_done(ledger, docs)
+                work = [d for d in docs if d.id not in already]
+                work = _flatten(engine.map(bind(prepare_batch, cfg), _batches(work)))
+                if cfg.enabled("strip"):
+                    snapshot = _count_templates(templates, work)
+                else:
+                    snapshot = None
+                tasks = [FinishTask(b, snapshot) for b in _batches(work)]
+                done = {d.id: d for d in _flatten(engine.map(bind(finish_batch, cfg), tasks))}
+                owners = {d.id: p for p, d in chunk}
+                ordered = [done[d.id] for d in docs if d.id in done]
+                _decide_and_write(cfg, paths, ledger, index, ordered, owners, summary, stamp,
+                                  kept_refs, dry_run=dry_run)
+                _commit_inputs(ledger, finished, summary)
+                if not dry_run:
+                    ledger.commit()
+                bar.advance(len(finished))
+    finally:
+        bar.close()
+
+
+def _already_done(ledger: Ledger, docs: list[Document]) -> set[str]:
+    """Documents a crashed run already committed (their input was not): never write them twice."""
+    out = set()
+    for d in docs:
+        if ledger.document(d.id) is not None:
+            out.add(d.id)
+    return out
+
+
+def _batches(docs: list[Document]) -> list[list[Document]]:
+    return [docs[i : i + BATCH_DOCS] for i in range(0, len(docs), BATCH_DOCS)]
+
+
+def _flatten(batches: Any) -> list[Document]:
+    return [d for batch in batches for d in batch]
+
+
+def _count_templates(templates: TemplateStats, docs: list[Document]) -> Any:
+    sites = set()
+    for d in docs:
+        if d.outcome is Outcome.CLEAN and d.text:
+            site = site_of(d)
+            sites.add(site)
+            templates.add_page(site, line_keys(d.text))
+    return templates.snapshot(sites)
+
+
+def _decide_and_write(
+    cfg: Config, paths: Paths, ledger: Ledger, index: DedupIndex, docs: list[Document],
+    owners: dict[str, PendingInput], summary: RunSummary, stamp: str, kept_refs: dict[str, RecordRef],
+    *, dry_run: bool,
+) -> None:
+    archive = None if dry_run else ArchiveWriter(
+        paths.archive, cfg.archive, summary.run_id, cfg.sha256(),
+        json.dumps(cfg.to_dict(), ensure_ascii=False, sort_keys=True),
+    )
+    corpus = None if dry_run else CorpusWriter(paths.clean, cfg.corpus, stamp)
+    rows: list[dict[str, Any]] = []
+    try:
+        for doc in docs:
+            pending = owners[doc.id]
+            summary.documents += 1
+            if doc.outcome is Outcome.CLEAN and cfg.enabled("dedup") and doc.fingerprint is not None:
+                match = index.check(doc.id, doc.fingerprint, summary.run_id)
+                if match is not None:
+                    doc.outcome = Outcome.DUPLICATE
+                    doc.duplicate_of = match.duplicate_of
+                    doc.similarity = match.similarity
+                    doc.dedup_method = match.method
+                else:
+                    index.add(doc.id, doc.fingerprint, summary.run_id)
+            for e in doc.edits:
+                if e.action == "remove" and e.stage in ("strip", "extract"):
+                    summary.rules[f"{e.stage}:{e.rule}"] += 1
+            refs = None
+            shard = None
+            if archive is not None and corpus is not None:
+                if doc.outcome is Outcome.CLEAN:
+                    refs = archive.write_article(doc)
+                    shard = corpus.write(doc, {"warc_record_id": refs.text.record_id if refs.text else None})
+                    if refs.raw is not None:
+                        kept_refs[doc.id] = refs.raw
+                elif doc.outcome is Outcome.DUPLICATE:
+                    original = kept_refs.get(doc.duplicate_of or "") or _ref_from_ledger(ledger, doc.duplicate_of)
+                    refs = archive.write_duplicate(doc, original)
+                else:
+                    refs = archive.write_quarantined(doc)
+            outcome = doc.outcome.value
+            pending.outcomes[outcome] = pending.outcomes.get(outcome, 0) + 1
+            pending.docs += 1
+            if doc.outcome is Outcome.CLEAN:
+                summary.clean += 1
+            elif doc.outcome is Outcome.DUPLICATE:
+                summary.duplicates += 1
+            else:
+                summary.quarantined += 1
+                where = doc.source.path + (f" {doc.source.member}" if doc.source.member else "")
+                summary.problems.append({"path": where, "problem": doc.problem or "?"})
+                pending.problems.append(doc.problem or "?")
+                LOG.warning("quarantined %s: %s", where, doc.problem,
+                            extra={"event": "quarantined", "path": where, "reason": doc.problem})
+            rows.append(_document_row(doc, summary.run_id, refs, shard))
+        if archive is not None and corpus is not None:
+            files = [p.name for p in archive.close()]
+            clean_files = [p.name for p in corpus.close()]
+            ledger.record_files(files, summary.run_id, "archive")
+            ledger.record_files(clean_files, summary.run_id, "corpus")
+            summary.files.extend(files + clean_files)
+        for row in rows:
+            ledger.record_document(row)
+    except BaseException:
+        if archive is not None:
+            archive.abort()
+        if corpus is not None:
+            corpus.abort()
+        raise
+
+
+def _ref_from_ledger(ledger: Ledger, doc_id: str | None) -> RecordRef:
+    row = ledger.document(doc_id or "")
+    if row is None or not row.get("raw_json"):
+        raise FatalError(f"ledger lists no raw record for kept document {doc_id}: state is inconsistent")
+    return RecordRef(**json.loads(row["raw_json"]))
+
+
+def _document_row(doc: Document, run_id: str, refs: Any, shard: str | None) -> dict[str, Any]:
+    rules: dict[str, int] = {}
+    for e in doc.edits:
+        key = f"{e.stage}:{e.rule}"
+        rules[key] = rules.get(key, 0) + 1
+
+    def ref(r: Any) -> str | None:
+        return json.dumps(vars(r) if not hasattr(r, "__dataclass_fields__") else {
+            k: getattr(r, k) for k in r.__dataclass_fields__}) if r is not None else None
+
+    return {
+        "doc_id": doc.id, "input_path": doc.source.path, "input_sha256": doc.source.sha256,
+        "member": doc.source.member, "run_id": run_id, "outcome": doc.outcome.value,
+        "problem": doc.problem, "duplicate_of": doc.duplicate_of, "method": doc.dedup_method,
+        "similarity": doc.similarity, "url": doc.url or doc.source.url, "title": doc.title,
+        "lang": doc.language, "site": site_of(doc), "chars": len(doc.text),
+        "raw_json": ref(refs.raw) if refs else None, "text_json": ref(refs.text) if refs else None,
+        "meta_json": ref(refs.metadata) if refs else None, "shard": shard,
+        "edits_json": json.dumps(rules, ensure_ascii=False),
+    }
+
+
+def _commit_inputs(ledger: Ledger, finished: list[PendingInput], summary: RunSummary) -> None:
+    for p in finished:
+        f = p.file
+        if isinstance(f, sources.Rejected):
+            ledger.record_input(f.rel, p.sha256, 0, 0, summary.run_id, "quarantined", f.reason, p.docs)
+            continue
+        kinds = [k for k, n in p.outcomes.items() if n]
+        outcome = kinds[0] if len(kinds) == 1 else ("mixed" if kinds else "empty")
+        ledger.record_input(f.rel, p.sha256, f.size, f.mtime_ns, summary.run_id, outcome,
+                            "; ".join(p.problems[:3]) or None, p.docs)
+
+
+def _write_quarantine_report(state: Path, summary: RunSummary) -> None:
+    if not summary.problems:
+        return
+    with open(state / "quarantine.jsonl", "a", encoding="utf-8") as fh:
+        for p in summary.problems:
+            fh.write(json.dumps({"run": summary.run_id, **p}, ensure_ascii=False) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())

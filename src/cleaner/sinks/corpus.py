@@ -1,0 +1,145 @@
+"""clean/: the corpus other tools read, as JSONL shards published atomically.
+
+A shard is written as `NAME.open`, fsynced and renamed when complete, so a reader (or a crashed
+run) never sees half a shard. Field names follow what Dolma, datatrove and HF datasets read:
+`id`, `text`, `source`, `url`, `title`, `lang`, `added`, `metadata`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from cleaner.config import CorpusConfig
+from cleaner.document import Document
+
+SHARD_GLOB = "part-*.jsonl"
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(open_path: Path, final_path: Path) -> None:
+    """fsync the finished file, rename it into place, fsync the folder: durable or absent."""
+    with open(open_path, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(open_path, final_path)
+    fsync_dir(final_path.parent)
+
+
+def article_record(doc: Document, added: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    rules: dict[str, int] = {}
+    for e in doc.edits:
+        key = f"{e.stage}:{e.rule}"
+        rules[key] = rules.get(key, 0) + 1
+    meta: dict[str, Any] = {
+        "source_sha256": doc.source.sha256,
+        "encoding": doc.encoding,
+        "edits": rules,
+    }
+    if doc.source.member is not None:
+        meta["member"] = doc.source.member
+    if doc.source.fetched:
+        meta["fetched"] = doc.source.fetched
+    if doc.published:
+        meta["published"] = doc.published
+    if extra:
+        meta.update(extra)
+    return {
+        "id": doc.id,
+        "text": doc.text,
+        "source": doc.source.path,
+        "url": doc.url or doc.source.url,
+        "title": doc.title,
+        "lang": doc.language,
+        "added": added,
+        "metadata": meta,
+    }
+
+
+@dataclass
+class CorpusWriter:
+    """Writes one run's articles; `close()` publishes, `abort()` leaves nothing behind."""
+
+    clean_dir: Path
+    cfg: CorpusConfig
+    run_stamp: str  # ts14 of the run start, names the shards
+    _fh: IO[str] | None = None
+    _open: Path | None = None
+    _count: int = 0
+    _serial: int = 0
+    _pending: list[tuple[Path, Path]] = field(default_factory=list)
+    published: list[Path] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.clean_dir.mkdir(parents=True, exist_ok=True)
+        self._serial = _next_serial(self.clean_dir, self.run_stamp)
+
+    def write(self, doc: Document, extra: dict[str, Any] | None = None) -> str:
+        """Append an article; returns the shard name it goes to."""
+        if self._fh is None or self._count >= self.cfg.shard_docs:
+            self._rotate()
+        assert self._fh is not None and self._open is not None
+        added = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._fh.write(json.dumps(article_record(doc, added, extra), ensure_ascii=False) + "\n")
+        self._count += 1
+        if self.cfg.write_txt:
+            txt_dir = self.clean_dir / "txt"
+            txt_dir.mkdir(exist_ok=True)
+            tmp = txt_dir / f"{doc.id}.txt.open"
+            tmp.write_text(doc.text + "\n", encoding="utf-8")
+            self._pending.append((tmp, txt_dir / f"{doc.id}.txt"))
+        return self._open.name.removesuffix(".open")
+
+    def _rotate(self) -> None:
+        self._finish_current()
+        name = f"part-{self.run_stamp}-{self._serial:05d}.jsonl"
+        self._serial += 1
+        self._open = self.clean_dir / f"{name}.open"
+        self._fh = open(self._open, "w", encoding="utf-8", newline="\n")
+        self._count = 0
+
+    def _finish_current(self) -> None:
+        if self._fh is not None and self._open is not None:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+            self._pending.append((self._open, self._open.with_suffix("")))
+        self._fh = None
+        self._open = None
+
+    def close(self) -> list[Path]:
+        """Publish every file of this writer; returns the final paths."""
+        self._finish_current()
+        for tmp, final in self._pending:
+            publish(tmp, final)
+            self.published.append(final)
+        self._pending.clear()
+        return list(self.published)
+
+    def abort(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        paths = [tmp for tmp, _ in self._pending] + ([self._open] if self._open else [])
+        for p in paths:
+            p.unlink(missing_ok=True)
+        self._pending.clear()
+
+
+def _next_serial(clean_dir: Path, stamp: str) -> int:
+    serials = [
+        int(p.name.split("-")[2].split(".")[0])
+        for p in clean_dir.glob(f"part-{stamp}-*.jsonl*")
+        if p.name.split("-")[2].split(".")[0].isdigit()
+    ]
+    return max(serials, default=-1) + 1

@@ -1,0 +1,237 @@
+"""The ledger: one SQLite file in the state folder that remembers every input, document and run.
+
+It is the single source of truth for "what is done": an input is committed only after the
+files holding its outputs are durable, in the same transaction as its documents, the dedup
+index entries and the template counts (those modules create their tables in this connection
+and never commit themselves). Files the ledger does not list as committed are leftovers of a
+crashed run and are removed by recovery.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cleaner.errors import FatalError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    started REAL NOT NULL,
+    finished REAL,
+    status TEXT NOT NULL,              -- running | done | failed | interrupted
+    config_sha256 TEXT NOT NULL,
+    config_json TEXT NOT NULL,
+    summary_json TEXT
+);
+CREATE TABLE IF NOT EXISTS inputs (
+    path TEXT NOT NULL,                -- relative to the input folder
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    run_id TEXT NOT NULL,
+    outcome TEXT NOT NULL,             -- clean | duplicate | quarantined | mixed (multi-document inputs)
+    problem TEXT,
+    docs INTEGER NOT NULL,
+    PRIMARY KEY (path, sha256)
+);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    input_path TEXT NOT NULL,
+    input_sha256 TEXT NOT NULL,
+    member TEXT,
+    run_id TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    problem TEXT,
+    duplicate_of TEXT,
+    method TEXT,
+    similarity REAL,
+    url TEXT,
+    title TEXT,
+    lang TEXT,
+    site TEXT,
+    chars INTEGER,
+    raw_json TEXT,                     -- RecordRef of the raw / revisit record
+    text_json TEXT,                    -- RecordRef of the conversion record
+    meta_json TEXT,                    -- RecordRef of the metadata record
+    shard TEXT,                        -- clean/ shard holding the article
+    edits_json TEXT                    -- {rule: count} of this document's edits
+);
+CREATE INDEX IF NOT EXISTS documents_run ON documents(run_id);
+CREATE INDEX IF NOT EXISTS documents_dup ON documents(duplicate_of);
+CREATE TABLE IF NOT EXISTS files (
+    name TEXT PRIMARY KEY,             -- path relative to the state's parent outputs: archive/… or clean/…
+    run_id TEXT NOT NULL,
+    kind TEXT NOT NULL                 -- archive | corpus
+);
+"""
+
+
+@dataclass(frozen=True)
+class InputRow:
+    path: str
+    sha256: str
+    size: int
+    mtime_ns: int
+    outcome: str
+
+
+class Ledger:
+    """SQLite in WAL mode; one writer (the parent process), any number of readers."""
+
+    def __init__(self, state_dir: Path, *, readonly: bool = False) -> None:
+        self.path = state_dir / "ledger.sqlite"
+        try:
+            if readonly:
+                if not self.path.exists():
+                    raise FatalError(f"no ledger at {self.path}: nothing has run with this state folder")
+                self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            else:
+                state_dir.mkdir(parents=True, exist_ok=True)
+                self.conn = sqlite3.connect(self.path, isolation_level="DEFERRED")
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=FULL")
+                self.conn.executescript(SCHEMA)
+                self.conn.commit()
+            self.conn.execute("PRAGMA cache_size=-65536")  # 64 MB page cache for the dedup index
+        except sqlite3.DatabaseError as err:
+            raise FatalError(f"state is unreadable: {self.path}: {err}") from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+    def rollback(self) -> None:
+        self.conn.rollback()
+
+    # runs ---------------------------------------------------------------------------------
+
+    def start_run(self, run_id: str, config_sha256: str, config_json: str) -> None:
+        self.conn.execute(
+            "INSERT INTO runs(run_id, started, status, config_sha256, config_json) VALUES (?,?,?,?,?)",
+            (run_id, time.time(), "running", config_sha256, config_json),
+        )
+        self.conn.commit()
+
+    def finish_run(self, run_id: str, status: str, summary: dict[str, Any]) -> None:
+        self.conn.execute(
+            "UPDATE runs SET finished=?, status=?, summary_json=? WHERE run_id=?",
+            (time.time(), status, json.dumps(summary, ensure_ascii=False), run_id),
+        )
+        self.conn.commit()
+
+    def unfinished_runs(self) -> list[str]:
+        rows = self.conn.execute("SELECT run_id FROM runs WHERE status='running'").fetchall()
+        return [r[0] for r in rows]
+
+    def mark_runs(self, run_ids: Iterable[str], status: str) -> None:
+        self.conn.executemany("UPDATE runs SET status=? WHERE run_id=?", [(status, r) for r in run_ids])
+        self.conn.commit()
+
+    def runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT run_id, started, finished, status, config_sha256, summary_json FROM runs "
+            "ORDER BY started DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        keys = ("run_id", "started", "finished", "status", "config_sha256", "summary")
+        out = []
+        for row in rows:
+            d = dict(zip(keys, row, strict=True))
+            d["summary"] = json.loads(d["summary"]) if d["summary"] else None
+            out.append(d)
+        return out
+
+    # inputs -------------------------------------------------------------------------------
+
+    def known_by_stat(self, path: str, size: int, mtime_ns: int) -> bool:
+        """Cheap check: same path, size and mtime as a committed input means unchanged."""
+        row = self.conn.execute(
+            "SELECT 1 FROM inputs WHERE path=? AND size=? AND mtime_ns=? LIMIT 1", (path, size, mtime_ns)
+        ).fetchone()
+        return row is not None
+
+    def known_by_hash(self, path: str, sha256: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM inputs WHERE path=? AND sha256=? LIMIT 1", (path, sha256)
+        ).fetchone()
+        return row is not None
+
+    def touch_input(self, path: str, sha256: str, size: int, mtime_ns: int) -> None:
+        """Same bytes, new mtime (e.g. `touch`, a copy): remember the stat so the next run skips cheaply."""
+        self.conn.execute(
+            "UPDATE inputs SET size=?, mtime_ns=? WHERE path=? AND sha256=?", (size, mtime_ns, path, sha256)
+        )
+
+    def record_input(
+        self, path: str, sha256: str, size: int, mtime_ns: int, run_id: str, outcome: str,
+        problem: str | None, docs: int,
+    ) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO inputs VALUES (?,?,?,?,?,?,?,?)",
+            (path, sha256, size, mtime_ns, run_id, outcome, problem, docs),
+        )
+
+    # documents ----------------------------------------------------------------------------
+
+    def record_document(self, row: dict[str, Any]) -> None:
+        cols = ",".join(row)
+        marks = ",".join("?" for _ in row)
+        self.conn.execute(f"INSERT OR REPLACE INTO documents({cols}) VALUES ({marks})", tuple(row.values()))
+
+    def document(self, doc_id: str) -> dict[str, Any] | None:
+        cur = self.conn.execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cur.description], row, strict=True))
+
+    def documents_for_input(self, path: str) -> list[dict[str, Any]]:
+        cur = self.conn.execute(
+            "SELECT * FROM documents WHERE input_path=? ORDER BY rowid", (path,)
+        )
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def duplicates_of(self, doc_id: str) -> list[dict[str, Any]]:
+        cur = self.conn.execute("SELECT * FROM documents WHERE duplicate_of=?", (doc_id,))
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def counts(self) -> dict[str, int]:
+        out = {"clean": 0, "duplicate": 0, "quarantined": 0}
+        for outcome, n in self.conn.execute("SELECT outcome, COUNT(*) FROM documents GROUP BY outcome"):
+            out[outcome] = n
+        return out
+
+    def quarantined(self, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT input_path, member, problem, run_id FROM documents WHERE outcome='quarantined' "
+            "ORDER BY rowid DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [dict(zip(("path", "member", "problem", "run_id"), r, strict=True)) for r in rows]
+
+    def iter_documents(self, run_id: str | None = None) -> Iterator[dict[str, Any]]:
+        sql = "SELECT * FROM documents" + (" WHERE run_id=?" if run_id else "") + " ORDER BY rowid"
+        cur = self.conn.execute(sql, (run_id,) if run_id else ())
+        names = [c[0] for c in cur.description]
+        for row in cur:
+            yield dict(zip(names, row, strict=True))
+
+    # files --------------------------------------------------------------------------------
+
+    def record_files(self, names: Iterable[str], run_id: str, kind: str) -> None:
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO files VALUES (?,?,?)", [(n, run_id, kind) for n in names]
+        )
+
+    def committed_files(self, kind: str) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT name FROM files WHERE kind=?", (kind,))}
