@@ -1,0 +1,81 @@
+"""gzip members of a file, decompressed one at a time with bounded output.
+
+Why not `gzip`/warcio: we need each member's offset in the file (WARC records are addressed
+by member offset), we must notice a member the file ends inside of (warcio accepts those
+silently, warcio#138), and a member may never expand past the size limit (gzip bombs).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+_FEED = 1 << 16  # compressed bytes fed per call: keeps `unused_data` copies small
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    offset: int  # of the member in the compressed file
+    end: int  # offset just past the member (where the next one starts)
+    data: bytes  # decompressed bytes (partial when `problem` is set)
+    problem: str | None = None  # truncated / corrupt / too large: nothing follows it
+
+
+def is_gzip(data: bytes) -> bool:
+    return data[:2] == b"\x1f\x8b"
+
+
+def members(data: bytes, limit: int) -> Iterator[Member]:
+    """Yield every member; the last one carries `problem` when the file is damaged there."""
+    pos = 0
+    size = len(data)
+    while pos < size:
+        if not is_gzip(data[pos : pos + 2]):
+            if not data[pos:].strip(b"\x00"):
+                return  # zero padding after the last member (tape/block writers) is harmless
+            yield Member(pos, size, b"", f"bytes at offset {pos} are not gzip data")
+            return
+        d = zlib.decompressobj(31)
+        feed = pos
+        buf = b""
+        parts: list[bytes] = []
+        total = 0
+        problem: str | None = None
+        while not d.eof:
+            if not buf:
+                buf = data[feed : feed + _FEED]
+                feed += len(buf)
+                if not buf:
+                    problem = f"gzip member at offset {pos} is truncated (the file ends inside it)"
+                    break
+            try:
+                piece = d.decompress(buf, limit + 1 - total)
+            except zlib.error as err:
+                problem = f"gzip member at offset {pos} is corrupt ({err})"
+                break
+            buf = d.unconsumed_tail
+            parts.append(piece)
+            total += len(piece)
+            if total > limit:
+                problem = f"decompressed size exceeds {limit} bytes (gzip member at offset {pos})"
+                break
+        end = feed - len(buf) - len(d.unused_data) if d.eof else size
+        yield Member(pos, end, b"".join(parts), problem)
+        if problem:
+            return
+        pos = end
+
+
+def gunzip(data: bytes, limit: int) -> tuple[bytes, str | None]:
+    """All members concatenated (a .html.gz, .jsonl.gz), bounded; (data, problem)."""
+    out: list[bytes] = []
+    total = 0
+    for m in members(data, limit):  # each member bounded; the sum checked below
+        out.append(m.data)
+        total += len(m.data)
+        if m.problem:
+            return b"".join(out), m.problem
+        if total > limit:
+            return b"".join(out), f"decompressed size exceeds {limit} bytes"
+    return b"".join(out), None

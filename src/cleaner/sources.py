@@ -1,0 +1,265 @@
+"""Find input files under raw/ and read each into Documents (one per article it holds).
+
+Formats: .txt (and any unrecognised text), .html/.htm, .jsonl, .warc/.arc/.wet/.wat, each
+optionally gzip-compressed. The suffix decides unless the content says otherwise (gzip magic,
+a 'WARC/' or 'filedesc:' head, an HTML head), because scrapes are often misnamed.
+
+Nothing is lost: whatever cannot be read becomes a quarantined Document whose `problem`
+says what and where ("read: raw/x.warc.gz: record at offset 81234: record is truncated
+...") and whose `raw` holds the unread bytes (bounded by the size limit; the original stays in
+raw/ anyway). Memory per file is bounded by `max_bytes` (file) plus `max_bytes` per gzip member.
+
+JSONL lines are already Unicode, so `read` sets `doc.html`/`doc.text` itself and decode
+leaves them alone; `raw` is the exact line bytes (the lossless original).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cleaner.document import Document
+from cleaner.gzmembers import gunzip, is_gzip
+from cleaner.warcinput import Context, read_warc, sniff_html, utc_date
+
+_WARC_SUFFIXES = (".warc", ".arc", ".wet", ".wat")
+_HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
+_JSONL_SUFFIXES = (".jsonl", ".ndjson")
+_TEXT_SUFFIXES = (".txt", ".text", ".md")
+_IGNORED_NAMES = (".gitkeep",)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path  # absolute
+    rel: str  # POSIX path relative to the input root
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An input quarantined without reading (bad name, escaping symlink, not a regular file)."""
+
+    rel: str
+    reason: str
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith(".") or name.upper().startswith("README") or name in _IGNORED_NAMES
+
+
+def _utf8_name(name: str) -> bool:
+    try:
+        os.fsencode(name).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "fifo"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device"), (stat.S_ISDIR, "directory")):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def discover(root: Path) -> Iterator[InputFile | Rejected]:
+    """Every input under `root` in a stable (sorted) order; hidden files and READMEs are not inputs."""
+    root = Path(os.path.abspath(root))
+    real_root = root.resolve()
+    yield from _walk(root, real_root, "")
+
+
+def _walk(folder: Path, real_root: Path, prefix: str) -> Iterator[InputFile | Rejected]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as err:
+        yield Rejected(prefix.rstrip("/") or ".", f"cannot list folder: {err.strerror or err}")
+        return
+    for entry in entries:
+        name = entry.name
+        if _ignored(name):
+            continue
+        rel = prefix + name
+        path = Path(entry.path)
+        if not _utf8_name(name):
+            what = "folder" if entry.is_dir(follow_symlinks=False) else "file"
+            yield Rejected(rel, f"{what} name is not valid UTF-8: {os.fsencode(name)!r} (rename it)")
+            continue
+        try:
+            if entry.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(real_root):
+                    yield Rejected(rel, f"symlink points outside the input folder (to {target})")
+                    continue
+                if not target.exists():
+                    yield Rejected(rel, f"broken symlink (to {target})")
+                    continue
+                if target.is_dir():
+                    continue  # its files are read through their real path inside the root
+            st = os.stat(path)
+        except OSError as err:
+            yield Rejected(rel, f"cannot stat: {err.strerror or err}")
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            yield from _walk(path, real_root, rel + "/")
+        elif not stat.S_ISREG(st.st_mode):
+            yield Rejected(rel, f"not a regular file ({_kind(st.st_mode)})")
+        elif not os.access(path, os.R_OK):
+            yield Rejected(rel, "permission denied (not readable)")
+        else:
+            yield InputFile(path, rel, st.st_size, st.st_mtime_ns)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _format(name: str, head: bytes) -> str:
+    """'warc' | 'html' | 'jsonl' | 'text' from the (already gunzipped) head and the suffix."""
+    low = name.lower()
+    if low.endswith(".gz"):
+        low = low[:-3]
+    body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if body.startswith((b"WARC/", b"filedesc:")):
+        return "warc"
+    if low.endswith(_WARC_SUFFIXES):
+        return "html" if sniff_html(head) else "warc"  # a misnamed page; else framing explains
+    if low.endswith(_JSONL_SUFFIXES):
+        return "jsonl"
+    if low.endswith(_HTML_SUFFIXES) or sniff_html(head):
+        return "html"
+    if not low.endswith(_TEXT_SUFFIXES) and body.startswith(b'{"') and b"}\n" in body[:65536]:
+        return "jsonl"
+    return "text"
+
+
+@dataclass
+class Reader:
+    """Reads one input file; iterate for Documents, then look at `skipped` and `warnings`.
+
+    `skipped`: records that are not articles (request, warcinfo, images, revisits), as
+    (where, reason). `warnings`: quirks that lost nothing (whole-file gzip, bare-LF heads).
+    """
+
+    file: InputFile
+    sha256: str
+    max_bytes: int
+    ctx: Context = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ctx = Context(self.file.rel, self.sha256, self.max_bytes)
+
+    @property
+    def skipped(self) -> list[tuple[str, str]]:
+        return self.ctx.skipped
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.ctx.warnings
+
+    def __iter__(self) -> Iterator[Document]:
+        ctx, limit = self.ctx, self.max_bytes
+        if self.file.size > limit:
+            yield ctx.quarantined(b"", None, None, f"file is {self.file.size} bytes, over the limit of {limit}")
+            return
+        try:
+            with open(self.file.path, "rb") as fh:
+                data = fh.read(limit + 1)
+        except OSError as err:
+            yield ctx.quarantined(b"", None, None, f"cannot read: {err.strerror or err}")
+            return
+        if len(data) > limit:
+            yield ctx.quarantined(b"", None, None, f"file is over the limit of {limit} bytes")
+            return
+        if not data:
+            yield ctx.quarantined(b"", None, None, "empty file")
+            return
+        head = data[:4096]
+        if is_gzip(data):
+            head = gunzip(data[:65536], limit)[0][:4096]
+        kind = _format(self.file.rel, head)
+        if kind == "warc":
+            yield from read_warc(data, ctx)
+            return
+        if is_gzip(data):
+            data, problem = gunzip(data, limit)
+            if problem:
+                yield ctx.quarantined(data, None, None, problem)
+                return
+            if not data:
+                yield ctx.quarantined(b"", None, None, "empty file (after gunzip)")
+                return
+        if kind == "jsonl":
+            yield from _read_jsonl(data, ctx)
+        else:
+            media = "text/html" if kind == "html" else "text/plain"
+            yield ctx.doc(data, None, None, media_type=media)
+
+
+def read(f: InputFile, sha256: str, max_bytes: int) -> Iterator[Document]:
+    """The Documents of one input; use `Reader` to also get skipped records and warnings."""
+    return iter(Reader(f, sha256, max_bytes))
+
+
+def _str(obj: dict[str, Any], *keys: str) -> str | None:
+    for k in keys:
+        v = obj.get(k)
+        if isinstance(v, str) and v.strip():
+            return v.strip()
+    return None
+
+
+def _read_jsonl(data: bytes, ctx: Context) -> Iterator[Document]:
+    offset = 0
+    found = False
+    for n, line in enumerate(data.splitlines(keepends=True), start=1):
+        start, offset = offset, offset + len(line)
+        body = line.rstrip(b"\r\n")
+        if not body.strip():
+            continue
+        found = True
+        member = f"line:{n}"
+        where = f"{ctx.rel}:{n}"
+        try:
+            obj = json.loads(body)
+        except UnicodeDecodeError:
+            yield ctx.quarantined(body, member, start, f"{where}: line is not valid UTF-8")
+            continue
+        except ValueError as err:
+            yield ctx.quarantined(body, member, start, f"{where}: invalid JSON ({err})")
+            continue
+        if not isinstance(obj, dict):
+            yield ctx.quarantined(body, member, start, f"{where}: not a JSON object")
+            continue
+        html, text = obj.get("html"), obj.get("text")
+        content = html if isinstance(html, str) and html.strip() else text
+        if not isinstance(content, str) or not content.strip():
+            yield ctx.quarantined(body, member, start, f"{where}: no 'html' or 'text' string")
+            continue
+        url = _str(obj, "url")
+        media = "text/html" if content is html else "text/plain"
+        fetched = utc_date(_str(obj, "fetched", "date"))
+        doc = ctx.doc(body, member, start, url=url, fetched=fetched, media_type=media, charset="utf-8")
+        if content is html:
+            doc.html = content
+        else:
+            doc.text = content
+        doc.title = _str(obj, "title")
+        doc.published = _str(obj, "date", "published")
+        doc.encoding, doc.encoding_evidence = "utf-8", "jsonl"
+        yield doc
+    if not found:
+        yield ctx.quarantined(b"", None, None, "no JSON lines (only blank lines)")
