@@ -1,0 +1,364 @@
+"""archive/: the WARC/1.1 sink. Two series, rotation, `.open` files, CDXJ and page indexes.
+
+Raw originals go to `{prefix}-{ts14}-{serial5}-{host}.warc.gz`, derived records (conversion
++ metadata) to `{prefix}-TEXT-...`, so corpus readers never see raw HTML next to clean text.
+Every file of a run stays `NAME.open` until `close()`: a crashed run leaves only `.open` files
+(removed by `cleanup_stale`) and never a published file the ledger does not know about.
+Indexes are written from the offsets the writer knows and merged into the archive's sorted
+`index.cdxj` / `text.cdxj` atomically; `pages.jsonl` and `SHA256SUMS` grow the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+from cleaner.config import ArchiveConfig
+from cleaner.document import Document, Outcome
+from cleaner.sinks import warc_records as wr
+from cleaner.sinks.cdxj import append_lines, cdxj_line, fsync_dir, merge_sorted_lines, page_line, pages_header
+
+INDEX_NAME = "index.cdxj"
+TEXT_INDEX_NAME = "text.cdxj"
+PAGES_NAME = "pages.jsonl"
+SUMS_NAME = "SHA256SUMS"
+_REPLAY_TYPES = ("resource", "response", "revisit")
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """What the ledger stores to find a record again."""
+
+    record_id: str  # "<urn:uuid:...>"
+    filename: str  # final file name (not .open)
+    offset: int  # gzip member offset
+    length: int  # gzip member length
+    date: str  # WARC-Date written
+    target_uri: str
+    payload_digest: str | None  # "sha1:BASE32"
+
+
+@dataclass(frozen=True)
+class ArticleRefs:
+    raw: RecordRef | None
+    text: RecordRef | None
+    metadata: RecordRef
+
+
+def short_hostname() -> str:
+    """Host part of file names: the short name, limited to IIPC-safe characters."""
+    host = socket.gethostname().split(".")[0] or "localhost"
+    return re.sub(r"[^A-Za-z0-9._~-]", "-", host)
+
+
+def _series_re(stem: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(stem)}-(\d{{14}})-(\d{{5,}})-[^/]*\.warc\.gz(\.open)?$")
+
+
+def next_serial(archive_dir: Path, stem: str) -> int:
+    """Serials continue across runs: one past the highest of this series already present."""
+    rx = _series_re(stem)
+    serials = [int(m.group(2)) for p in archive_dir.iterdir() if (m := rx.match(p.name))]
+    return max(serials) + 1 if serials else 0
+
+
+def cleanup_stale(archive_dir: Path) -> list[Path]:
+    """Remove what a crashed run left: `*.warc.gz.open` files and unfinished index temps."""
+    removed: list[Path] = []
+    if not archive_dir.is_dir():
+        return removed
+    for p in sorted(archive_dir.iterdir()):
+        name = p.name
+        if p.is_file() and (name.endswith(".warc.gz.open") or name.endswith(".pages.jsonl.open")
+                            or name in (f"{INDEX_NAME}.tmp", f"{TEXT_INDEX_NAME}.tmp",
+                                        f"{PAGES_NAME}.tmp", f"{SUMS_NAME}.tmp")):
+            p.unlink()
+            removed.append(p)
+    if removed:
+        fsync_dir(archive_dir)
+    return removed
+
+
+class _Series:
+    """One file series of this run: the open file, its warcinfo, rotation and checksums."""
+
+    def __init__(self, writer: ArchiveWriter, stem: str, description: str) -> None:
+        self.w = writer
+        self.stem = stem
+        self.description = description
+        self.serial = next_serial(writer.dir, stem)
+        self.fh: BinaryIO | None = None
+        self.name = ""
+        self.size = 0
+        self.articles = 0
+        self.warcinfo_id: str | None = None
+        self.sha = hashlib.sha256()
+        self.finished: list[tuple[Path, str, str]] = []  # (.open path, final name, sha256)
+
+    def _open(self) -> None:
+        w = self.w
+        while True:
+            name = f"{self.stem}-{w.ts14}-{self.serial:05d}-{w.host}.warc.gz"
+            self.serial += 1
+            if not (w.dir / name).exists() and not (w.dir / f"{name}.open").exists():
+                break
+        self.fh = open(w.dir / f"{name}.open", "xb")  # noqa: SIM115 (closed in _finish)
+        self.name, self.size, self.articles, self.sha = name, 0, 0, hashlib.sha256()
+        self.warcinfo_id = w.new_id()
+        pairs = [
+            ("software", wr.software_versions()),
+            ("format", "WARC File Format 1.1"),
+            ("conformsTo", "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"),
+            ("isPartOf", w.cfg.collection),
+            ("description", self.description),
+            ("hostname", w.host),
+        ]
+        if w.cfg.operator:
+            pairs.append(("operator", w.cfg.operator))
+        pairs += [
+            ("cleaner-run-id", w.run_id),
+            ("cleaner-config-sha256", w.config_sha256),
+            ("cleaner-config", w.config_json),
+        ]
+        info = wr.warcinfo_record(self.warcinfo_id, w.now(), name, pairs)
+        self._write(wr.serialize(info, None, w.level))
+
+    def _write(self, blob: bytes) -> int:
+        assert self.fh is not None
+        offset = self.size
+        self.fh.write(blob)
+        self.sha.update(blob)
+        self.size += len(blob)
+        return offset
+
+    def _finish(self) -> None:
+        if self.fh is None:
+            return
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        self.fh = None
+        self.finished.append((self.w.dir / f"{self.name}.open", self.name, self.sha.hexdigest()))
+
+    def write_group(self, recs: list[wr.Rec]) -> list[tuple[wr.Rec, int, int]]:
+        """Write one article's records into one file; rotate first if they would not fit."""
+        if self.fh is None:
+            self._open()
+        blobs = [wr.serialize(r, self.warcinfo_id, self.w.level) for r in recs]
+        if self.articles and self.size + sum(map(len, blobs)) > self.w.cfg.rotate_bytes:
+            self._finish()
+            self._open()
+            blobs = [wr.serialize(r, self.warcinfo_id, self.w.level) for r in recs]
+        self.articles += 1
+        return [(r, self._write(b), len(b)) for r, b in zip(recs, blobs, strict=True)]
+
+    def abort(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+            self.fh = None
+            self.finished.append((self.w.dir / f"{self.name}.open", self.name, ""))
+        for path, _, _ in self.finished:
+            path.unlink(missing_ok=True)
+        self.finished = []
+
+
+class ArchiveWriter:
+    """Single writer of archive/ for one run (the parent process owns it)."""
+
+    def __init__(
+        self,
+        archive_dir: Path,
+        cfg: ArchiveConfig,
+        run_id: str,
+        config_sha256: str,
+        config_json: str,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        new_id: Callable[[], str] | None = None,
+        hostname: str | None = None,
+        gzip_level: int = wr.GZIP_LEVEL,
+    ) -> None:
+        self.dir = Path(archive_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.cfg = cfg
+        self.run_id = run_id
+        self.config_sha256 = config_sha256
+        self.config_json = wr.field_value(config_json)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.new_id = new_id or (lambda: f"<urn:uuid:{uuid.uuid4()}>")
+        self.host = re.sub(r"[^A-Za-z0-9._~-]", "-", hostname) if hostname else short_hostname()
+        self.level = gzip_level
+        start = self._clock()
+        self.ts14 = (start if start.tzinfo else start.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y%m%d%H%M%S")
+        self.raw = _Series(self, cfg.prefix, "raw originals of cleaned articles")
+        self.text = _Series(self, f"{cfg.prefix}-TEXT", "cleaned text and cleaning provenance")
+        self._run_fields = [
+            ("software", f"cleaner/{wr.cleaner_version()}"),
+            ("cleaner-run-id", run_id),
+            ("cleaner-config-sha256", config_sha256),
+        ]
+        self._index: list[str] = []
+        self._text_index: list[str] = []
+        self._pages_path = self.dir / f".{cfg.prefix}-{self.ts14}-{os.getpid()}.pages.jsonl.open"
+        self._pages: BinaryIO | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------------ public API
+
+    def write_article(self, doc: Document) -> ArticleRefs:
+        """A clean document: raw original, its cleaned text (conversion) and provenance."""
+        raw_rec, uri, notes = self._raw_record(doc)
+        raw = self._put(self.raw, [raw_rec])[0]
+        conv = wr.conversion_record(doc, self.new_id(), uri, raw.date, raw.record_id)
+        meta = self._metadata(doc, uri, conv.rid, notes, [
+            ("outcome", Outcome.CLEAN.value),
+            ("chars-out", str(len(doc.text))),
+            ("edits-count", str(len(doc.edits))),
+            *(("edit", wr.edit_json(e)) for e in doc.edits),
+        ])
+        text, meta_ref = self._put(self.text, [conv, meta])
+        self._page(doc, uri, raw.date)
+        return ArticleRefs(raw, text, meta_ref)
+
+    def write_duplicate(self, doc: Document, original: RecordRef) -> ArticleRefs:
+        """Exact payload duplicate -> revisit; near duplicate -> raw record. Metadata either way."""
+        uri = wr.doc_uri(doc)
+        mine = wr.payload_digest_of(doc)
+        notes: list[tuple[str, str]] = []
+        if original.payload_digest and mine == original.payload_digest and (
+            doc.origin is None or doc.origin.record_type != "revisit"
+        ):
+            rec = wr.revisit_record(doc, self.new_id(), uri, self._capture_date(doc), original)
+            if doc.origin is not None:
+                notes = [("source-record-id", doc.origin.record_id), ("source-offset", str(doc.origin.offset))]
+        else:
+            rec, uri, notes = self._raw_record(doc)
+        raw = self._put(self.raw, [rec])[0]
+        pairs = [("outcome", Outcome.DUPLICATE.value)]
+        if doc.duplicate_of:
+            pairs.append(("duplicate-of", doc.duplicate_of))
+        pairs.append(("duplicate-of-record", original.record_id))
+        if doc.similarity is not None:
+            pairs.append(("similarity", f"{doc.similarity:.4f}"))
+        pairs.append(("method", doc.dedup_method or ("exact" if rec.rtype == "revisit" else "near")))
+        meta = self._metadata(doc, uri, raw.record_id, notes, pairs)
+        return ArticleRefs(raw, None, self._put(self.text, [meta])[0])
+
+    def write_quarantined(self, doc: Document) -> ArticleRefs:
+        """Keep the input (when there are bytes) and say why it was not cleaned."""
+        raw: RecordRef | None = None
+        notes: list[tuple[str, str]] = []
+        uri = wr.doc_uri(doc)
+        if doc.origin is not None or doc.raw:
+            rec, uri, notes = self._raw_record(doc)
+            raw = self._put(self.raw, [rec])[0]
+        pairs = [("outcome", Outcome.QUARANTINED.value), ("problem", doc.problem or "unknown")]
+        meta = self._metadata(doc, uri, raw.record_id if raw else None, notes, pairs)
+        return ArticleRefs(raw, None, self._put(self.text, [meta])[0])
+
+    def close(self) -> list[Path]:
+        """Publish this run: fsync, rename `.open` files, merge indexes. Returns the WARC files."""
+        if self._closed:
+            return []
+        self._closed = True
+        published: list[Path] = []
+        sums: list[str] = []
+        for series in (self.raw, self.text):
+            series._finish()
+            for open_path, name, digest in series.finished:
+                final = self.dir / name
+                os.rename(open_path, final)
+                published.append(final)
+                sums.append(f"{digest}  {name}")
+            series.finished = []
+        fsync_dir(self.dir)
+        merge_sorted_lines(self.dir / INDEX_NAME, self._index)
+        merge_sorted_lines(self.dir / TEXT_INDEX_NAME, self._text_index)
+        if self._pages is not None:
+            self._pages.flush()
+            self._pages.close()
+            self._pages = None
+            lines = [ln for ln in self._pages_path.read_text(encoding="utf-8").split("\n") if ln]
+            append_lines(self.dir / PAGES_NAME, lines, header=pages_header(self.cfg.collection))
+            self._pages_path.unlink()
+        append_lines(self.dir / SUMS_NAME, sums)
+        return published
+
+    def abort(self) -> None:
+        """Crash/exception path: remove this run's `.open` files; published files are untouched."""
+        if self._closed:
+            return
+        self._closed = True
+        self.raw.abort()
+        self.text.abort()
+        if self._pages is not None:
+            self._pages.close()
+            self._pages = None
+        self._pages_path.unlink(missing_ok=True)
+        fsync_dir(self.dir)
+
+    def __enter__(self) -> ArchiveWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    # ------------------------------------------------------------------ internals
+
+    def now(self) -> str:
+        return wr.w3c_date(self._clock())
+
+    def _capture_date(self, doc: Document) -> str:
+        """Capture date of the input (the input record's own date for WARC inputs), else now."""
+        if doc.origin is not None:
+            date = wr.capture_date(doc.origin.header("WARC-Date"))
+            if date:
+                return date
+        return wr.capture_date(doc.source.fetched) or self.now()
+
+    def _raw_record(self, doc: Document) -> tuple[wr.Rec, str, list[tuple[str, str]]]:
+        uri = wr.doc_uri(doc)
+        if doc.origin is not None:
+            rec, notes = wr.copy_record(doc.origin, self.new_id(), uri, self._capture_date(doc))
+            return rec, uri, notes
+        return wr.resource_record(doc, self.new_id(), uri, self._capture_date(doc)), uri, []
+
+    def _metadata(self, doc: Document, uri: str, refers_to: str | None,
+                  notes: list[tuple[str, str]], outcome: list[tuple[str, str]]) -> wr.Rec:
+        cleaned_at = self.now()
+        pairs = wr.provenance(doc, self._run_fields, cleaned_at) + notes + outcome
+        return wr.metadata_record(self.new_id(), uri, cleaned_at, refers_to, pairs)
+
+    def _put(self, series: _Series, recs: list[wr.Rec]) -> list[RecordRef]:
+        if self._closed:
+            raise RuntimeError("archive writer is closed")
+        refs = []
+        for rec, offset, length in series.write_group(recs):
+            assert rec.uri is not None
+            refs.append(RecordRef(rec.rid, series.name, offset, length, rec.date, rec.uri, rec.payload_digest))
+            index = self._index if series is self.raw else self._text_index
+            wanted = rec.rtype in _REPLAY_TYPES if series is self.raw else rec.rtype == "conversion"
+            if wanted and not (rec.rtype == "resource" and rec.content_type == wr.WARC_FIELDS):
+                index.append(cdxj_line(rec.uri, rec.date, mime=rec.mime, status=rec.status,
+                                       digest=rec.payload_digest, length=length, offset=offset,
+                                       filename=series.name))
+        return refs
+
+    def _page(self, doc: Document, uri: str, date: str) -> None:
+        if self._pages is None:
+            self._pages = open(self._pages_path, "wb")  # noqa: SIM115 (closed in close/abort)
+        line = page_line(doc.id, uri, date, doc.title, doc.text)
+        self._pages.write(line.encode("utf-8") + b"\n")

@@ -1,0 +1,376 @@
+"""WARC/1.1 records for the archive: building them from documents and serialising them.
+
+Serialised here rather than through warcio's writer: warcio compresses every member at gzip
+level 9, adds a payload digest to metadata records and re-reads blocks through streams; we
+need one member per record at a chosen level, digests computed once over bytes we already
+hold, and a copied input block that is never re-parsed. The output is checked by warcio,
+FastWARC and the shared validator in the tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from importlib import metadata
+
+from cleaner.document import Document, Edit, WarcOrigin
+from cleaner.sinks.cdxj import file_uri, to_uri
+
+GZIP_LEVEL = 6  # level 9 costs ~2x the CPU for ~2% smaller text members (see benchmark notes)
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+WARC_FIELDS = "application/warc-fields"
+TEXT_UTF8 = "text/plain; charset=utf-8"
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
+_LINE_BREAKS = str.maketrans({"\r": " ", "\n": " ", "\x85": " ", "\u2028": " ", "\u2029": " "})
+# Header fields of an input record that are rewritten or must not travel with a copy: ids and
+# references point into files we do not ship; length and digests are recomputed here.
+_COPY_DROP = {
+    "warc-type", "warc-record-id", "warc-date", "warc-target-uri", "warc-warcinfo-id",
+    "warc-concurrent-to", "warc-refers-to", "warc-filename", "content-length", "content-type",
+    "warc-block-digest", "warc-payload-digest", "warc-segment-number", "warc-segment-origin-id",
+    "warc-segment-total-length",
+}
+_REVISIT_KEEP = {"warc-profile", "warc-refers-to-target-uri", "warc-refers-to-date"}
+
+# ISO 639-1 -> ISO 639-3 (the T codes), for WARC-Identified-Content-Language (CC's WET field).
+_ISO639 = dict(
+    pair.split(":")
+    for pair in """aa:aar ab:abk ae:ave af:afr ak:aka am:amh an:arg ar:ara as:asm av:ava ay:aym
+    az:aze ba:bak be:bel bg:bul bi:bis bm:bam bn:ben bo:bod br:bre bs:bos ca:cat ce:che ch:cha
+    co:cos cr:cre cs:ces cu:chu cv:chv cy:cym da:dan de:deu dv:div dz:dzo ee:ewe el:ell en:eng
+    eo:epo es:spa et:est eu:eus fa:fas ff:ful fi:fin fj:fij fo:fao fr:fra fy:fry ga:gle gd:gla
+    gl:glg gn:grn gu:guj gv:glv ha:hau he:heb hi:hin ho:hmo hr:hrv ht:hat hu:hun hy:hye hz:her
+    ia:ina id:ind ie:ile ig:ibo ii:iii ik:ipk io:ido is:isl it:ita iu:iku ja:jpn jv:jav ka:kat
+    kg:kon ki:kik kj:kua kk:kaz kl:kal km:khm kn:kan ko:kor kr:kau ks:kas ku:kur kv:kom kw:cor
+    ky:kir la:lat lb:ltz lg:lug li:lim ln:lin lo:lao lt:lit lu:lub lv:lav mg:mlg mh:mah mi:mri
+    mk:mkd ml:mal mn:mon mr:mar ms:msa mt:mlt my:mya na:nau nb:nob nd:nde ne:nep ng:ndo nl:nld
+    nn:nno no:nor nr:nbl nv:nav ny:nya oc:oci oj:oji om:orm or:ori os:oss pa:pan pi:pli pl:pol
+    ps:pus pt:por qu:que rm:roh rn:run ro:ron ru:rus rw:kin sa:san sc:srd sd:snd se:sme sg:sag
+    si:sin sk:slk sl:slv sm:smo sn:sna so:som sq:sqi sr:srp ss:ssw st:sot su:sun sv:swe sw:swa
+    ta:tam te:tel tg:tgk th:tha ti:tir tk:tuk tl:tgl tn:tsn to:ton tr:tur ts:tso tt:tat tw:twi
+    ty:tah ug:uig uk:ukr ur:urd uz:uzb ve:ven vi:vie vo:vol wa:wln wo:wol xh:xho yi:yid yo:yor
+    za:zha zh:zho zu:zul iw:heb in:ind ji:yid""".split()
+)
+
+
+@dataclass(slots=True)
+class Rec:
+    """A record ready to serialise; `extra` fields go between Target-URI and the digests."""
+
+    rtype: str
+    rid: str
+    date: str
+    uri: str | None
+    block: bytes
+    content_type: str | None = None
+    payload_digest: str | None = None
+    extra: list[tuple[str, str]] = field(default_factory=list)
+    block_digest: str = ""
+    mime: str | None = None  # for the CDXJ line (what cdxj-indexer reports)
+    status: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.block_digest:
+            self.block_digest = sha1_b32(self.block)
+
+
+def sha1_b32(data: bytes) -> str:
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+
+def serialize(rec: Rec, warcinfo_id: str | None, level: int = GZIP_LEVEL) -> bytes:
+    """One gzip member holding exactly one record (WARC 1.1 annex D)."""
+    lines = [f"WARC/1.1\r\nWARC-Type: {rec.rtype}\r\nWARC-Record-ID: {rec.rid}\r\nWARC-Date: {rec.date}\r\n"]
+    if rec.uri is not None:
+        lines.append(f"WARC-Target-URI: {rec.uri}\r\n")
+    lines.extend(f"{k}: {v}\r\n" for k, v in rec.extra)
+    if warcinfo_id is not None:
+        lines.append(f"WARC-Warcinfo-ID: {warcinfo_id}\r\n")
+    if rec.content_type is not None:
+        lines.append(f"Content-Type: {rec.content_type}\r\n")
+    lines.append(f"WARC-Block-Digest: {rec.block_digest}\r\n")
+    if rec.payload_digest is not None:
+        lines.append(f"WARC-Payload-Digest: {rec.payload_digest}\r\n")
+    lines.append(f"Content-Length: {len(rec.block)}\r\n\r\n")
+    comp = zlib.compressobj(level, zlib.DEFLATED, 31)
+    head = comp.compress("".join(lines).encode("utf-8"))
+    return head + comp.compress(rec.block) + comp.compress(b"\r\n\r\n") + comp.flush()
+
+
+# ----------------------------------------------------------------------------- small rules
+
+
+def w3c_date(moment: datetime, micros: bool = True) -> str:
+    """UTC W3C-DTF; microseconds only where the time is real (not a date known to the second)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    base = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{base}.{moment.microsecond:06d}Z" if micros and moment.microsecond else base + "Z"
+
+
+def capture_date(value: str | None) -> str | None:
+    """A capture date from the input, as a WARC-Date; None when absent or unreadable."""
+    if not value:
+        return None
+    if _DATE_RE.match(value):
+        return value
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("z", "Z"))
+    except ValueError:
+        return None
+    return w3c_date(moment)
+
+
+def iso639_3(tag: str | None) -> str | None:
+    """BCP-47 ('zh-Hans', 'de-CH') -> ISO 639-3 ('zho', 'deu'); None for unknown/undetermined."""
+    if not tag:
+        return None
+    primary = tag.replace("_", "-").split("-", 1)[0].lower()
+    if len(primary) == 3 and primary.isalpha() and primary not in ("und", "mul", "zxx"):
+        return primary
+    return _ISO639.get(primary)
+
+
+def field_value(value: object) -> str:
+    """A warc-fields / header value on one line (CR, LF and Unicode line breaks folded)."""
+    return str(value).translate(_LINE_BREAKS)
+
+
+def edit_json(e: Edit) -> str:
+    """One `edit:` line; built by hand because dataclasses.asdict deep-copies (hot path)."""
+    fields = {"stage": e.stage, "rule": e.rule, "action": e.action, "start": e.start, "end": e.end,
+              "before": e.before, "after": e.after, "note": e.note}
+    text = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("\x85", "\\u0085")
+
+
+def warc_fields(pairs: list[tuple[str, str]]) -> bytes:
+    return "".join(f"{k}: {field_value(v)}\r\n" for k, v in pairs).encode("utf-8")
+
+
+@cache
+def software_versions() -> str:
+    """'cleaner/0.1.0 (warcio/1.8.1; ftfy/...)': what wrote the archive, read once per process."""
+    parts = []
+    for dist in ("warcio", "ftfy", "opencc", "beautifulsoup4", "lxml"):
+        try:
+            parts.append(f"{dist}/{metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return f"cleaner/{cleaner_version()} ({'; '.join(parts)})"
+
+
+@cache
+def cleaner_version() -> str:
+    from cleaner import __version__
+
+    return __version__
+
+
+def doc_uri(doc: Document) -> str:
+    """Target-URI of a document's raw record: its URL, else its place in the input folder."""
+    if doc.origin is not None:
+        uri = to_uri(doc.origin.header("WARC-Target-URI") or "")
+        if uri:
+            return uri
+    for candidate in (doc.url, doc.source.url):
+        if candidate:
+            uri = to_uri(candidate)
+            if uri:
+                return uri
+    return file_uri(doc.source.path, doc.source.member)
+
+
+def payload_digest_of(doc: Document) -> str | None:
+    """Digest of what the raw record would carry as payload (the dedup identity)."""
+    if doc.origin is not None:
+        if doc.origin.record_type == "revisit":
+            return doc.origin.header("WARC-Payload-Digest")
+        return sha1_b32(doc.origin.block[doc.origin.payload_offset :])
+    return sha1_b32(doc.raw)
+
+
+# ----------------------------------------------------------------------------- raw records
+
+
+def sniff_media_type(raw: bytes, encoding: str | None, path: str) -> str:
+    """Our own look at the bytes (WARC-Identified-Payload-Type must not just copy a header)."""
+    enc = (encoding or "").lower()
+    if enc.startswith(("utf-16", "utf-32")):
+        head = raw[:2048].decode(enc, "replace").encode("utf-8", "replace")
+    elif b"\x00" in raw:
+        return "application/octet-stream"
+    else:
+        head = raw[:2048]
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<meta")) or b"<html" in head:
+        return "text/html"
+    if head.startswith(b"<?xml") and b"<html" in head:
+        return "application/xhtml+xml"
+    if path.lower().endswith((".html", ".htm", ".xhtml")):
+        return "text/html"
+    return "text/plain"
+
+
+def resource_record(doc: Document, rid: str, uri: str, date: str) -> Rec:
+    """An HTML/text scrape archived byte for byte, typed with its original charset."""
+    sniffed = sniff_media_type(doc.raw, doc.encoding, doc.source.path)
+    declared = (doc.source.media_type or "").split(";")[0].strip().lower()
+    mtype = declared or sniffed
+    ctype = mtype
+    if mtype.startswith("text/") or mtype.endswith(("+xml", "/xml")):
+        charset = (doc.encoding or doc.source.charset or "").strip().lower()
+        if charset in ("utf-8", "utf8", "utf-8-sig", "ascii", "us-ascii", ""):
+            charset = "utf-8" if _is_utf8(doc.raw) else ""
+        if charset:
+            ctype = f"{mtype}; charset={charset}"
+    extra = [] if sniffed == "application/octet-stream" else [("WARC-Identified-Payload-Type", sniffed)]
+    digest = sha1_b32(doc.raw)
+    return Rec("resource", rid, date, uri, doc.raw, ctype, digest, extra, block_digest=digest, mime=ctype)
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def http_head(block: bytes, payload_offset: int) -> tuple[str | None, str | None]:
+    """(status code, Content-Type) of an HTTP response head, as warcio's parser reports them."""
+    head = block[:payload_offset].decode("iso-8859-1")
+    lines = head.replace("\r\n", "\n").split("\n")
+    parts = lines[0].split(" ", 2)
+    status = parts[1] if len(parts) > 1 else None
+    ctype = None
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() == "content-type":
+            ctype = value.strip()
+            break
+    return status, ctype
+
+
+def copy_record(origin: WarcOrigin, rid: str, uri: str, fallback_date: str) -> tuple[Rec, list[tuple[str, str]]]:
+    """The input record as a new record: same block byte for byte, same date, fresh id.
+
+    Returns the record and provenance fields for the metadata record (original id, and
+    original digests or URI where ours differ).
+    """
+    rtype = origin.record_type
+    date = origin.header("WARC-Date") or ""
+    date = date if _DATE_RE.match(date) else (capture_date(date) or fallback_date)
+    extra: list[tuple[str, str]] = []
+    for name, value in origin.headers:
+        low = name.lower()
+        if low in _COPY_DROP or (low in _REVISIT_KEEP and rtype != "revisit"):
+            continue
+        if any(low == k.lower() for k, _ in extra):
+            continue  # WARC fields shall not repeat
+        extra.append((name, field_value(value).strip()))
+    block = origin.block
+    ctype = origin.header("Content-Type")
+    is_http = rtype in ("response", "revisit") and uri.startswith(("http:", "https:")) and bool(block)
+    if ctype is None and is_http and block.startswith(b"HTTP/"):
+        ctype = "application/http; msgtype=response"
+    block_digest = sha1_b32(block)
+    if rtype == "revisit":
+        payload = origin.header("WARC-Payload-Digest")
+    elif rtype in ("warcinfo", "metadata"):
+        payload = None
+    else:
+        payload = sha1_b32(block[origin.payload_offset :])
+    notes = [("source-record-id", origin.record_id), ("source-offset", str(origin.offset))]
+    for name, ours in (("WARC-Block-Digest", block_digest), ("WARC-Payload-Digest", payload)):
+        theirs = origin.header(name)
+        if theirs and ours and theirs != ours and not (rtype == "revisit" and name.endswith("Payload-Digest")):
+            notes.append((f"source-{name[5:].lower()}", theirs))
+    if (origin.header("WARC-Target-URI") or "") != uri:
+        notes.append(("source-target-uri", origin.header("WARC-Target-URI") or ""))
+    status, mime = None, ctype
+    if is_http:
+        status, mime = http_head(block, origin.payload_offset or len(block))
+    if rtype == "revisit":
+        mime = "warc/revisit"
+    rec = Rec(rtype, rid, date, uri, block, ctype, payload, extra, block_digest, mime, status)
+    return rec, notes
+
+
+def revisit_record(doc: Document, rid: str, uri: str, date: str, original: object) -> Rec:
+    """Identical-payload-digest revisit; keeps an input response's HTTP head so nothing is lost."""
+    head = b""
+    ctype = None
+    status = None
+    if doc.origin is not None and doc.origin.record_type == "response" and doc.origin.payload_offset:
+        head = doc.origin.block[: doc.origin.payload_offset]
+        ctype = doc.origin.header("Content-Type") or "application/http; msgtype=response"
+        if uri.startswith(("http:", "https:")):
+            status = http_head(head, len(head))[0]
+    extra = [
+        ("WARC-Profile", REVISIT_PROFILE),
+        ("WARC-Refers-To", original.record_id),  # type: ignore[attr-defined]
+        ("WARC-Refers-To-Target-URI", original.target_uri),  # type: ignore[attr-defined]
+        ("WARC-Refers-To-Date", original.date),  # type: ignore[attr-defined]
+    ]
+    digest = original.payload_digest  # type: ignore[attr-defined]
+    return Rec("revisit", rid, date, uri, head, ctype, digest, extra, mime="warc/revisit", status=status)
+
+
+def conversion_record(doc: Document, rid: str, uri: str, date: str, refers_to: str | None) -> Rec:
+    """The cleaned text (UTF-8, ending with one LF) as CC's WET files carry it."""
+    block = doc.text.encode("utf-8")
+    if block and not block.endswith(b"\n"):
+        block += b"\n"
+    extra: list[tuple[str, str]] = []
+    if refers_to:
+        extra.append(("WARC-Refers-To", refers_to))
+    extra.append(("WARC-Identified-Payload-Type", "text/plain"))
+    lang = iso639_3(doc.language)
+    if lang:
+        extra.append(("WARC-Identified-Content-Language", lang))
+    digest = sha1_b32(block)
+    return Rec("conversion", rid, date, uri, block, TEXT_UTF8, digest, extra, block_digest=digest, mime=TEXT_UTF8)
+
+
+def metadata_record(rid: str, uri: str, date: str, refers_to: str | None, pairs: list[tuple[str, str]]) -> Rec:
+    extra = [("WARC-Refers-To", refers_to)] if refers_to else []
+    return Rec("metadata", rid, date, uri, warc_fields(pairs), WARC_FIELDS, None, extra)
+
+
+def warcinfo_record(rid: str, date: str, filename: str, pairs: list[tuple[str, str]]) -> Rec:
+    return Rec("warcinfo", rid, date, None, warc_fields(pairs), WARC_FIELDS, None, [("WARC-Filename", filename)])
+
+
+def provenance(doc: Document, run_fields: list[tuple[str, str]], cleaned_at: str) -> list[tuple[str, str]]:
+    """The metadata block's fields common to every outcome (who, when, from what)."""
+    src = doc.source
+    pairs = [*run_fields, ("cleaned-at", cleaned_at), ("document-id", doc.id), ("source-path", src.path)]
+    if src.member is not None:
+        pairs.append(("source-member", src.member))
+    pairs.append(("source-sha256", src.sha256))
+    if src.offset is not None and doc.origin is None:
+        pairs.append(("source-offset", str(src.offset)))
+    if src.url:
+        pairs.append(("source-url", src.url))
+    if doc.url and doc.url != src.url:
+        pairs.append(("url", doc.url))
+    if doc.encoding:
+        pairs.append(("detected-charset", doc.encoding))
+    if doc.encoding_evidence:
+        pairs.append(("charset-evidence", doc.encoding_evidence))
+    if doc.language:
+        pairs.append(("language", iso639_3(doc.language) or doc.language))
+        pairs.append(("language-tag", doc.language))
+    if doc.title:
+        pairs.append(("title", doc.title))
+    if doc.published:
+        pairs.append(("published", doc.published))
+    return pairs
