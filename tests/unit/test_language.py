@@ -1,0 +1,41 @@
+"""Language ID and CJK script routing (offline, bundled lite model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cleaner import language
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("開源模型引發爭議。", "zh-Hant"),
+        ("开源模型引发争议。", "zh-Hans"),
+        ("オープンソースのモデル", "ja"),
+        ("彼は學校へ行った。", "ja"),  # kyujitai with kana
+        ("駅前再開発計画発表", "ja"),  # kana-free, Japanese-only forms
+        ("東京五輪組織委員会会長辞任", "ja"),  # kana-free, language ID
+        ("皇后在後天的宴會上演奏鋼琴。", "zh-Hant"),  # 會 is not modern Japanese
+        ("대한민국 헌법", "ko"),
+    ],
+)
+def test_route(text: str, lang: str) -> None:
+    assert language.route(text, 0.5).lang == lang
+
+
+def test_script_counts() -> None:
+    assert language.script_counts("開放權重") == (2, 0)  # 放, 重 are shared
+    assert language.script_counts("开放权重") == (0, 2)
+
+
+def test_data_lists_load() -> None:
+    assert {"駅", "発", "図"} <= language.japanese_only()
+    assert {"會", "權"} <= language.traditional_not_japanese()
+    assert not language.japanese_only() & language.traditional_not_japanese()
+
+
+def test_identify_offline_lite_model() -> None:
+    assert language.identify("Das ist ein ganz normaler deutscher Satz.")[0] == "de"
+    assert language.identify("   ") == ("", 0.0)
+    assert language.text_language("This is an English sentence about models.") == "en"

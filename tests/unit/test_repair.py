@@ -1,0 +1,76 @@
+"""Repair stage: hand-written cases (tests/cases/repair), replayable edits, rules that explain themselves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cleaner.config import RepairConfig
+from cleaner.document import Document, Source, replay
+from cleaner.stages.repair import repair, repair_text
+from cleaner.stages.repair_gbk import fix_gbk_mojibake
+
+CASES = json.loads((Path(__file__).parent.parent / "cases" / "repair" / "cases.json").read_text("utf-8"))
+RAW = Path(__file__).resolve().parents[2] / "raw"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["label"] for c in CASES])
+def test_case(case: dict[str, str]) -> None:
+    out, edits = repair_text(case["input"], RepairConfig())
+    assert out == case["expected"]
+    assert replay(case["input"], edits) == out
+    if case["input"] == case["expected"]:
+        assert all(e.action == "mark" for e in edits)
+
+
+def test_rules_are_named() -> None:
+    _, edits = repair_text("Fish &amp; Chips\u200b <b>ok</b> GrÃ¶ÃŸe", RepairConfig())
+    assert {e.rule for e in edits} == {"html-entity", "html-tag", "invisible", "ftfy"}
+    ftfy = next(e for e in edits if e.rule == "ftfy")
+    assert "utf" in ftfy.note and ftfy.before == "Ã¶ÃŸ" and ftfy.after == "öß"
+
+
+def test_unrecoverable_damage_is_marked_not_guessed() -> None:
+    text = "因?yàn)?,她認為"
+    out, edits = repair_text(text, RepairConfig())
+    assert out == text
+    marks = [e for e in edits if e.rule == "gbk-damage-unrecoverable"]
+    assert marks and marks[0].action == "mark" and marks[0].before == marks[0].after
+
+
+def test_config_switches_passes_off() -> None:
+    cfg = RepairConfig(fix_mojibake=False, fix_gbk_damage=False, remove_pinyin_glosses=False)
+    text = "GrÃ¶ÃŸe 因?yàn)殚_源 權(quán)"
+    out, _ = repair_text(text, cfg)
+    assert out == text
+
+
+def test_sample_002_end_to_end() -> None:
+    text = (RAW / "002_3055a5f10925dd99.txt").read_text("utf-8")
+    doc = Document(id="x", source=Source(path="002", sha256="0"), raw=b"", text=text)
+    repair(doc, RepairConfig())
+    assert replay(text, doc.edits) == doc.text
+    assert "/span>" not in doc.text
+    assert "(quán)" not in doc.text and "(OSI)" in doc.text
+    assert "因為開源" in doc.text and "影響獨立研究人員。」" in doc.text
+    assert "「模型越強大" in doc.text
+    assert doc.text.count("?!") == 1  # the one whose bytes are lost; marked
+    assert sum(e.rule == "gbk-damage-unrecoverable" for e in doc.edits) == 2
+
+
+@pytest.mark.parametrize("name", ["000_65eea8b01307b085.txt", "003_67b898d0e7971327.txt"])
+def test_clean_german_samples_unchanged(name: str) -> None:
+    text = (RAW / name).read_text("utf-8")
+    out, edits = repair_text(text, RepairConfig())
+    assert replay(text, edits) == out
+    assert all(e.rule in ("nbsp", "invisible") for e in edits)
+
+
+def test_real_chinese_is_never_gbk_mojibake() -> None:
+    text = (RAW / "002_3055a5f10925dd99.txt").read_text("utf-8")
+    edits: list = []
+    assert fix_gbk_mojibake(text, edits) == text and not edits
+    simplified = "数据显示，开源模型正在迅速追赶。研究人员表示，这是一个重要的问题。"
+    assert fix_gbk_mojibake(simplified, edits) == simplified and not edits
