@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from cleaner.document import Document
-from cleaner.gzmembers import gunzip, is_gzip
-from cleaner.warcinput import Context, read_warc, sniff_html, utc_date
+from cleaner.sources.gzmembers import gunzip, is_gzip
+from cleaner.sources.warc import Context, read_warc, sniff_html, utc_date
 
 _WARC_SUFFIXES = (".warc", ".arc", ".wet", ".wat")
 _HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")

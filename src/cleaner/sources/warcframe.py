@@ -21,7 +21,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from cleaner.gzmembers import Member, is_gzip, members
+from cleaner.sources.gzmembers import Member, is_gzip, members
 
 HEADER_MAX = 1 << 16  # a WARC head longer than this is not a WARC head
 _HEAD_END = re.compile(rb"\r?\n\r?\n")

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cleaner.document import Document, Source, WarcOrigin, document_id
-from cleaner.httpbody import BodyError, dechunk, decode_body, parse_head, split_content_type
-from cleaner.warcframe import Damage, Record, frame
+from cleaner.sources.httpbody import BodyError, dechunk, decode_body, parse_head, split_content_type
+from cleaner.sources.warcframe import Damage, Record, frame
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xhtml", "application/html"})
 TEXT_TYPES = frozenset({"text/plain"})
