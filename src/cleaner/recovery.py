@@ -43,7 +43,7 @@ def recover(ledger: Ledger, archive_dir: Path, clean_dir: Path) -> list[str]:
                 orphans.append(p)
     if orphans:
         names = {p.name for p in orphans}
-        _drop_index_lines(archive_dir, names)
+        _drop_index_lines(archive_dir, names, ledger)
         for p in orphans:
             p.unlink()
     if crashed:
@@ -57,8 +57,8 @@ def recover(ledger: Ledger, archive_dir: Path, clean_dir: Path) -> list[str]:
     return notes
 
 
-def _drop_index_lines(archive_dir: Path, filenames: set[str]) -> None:
-    """Remove CDXJ and pages lines that point into files being deleted (atomically per file)."""
+def _drop_index_lines(archive_dir: Path, filenames: set[str], ledger: Ledger) -> None:
+    """Remove index, checksum and page lines of files being deleted (each file rewritten atomically)."""
     for name in ("index.cdxj", "text.cdxj"):
         path = archive_dir / name
         if not path.exists():
@@ -67,6 +67,12 @@ def _drop_index_lines(archive_dir: Path, filenames: set[str]) -> None:
         kept = [ln for ln in lines if _cdxj_filename(ln) not in filenames]
         if len(kept) != len(lines):
             _rewrite(path, "".join(kept))
+    sums = archive_dir / "SHA256SUMS"
+    if sums.exists():
+        lines = sums.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [ln for ln in lines if ln.rstrip("\n").split("  ", 1)[-1] not in filenames]
+        if len(kept) != len(lines):
+            _rewrite(sums, "".join(kept))
     pages = archive_dir / "pages.jsonl"
     if pages.exists():
         lines = pages.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -77,8 +83,8 @@ def _drop_index_lines(archive_dir: Path, filenames: set[str]) -> None:
             except ValueError:
                 kept.append(ln)
                 continue
-            if obj.get("filename") in filenames:
-                continue
+            if "id" in obj and "url" in obj and ledger.document(obj["id"]) is None:
+                continue  # the page of a document whose chunk never committed
             kept.append(ln)
         if len(kept) != len(lines):
             _rewrite(pages, "".join(kept))

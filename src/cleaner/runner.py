@@ -31,12 +31,12 @@ from cleaner.pipeline import FinishTask, bind, finish_batch, prepare_batch, site
 from cleaner.recovery import recover
 from cleaner.sinks.corpus import CorpusWriter
 from cleaner.sinks.warc import ArchiveWriter, RecordRef
+from cleaner.stages.dedup import order_key
 from cleaner.state.dedup_index import DedupIndex
 from cleaner.state.ledger import Ledger
 from cleaner.state.lock import StateLock
 from cleaner.state.templates import TemplateStats, line_keys
 
-CHUNK_DOCS = 2000  # documents per checkpoint: bounded memory, bounded work lost to a crash
 BATCH_DOCS = 32  # documents per worker task
 
 
@@ -98,28 +98,25 @@ def _run_locked(cfg: Config, paths: Paths, *, dry_run: bool, progress: bool) -> 
         if not todo and not summary.problems:
             summary.seconds = time.monotonic() - started
             return summary
-        if not dry_run:
-            ledger.start_run(run_id, cfg.sha256(), json.dumps(cfg.to_dict(), ensure_ascii=False))
+        run_number = ledger.start_run(run_id, cfg.sha256(), json.dumps(cfg.to_dict(), ensure_ascii=False))
         previous = {s: signal.signal(s, _raise_interrupted) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
-            _process(cfg, paths, ledger, todo, summary, now, dry_run=dry_run, progress=progress)
+            _process(cfg, paths, ledger, todo, summary, now, run_number, dry_run=dry_run, progress=progress)
         except Interrupted as sig:
             ledger.rollback()
-            if not dry_run:
-                ledger.finish_run(run_id, "interrupted", summary.to_dict())
+            ledger.finish_run(run_id, "interrupted", summary.to_dict())
             raise
         except OSError as err:
             ledger.rollback()
-            if not dry_run:
-                ledger.finish_run(run_id, "failed", summary.to_dict())
+            ledger.finish_run(run_id, "failed", summary.to_dict())
             raise FatalError(f"cannot write outputs: {err}; nothing of the unfinished part was kept, "
                              "the archive is as the last finished checkpoint left it") from None
         finally:
             for s, h in previous.items():
                 signal.signal(s, h)
         summary.seconds = time.monotonic() - started
+        ledger.finish_run(run_id, "done", summary.to_dict())
         if not dry_run:
-            ledger.finish_run(run_id, "done", summary.to_dict())
             _write_quarantine_report(paths.state, summary)
         return summary
     finally:
@@ -217,9 +214,9 @@ def _chunks(
 
 def _process(
     cfg: Config, paths: Paths, ledger: Ledger, todo: list[PendingInput], summary: RunSummary,
-    now: datetime, *, dry_run: bool, progress: bool,
+    now: datetime, run_number: int, *, dry_run: bool, progress: bool,
 ) -> None:
-    index = DedupIndex(ledger.conn, cfg.dedup)
+    index = DedupIndex(ledger.conn, cfg.dedup, run_number)
     templates = TemplateStats(ledger.conn)
     bar = Progress(len(todo), enabled=progress, every_s=cfg.run.progress_every_s)
     stamp = now.strftime("%Y%m%d%H%M%S")
@@ -227,7 +224,7 @@ def _process(
     kept_refs: dict[str, RecordRef] = {}
     try:
         with engine:
-            for chunk, finished in _chunks(_documents(todo, cfg), CHUNK_DOCS):
+            for chunk, finished in _chunks(_documents(todo, cfg), max(1, cfg.run.checkpoint_docs)):
                 docs = [d for _, d in chunk]
                 already = _already_done(ledger, docs)
                 work = [d for d in docs if d.id not in already]
@@ -240,9 +237,12 @@ def _process(
                 done = {d.id: d for d in _flatten(engine.map(bind(finish_batch, cfg), tasks))}
                 owners = {d.id: p for p, d in chunk}
                 ordered = [done[d.id] for d in docs if d.id in done]
+                if cfg.dedup.keep == "longest":
+                    ordered.sort(key=order_key)  # stable: arrival order among equals
                 _decide_and_write(cfg, paths, ledger, index, ordered, owners, summary, stamp,
                                   kept_refs, dry_run=dry_run)
                 _commit_inputs(ledger, finished, summary)
+                index.flush()
                 if not dry_run:
                     ledger.commit()
                 bar.advance(len(finished))
@@ -293,14 +293,14 @@ def _decide_and_write(
             pending = owners[doc.id]
             summary.documents += 1
             if doc.outcome is Outcome.CLEAN and cfg.enabled("dedup") and doc.fingerprint is not None:
-                match = index.check(doc.id, doc.fingerprint, summary.run_id)
+                match = index.check(doc.id, doc.fingerprint)
                 if match is not None:
                     doc.outcome = Outcome.DUPLICATE
                     doc.duplicate_of = match.duplicate_of
                     doc.similarity = match.similarity
                     doc.dedup_method = match.method
                 else:
-                    index.add(doc.id, doc.fingerprint, summary.run_id)
+                    index.add(doc.id, doc.fingerprint)
             for e in doc.edits:
                 if e.action == "remove" and e.stage in ("strip", "extract"):
                     summary.rules[f"{e.stage}:{e.rule}"] += 1

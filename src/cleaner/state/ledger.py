@@ -113,12 +113,14 @@ class Ledger:
 
     # runs ---------------------------------------------------------------------------------
 
-    def start_run(self, run_id: str, config_sha256: str, config_json: str) -> None:
-        self.conn.execute(
+    def start_run(self, run_id: str, config_sha256: str, config_json: str) -> int:
+        """Record the run as started (committed, so recovery knows it); returns its number."""
+        cur = self.conn.execute(
             "INSERT INTO runs(run_id, started, status, config_sha256, config_json) VALUES (?,?,?,?,?)",
             (run_id, time.time(), "running", config_sha256, config_json),
         )
         self.conn.commit()
+        return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: str, status: str, summary: dict[str, Any]) -> None:
         self.conn.execute(

@@ -1,0 +1,140 @@
+"""Dedup quality on the labelled dev set: the product's text stages, fingerprints, index, score.
+
+    python benchmarks/quality_dedup.py [--eval ../shared/eval/dedup] [--runs 3] [--templates]
+        [--bands 32 --rows 4 --threshold 0.75 --shingle-words 3] [--kept kept.txt]
+
+Input order of corpus.jsonl is the arrival order ("keep the first"). The texts go through the
+stages the product runs before fingerprinting (repair, strip, convert; each skipped with a
+warning if its module is missing). `--templates` also gives strip the site-template counts of
+the whole corpus (all documents are one site here, as files in one input folder are), which is
+what the pipeline does with its template statistics. `--runs N` splits the corpus into N index
+sessions over one SQLite file with a commit between them (the incremental case); the kept set
+must not change. Scores with ../shared/tools/score_dedup.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from cleaner.config import Config, DedupConfig
+from cleaner.document import Document, Source
+from cleaner.stages.dedup import Fingerprint, fingerprint_text
+from cleaner.state.dedup_index import DedupIndex
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def text_stages(cfg: Config, use_templates: bool, texts: list[str]) -> Callable[[str], str]:
+    """The product's repair -> strip -> convert on plain text, each optional."""
+    steps: list[Callable[[str], str]] = []
+    try:
+        from cleaner.stages.repair import repair_text
+
+        steps.append(lambda t: repair_text(t, cfg.repair)[0])
+    except ImportError as err:
+        print(f"warning: repair unavailable ({err}); raw text", file=sys.stderr)
+    try:
+        from cleaner.stages.strip import strip
+
+        snapshot = None
+        if use_templates:
+            from cleaner.state.templates import TemplateSnapshot, line_keys
+
+            fix = steps[0] if steps else (lambda t: t)
+            snapshot = TemplateSnapshot.from_pages(("", line_keys(fix(t))) for t in texts)
+
+        def _strip(t: str) -> str:
+            doc = Document(id="x", source=Source(path="x.txt", sha256=""), raw=b"", text=t)
+            return strip(doc, cfg.strip, snapshot, "").text
+
+        steps.append(_strip)
+    except ImportError as err:
+        print(f"warning: strip unavailable ({err}); not stripped", file=sys.stderr)
+    try:
+        from cleaner.stages.convert import convert_text
+
+        steps.append(lambda t: convert_text(t, cfg.convert)[0])
+    except ImportError as err:
+        print(f"warning: convert unavailable ({err}); not converted", file=sys.stderr)
+
+    def run(t: str) -> str:
+        for step in steps:
+            t = step(t)
+        return t
+
+    return run
+
+
+def decide(ids: list[str], fps: list[Fingerprint], cfg: DedupConfig, runs: int, db: Path) -> list[str]:
+    """Keep-first decisions over `runs` index sessions on one SQLite file; returns kept ids."""
+    kept: list[str] = []
+    conn = sqlite3.connect(db)
+    per = -(-len(ids) // runs)
+    for r in range(runs):
+        index = DedupIndex(conn, cfg, run_id=r + 1)
+        for i in range(r * per, min(len(ids), (r + 1) * per)):
+            if index.check(ids[i], fps[i]) is None:
+                index.add(ids[i], fps[i])
+                kept.append(ids[i])
+        index.flush()
+        conn.commit()
+    conn.close()
+    return kept
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--eval", default=str(ROOT.parent / "shared/eval/dedup"))
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--templates", action="store_true")
+    ap.add_argument("--no-stages", action="store_true", help="fingerprint the raw texts")
+    ap.add_argument("--kept", help="write kept ids here (default: a temporary file)")
+    for f in dataclasses.fields(DedupConfig):
+        if f.type in ("int", "float"):
+            ap.add_argument("--" + f.name.replace("_", "-"), type=int if f.type == "int" else float)
+    args = ap.parse_args(argv)
+    over = {f.name: getattr(args, f.name) for f in dataclasses.fields(DedupConfig) if getattr(args, f.name, None) is not None}
+    base = Config()
+    cfg = dataclasses.replace(base.dedup, **over)
+    ev = Path(args.eval)
+    docs = [json.loads(line) for line in (ev / "corpus.jsonl").open(encoding="utf-8")]
+    ids = [d["id"] for d in docs]
+    texts = [d["text"] for d in docs]
+
+    t0 = time.perf_counter()
+    if not args.no_stages:
+        stage = text_stages(base, args.templates, texts)
+        texts = [stage(t) for t in texts]
+    t1 = time.perf_counter()
+    fps = [fingerprint_text(t, cfg) for t in texts]
+    t2 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        kept = decide(ids, fps, cfg, args.runs, Path(tmp) / "state.sqlite")
+        t3 = time.perf_counter()
+        if args.runs > 1:
+            same = kept == decide(ids, fps, cfg, 1, Path(tmp) / "one.sqlite")
+            print(f"incremental ({args.runs} sessions) == one session: {same}")
+        out = Path(args.kept) if args.kept else Path(tmp) / "kept.txt"
+        out.write_text("".join(i + "\n" for i in kept), encoding="utf-8")
+        n = len(docs)
+        print(f"config: {cfg}")
+        print(
+            f"stages {1e3 * (t1 - t0) / n:.3f} ms/doc, fingerprint {1e3 * (t2 - t1) / n:.3f} ms/doc, "
+            f"index check+add {1e3 * (t3 - t2) / n:.3f} ms/doc over {n} docs"
+        )
+        score = ROOT.parent / "shared/tools/score_dedup.py"
+        res = subprocess.run([sys.executable, str(score), str(ev / "labels.jsonl"), str(out)], check=False)
+        return res.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""Dedup fingerprints, computed in the worker: exact hash, MinHash for LSH, and a bottom-k sketch.
+
+Pure and deterministic across processes and runs (the index that consumes them persists):
+every hash parameter is a fixed constant, `SCHEME` names them, and the index refuses to mix
+fingerprints of another scheme.
+
+Text model (works for every script without a word tokenizer library):
+* NFKC (only texts with a character it changes) + lowercase, so NFD, NBSP, full-width and
+  case variants read the same; BOM, punctuation and whitespace only separate tokens.
+* Tokens: runs of word characters; every Han, kana, Thai, Lao, Khmer or Myanmar character is
+  a token of its own (those scripts do not put spaces between words). Punctuation and
+  whitespace only separate tokens.
+* Shingles: `cfg.shingle_words`-grams of tokens, or `cfg.shingle_chars`-grams when most tokens
+  are single unspaced-script characters.
+* Content lines: a line whose token count is at least `content_ratio` x the longest line's (or
+  `content_tokens`, whichever is smaller) is "content". Site templates are mostly short lines
+  (menus, share buttons, teaser titles, cookie notices) around one long body; the verifier in
+  `cleaner.state.dedup_index` asks that the *content* of the smaller document be contained in
+  the other, so two short bodies in one long template do not match on the template.
+
+Everything per token runs in numpy over the UTF-32 code points (no Python loop per word):
+token hashes are position-free polynomial hashes from one prefix sum, shingle hashes combine
+token hashes, MinHash uses datasketch-style affine permutations mod 2^32.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import xxhash
+
+from cleaner.config import DedupConfig
+from cleaner.document import Document
+
+SCHEME = "cleaner-dedup-1"  # bump when any hash below changes: persisted indexes must be rebuilt
+
+_M64 = (1 << 64) - 1
+_BASE = 0x100000001B3  # odd: invertible mod 2^64 (FNV prime)
+_BASE_INV = pow(_BASE, -1, 1 << 64)
+_GRAM_MULT = (  # odd 64-bit multipliers, one per position inside a shingle
+    0x9E3779B97F4A7C15,
+    0xC2B2AE3D27D4EB4F,
+    0x165667B19E3779F9,
+    0xD6E8FEB86659FD93,
+    0xFF51AFD7ED558CCD,
+    0xC4CEB9FE1A85EC53,
+    0x94D049BB133111EB,
+    0xBF58476D1CE4E5B9,
+)
+_DENSIFY_TRIES = 64  # borrow attempts for an empty MinHash bin before the rotation fallback
+
+_SEP, _WORD, _CHAR, _UNSTABLE = 0, 1, 2, 4
+# scripts written without spaces: one token per character
+_UNSPACED = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x3040, 0x30FF),  # hiragana, katakana
+    (0x31F0, 0x31FF),  # katakana extensions
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFF66, 0xFF9F),  # half-width katakana (NFKC folds most of them anyway)
+)
+_NEWLINES = (0x0A, 0x0D, 0x2028, 0x2029)
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What the parent needs to decide duplicates; small and picklable (~1.1 KB)."""
+
+    exact: bytes  # xxh3_128 of the normalised token sequence (16 bytes)
+    minhash: np.ndarray  # uint32 (num_perm,): MinHash over all shingles, for LSH bands
+    sketch: np.ndarray  # uint32 sorted: bottom-k of 31-bit shingle hashes << 1 | content flag
+    shingles: int  # distinct shingles (0: no words at all: never matched)
+    length: int  # characters of the normalised text
+    content: int  # distinct shingles that start on a content line
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Fingerprint):
+            return NotImplemented
+        return (
+            self.exact == other.exact
+            and self.shingles == other.shingles
+            and self.length == other.length
+            and self.content == other.content
+            and np.array_equal(self.minhash, other.minhash)
+            and np.array_equal(self.sketch, other.sketch)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def mix64(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads polynomial/linear hashes over all 64 bits."""
+    h = h ^ (h >> np.uint64(30))
+    h = h * np.uint64(0xBF58476D1CE4E5B9)
+    h = h ^ (h >> np.uint64(27))
+    h = h * np.uint64(0x94D049BB133111EB)
+    return h ^ (h >> np.uint64(31))
+
+
+@lru_cache(maxsize=8)
+def _densify_order(num_perm: int) -> np.ndarray:
+    """For each bin, the fixed pseudo-random sequence of bins an empty bin borrows from.
+
+    "Optimal densification" (Shrivastava 2017): the sequence depends on the bin only, so two
+    documents with the same non-empty bins fill their empty bins identically.
+    """
+    bins = np.arange(num_perm, dtype=np.uint64)[:, None]
+    tries = np.arange(1, _DENSIFY_TRIES + 1, dtype=np.uint64)[None, :]
+    with np.errstate(over="ignore"):
+        seq = mix64(bins * np.uint64(0x9E3779B97F4A7C15) + tries * np.uint64(0xD6E8FEB86659FD93))
+    order = (seq % np.uint64(num_perm)).astype(np.intp)
+    order.setflags(write=False)
+    return order
+
+
+@lru_cache(maxsize=1)
+def _char_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per BMP code point: token class, and simple lowercase (+1 slot for all astral ones).
+
+    Built once per process (~50 ms). Lowercasing by table is casefold minus the rare
+    multi-character folds (German sharp s) at a quarter of the cost. Class bit `_UNSTABLE`
+    marks word characters and combining marks that NFKC may change (full-width letters,
+    ligatures, decomposed accents): only texts containing one are normalised.
+    """
+    chars = [chr(c) for c in range(0x10000)]
+    table = np.fromiter((_WORD if ch.isalnum() else _SEP for ch in chars), dtype=np.uint8, count=0x10000)
+    for lo, hi in _UNSPACED:
+        span = table[lo : hi + 1]
+        span[span == _WORD] = _CHAR
+    # combining marks inside words (Devanagari vowel signs, etc.) belong to the word
+    marks = np.fromiter((unicodedata.category(ch)[0] == "M" for ch in chars), dtype=bool, count=0x10000)
+    table[marks] = _WORD
+    unstable = marks | np.fromiter(
+        (ch.isalnum() and not unicodedata.is_normalized("NFKC", ch) for ch in chars), dtype=bool, count=0x10000
+    )
+    table[unstable] |= _UNSTABLE
+    lower = np.fromiter(
+        (ord(lo) if len(lo := ch.lower()) == 1 else ord(ch) for ch in chars), dtype=np.uint32, count=0x10000
+    )
+    table = np.append(table, np.uint8(_WORD))  # astral: CJK ext. B.., historic scripts, emoji
+    lower = np.append(lower, np.uint32(0x10000))
+    table.setflags(write=False)
+    lower.setflags(write=False)
+    return table, lower
+
+
+@lru_cache(maxsize=1)
+def _powers() -> tuple[np.ndarray, np.ndarray]:
+    """BASE^i and BASE^-i mod 2^64 for texts up to 64 Ki code points (longer ones extend)."""
+    return _power_table(_BASE, 1 << 16), _power_table(_BASE_INV, 1 << 16)
+
+
+def _power_table(base: int, n: int) -> np.ndarray:
+    t = np.full(n, base, dtype=np.uint64)
+    t[0] = 1
+    with np.errstate(over="ignore"):
+        np.cumprod(t, out=t)
+    t.setflags(write=False)
+    return t
+
+
+def _codepoints(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Lowercased code points and their token classes, NFKC-normalised when it matters."""
+    classes, lower = _char_tables()
+    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    bmp = np.minimum(cp, 0x10000)
+    cls = classes.take(bmp)
+    if cls.size and cls.max() >= _UNSTABLE:
+        cp = np.frombuffer(unicodedata.normalize("NFKC", text).encode("utf-32-le"), dtype=np.uint32)
+        bmp = np.minimum(cp, 0x10000)
+        cls = classes.take(bmp) & np.uint8(_UNSTABLE - 1)
+    low = lower.take(bmp)
+    if cls.size and bmp.max() == 0x10000:
+        astral = cp > 0xFFFF
+        low[astral] = cp[astral]
+    return low, cls
+
+
+def _tokens(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Token hashes (uint64), their line numbers, whether each is an unspaced-script char,
+    and the normalised length."""
+    cp, cls = _codepoints(text)
+    if cp.size == 0:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.intp), np.zeros(0, dtype=bool), 0
+    word = cls != _SEP
+    single = cls == _CHAR
+    edge = np.empty(cls.size + 1, dtype=bool)  # edge[i]: class changes between i-1 and i
+    edge[0] = edge[-1] = True
+    np.not_equal(cls[1:], cls[:-1], out=edge[1:-1])
+    starts = np.flatnonzero(word & (edge[:-1] | single))
+    ends = np.flatnonzero(word & (edge[1:] | single)) + 1
+    n = cp.size
+    pw, inv = _powers()
+    if n > pw.size:
+        pw, inv = _power_table(_BASE, n), _power_table(_BASE_INV, n)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(n + 1, dtype=np.uint64)
+        np.cumsum(cp * pw[:n], out=prefix[1:])
+        # position-free polynomial hash of each token: (P[end] - P[start]) * BASE^-start
+        h = (prefix[ends] - prefix[starts]) * inv[starts]
+        h ^= (ends - starts).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        h = mix64(h)
+    newlines = np.flatnonzero(cp == 0x0A)  # CRLF ends in \n too; a lone \r only separates
+    lines = np.searchsorted(newlines, starts)
+    return h, lines, single[starts], n
+
+
+def _shingles(tok: np.ndarray, n: int) -> np.ndarray:
+    """n-gram hashes (uint64); a text shorter than n tokens is one shingle."""
+    n = max(1, min(n, tok.size, len(_GRAM_MULT)))
+    m = tok.size - n + 1
+    with np.errstate(over="ignore"):
+        acc = tok[:m] * np.uint64(_GRAM_MULT[0])
+        for j in range(1, n):
+            acc += tok[j : j + m] * np.uint64(_GRAM_MULT[j])
+        acc += np.uint64(n)
+        return mix64(acc)
+
+
+def _content_flags(lines: np.ndarray, m: int, ratio: float, cap: int) -> np.ndarray:
+    """For each of the first m tokens: does it sit on a content line (long relative to the doc)?"""
+    counts = np.bincount(lines)
+    need = max(1.0, min(ratio * float(counts.max()), float(cap)))
+    return (counts >= need)[lines[:m]]
+
+
+def one_permutation_minhash(h31: np.ndarray, num_perm: int) -> np.ndarray:
+    """MinHash by one permutation hashing with optimal densification, from sorted distinct hashes.
+
+    The 31-bit hash range is cut into `num_perm` equal bins; a bin's value is the smallest hash
+    falling in it (sorted input: the first one, found by binary search). Bins left empty (short
+    texts) borrow a filled bin's value along `_densify_order`. Collision probability per bin
+    approximates the Jaccard similarity like num_perm independent permutations, at the cost of
+    one sort instead of num_perm x shingles multiplications (Li et al. 2012).
+    """
+    out = np.full(num_perm, 0xFFFFFFFF, dtype=np.uint32)
+    if h31.size == 0:
+        return out
+    edges = (np.arange(num_perm + 1, dtype=np.uint64) << np.uint64(31)) // np.uint64(num_perm)
+    pos = np.searchsorted(h31, edges)
+    filled = pos[1:] > pos[:-1]
+    out[filled] = h31[pos[:-1][filled]]
+    empty = np.flatnonzero(~filled)
+    if empty.size:
+        order = _densify_order(num_perm)[empty]  # (empty, tries)
+        ok = filled[order]
+        first = ok.argmax(axis=1)
+        found = ok[np.arange(empty.size), first]
+        src = order[np.arange(empty.size), first]
+        out[empty[found]] = out[src[found]]
+        full = np.flatnonzero(filled)
+        for e in empty[~found]:  # rotation fallback: the next filled bin to the right
+            out[e] = out[full[np.searchsorted(full, e) % full.size]]
+    return out
+
+
+def fingerprint_text(text: str, cfg: DedupConfig) -> Fingerprint:
+    """Fingerprint of one text; the same text gives the same bytes in any process, any run."""
+    tok, lines, single, length = _tokens(text)
+    exact = xxhash.xxh3_128_digest(tok.tobytes())
+    if tok.size == 0:
+        none = np.zeros(0, dtype=np.uint32)
+        return Fingerprint(exact, one_permutation_minhash(none, cfg.num_perm), none, 0, length, 0)
+    n = cfg.shingle_chars if 2 * int(np.count_nonzero(single)) > tok.size else cfg.shingle_words
+    sh = _shingles(tok, n)
+    flag = _content_flags(lines, sh.size, cfg.content_ratio, cfg.content_tokens)
+    # 31-bit hash << 1 | (1 - content): sorting puts the content occurrence of a hash first
+    key = ((sh >> np.uint64(33)) << np.uint64(1)) | (~flag).astype(np.uint64)
+    key.sort()
+    h31 = key >> np.uint64(1)
+    first = np.empty(key.size, dtype=bool)
+    first[0] = True
+    np.not_equal(h31[1:], h31[:-1], out=first[1:])
+    distinct = key[first]
+    # stored form: low bit 1 = the shingle starts on a content line
+    sketch = (distinct[: cfg.sketch_size] ^ np.uint64(1)).astype(np.uint32)
+    minhash = one_permutation_minhash(h31[first], cfg.num_perm)
+    content = int(distinct.size - np.count_nonzero(distinct & np.uint64(1)))
+    return Fingerprint(exact, minhash, sketch, int(distinct.size), length, content)
+
+
+def fingerprint(doc: Document, cfg: DedupConfig) -> Document:
+    """Worker-side dedup stage: sets doc.fingerprint; the parent decides with DedupIndex."""
+    doc.fingerprint = fingerprint_text(doc.text, cfg)
+    return doc
+
+
+def order_key(doc: Document) -> int:
+    """Sort key for keep="longest": longest first; a stable sort keeps arrival order on ties.
+
+    The pipeline sorts one run's fingerprinted documents with `sorted(docs, key=order_key)`
+    before calling DedupIndex.check/add, so the longest copy is the one kept *within a run*.
+    Documents archived by earlier runs stay kept (an archived document is never un-archived).
+    """
+    fp = doc.fingerprint
+    return -(fp.length if isinstance(fp, Fingerprint) else len(doc.text))
