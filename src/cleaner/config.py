@@ -35,6 +35,7 @@ class RunConfig:
     doc_timeout_s: float = 60.0  # per-document wall-clock budget in the worker
     log_format: str = "text"  # text | json
     progress_every_s: float = 30.0  # progress lines when stderr is not a TTY
+    checkpoint_docs: int = 2000  # documents per checkpoint: outputs published + ledger committed
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class DecodeConfig:
 @dataclass(frozen=True)
 class ExtractConfig:
     max_html_bytes: int = 20_000_000
+    max_elements: int = 200_000  # pages with more parsed elements are quarantined (bounded time)
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,16 @@ class ConvertConfig:
 class DedupConfig:
     scope: str = "archive"  # archive (everything archived before) | run (this run only)
     threshold: float = 0.75  # estimated Jaccard (or containment) to call a near duplicate
-    shingle_words: int = 5  # word n-grams for spaced scripts
-    shingle_chars: int = 5  # character n-grams for Chinese/Japanese
+    shingle_words: int = 3  # word n-grams for spaced scripts (3 survives 3-10% word edits)
+    shingle_chars: int = 5  # character n-grams for Chinese/Japanese/Thai (unspaced scripts)
     keep: str = "first"  # first | longest
+    num_perm: int = 108  # MinHash values (one-permutation bins) = bands x rows
+    bands: int = 36  # LSH bands: candidates from Jaccard ~0.3 (table in state/dedup_index.py)
+    rows: int = 3  # MinHash values per band
+    sketch_size: int = 64  # bottom-k shingle sample kept per document for verification (4 B each)
+    content_ratio: float = 0.5  # a line with >= this share of the longest line's tokens is content
+    content_tokens: int = 40  # ... or with at least this many tokens
+    min_shingles: int = 8  # smaller documents only ever match exactly
 
 
 @dataclass(frozen=True)
