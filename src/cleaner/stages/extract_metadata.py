@@ -1,0 +1,173 @@
+"""Extract: page metadata (title, canonical URL, publication date, declared language).
+
+Read from the markup before any pruning, in the order publishers fill them reliably:
+Open Graph / article meta, JSON-LD, then plain HTML (`<title>`, `<h1>`, `<time>`, `lang`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from urllib.parse import urljoin
+
+from lxml import etree
+
+_WS = re.compile(r"\s+")
+_TITLE_SEP = re.compile(r"\s+(?:[|\-–—·•:»«]|::)\s+")
+_DATE_META = (
+    "article:published_time", "og:published_time", "og:article:published_time",
+    "datepublished", "pubdate", "publishdate", "publish-date", "publish_date", "date",
+    "dc.date", "dc.date.issued", "dcterms.created", "dcterms.date", "sailthru.date",
+    "parsely-pub-date", "article.published", "published_time", "cxenseparse:recs:publishtime",
+)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)\s*(Z|[+-]\d{2}:?\d{2})?)?")
+_JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
+
+
+def _clean(text: str | None) -> str:
+    return _WS.sub(" ", text or "").strip()
+
+
+def meta_map(root: etree._Element) -> dict[str, str]:
+    """First value per lower-cased meta name/property/itemprop."""
+    out: dict[str, str] = {}
+    for m in root.iter("meta"):
+        key = m.get("property") or m.get("name") or m.get("itemprop") or m.get("http-equiv")
+        content = m.get("content")
+        if key and content:
+            out.setdefault(key.strip().lower(), content.strip())
+    return out
+
+
+def title_of(root: etree._Element, meta: dict[str, str]) -> str | None:
+    """og:title, else the page <title> without its " | Site" part; an <h1> the titles contain wins."""
+    og = _clean(meta.get("og:title") or meta.get("twitter:title"))
+    head = root.find(".//title")
+    page = _clean(head.text if head is not None else "")
+    h1s = [_clean(etree.tostring(h, method="text", encoding=str, with_tail=False)) for h in root.iter("h1")]
+    for h1 in h1s:
+        if len(h1) >= 10 and ((og and h1 in og) or (page and h1 in page)):
+            return h1
+    site = _clean(meta.get("og:site_name") or meta.get("application-name"))
+    if og:
+        return strip_site(og, site)
+    if page:
+        return strip_site(page, site)
+    return next((h for h in h1s if h), None)
+
+
+def strip_site(title: str, site: str = "") -> str:
+    """Drop the site name from "Headline | Site" or "Site - Headline".
+
+    The declared site name is removed where it is given; otherwise the headline is taken to
+    be the longer side of the first or last separator (site names are short).
+    """
+    parts = _TITLE_SEP.split(title)
+    if len(parts) < 2:
+        return title
+    if site:
+        kept = [p for p in parts if p.casefold() != site.casefold()]
+        if kept and len(kept) < len(parts):
+            return " - ".join(kept) if len(kept) > 1 else kept[0]
+    seps = list(_TITLE_SEP.finditer(title))
+    lead, tail = title[: seps[0].start()], title[seps[-1].end() :]
+    if len(tail) <= len(lead):
+        return title[: seps[-1].start()]
+    return title[seps[0].end() :]
+
+
+def canonical_url(root: etree._Element, meta: dict[str, str], base: str | None) -> str | None:
+    href = None
+    for link in root.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        if "canonical" in rel and link.get("href"):
+            href = link.get("href", "").strip()
+            break
+    href = href or meta.get("og:url")
+    if not href:
+        return None
+    url = urljoin(base, href) if base else href
+    return url if url.startswith(("http://", "https://")) else None
+
+
+def normalise_date(value: str) -> str | None:
+    """ISO 8601 from the usual date formats: date only, or date and time with offset."""
+    m = _ISO_DATE.search(value)
+    if not m:
+        return None
+    y, mo, d, time, tz = m.groups()
+    try:
+        datetime(int(y), int(mo), int(d))
+    except ValueError:
+        return None
+    date = f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
+    if not time:
+        return date
+    fields = [int(f) for f in time.split(".")[0].split(":")] + [0]
+    hour, minute, second = fields[0], fields[1], fields[2]
+    if hour > 23 or minute > 59 or second > 59:
+        return date
+    time = f"{hour:02d}:{minute:02d}:{second:02d}"
+    if tz == "Z":
+        tz = "+00:00"
+    elif tz and ":" not in tz:
+        tz = tz[:3] + ":" + tz[3:]
+    return f"{date}T{time}{tz or ''}"
+
+
+def published_of(root: etree._Element, meta: dict[str, str]) -> str | None:
+    for key in _DATE_META:
+        if key in meta:
+            d = normalise_date(meta[key])
+            if d:
+                return d
+    for script in root.iter("script"):
+        if (script.get("type") or "").lower() == "application/ld+json" and script.text:
+            m = _JSONLD_DATE.search(script.text)
+            if m:
+                d = normalise_date(m.group(1))
+                if d:
+                    return d
+    for el in root.xpath("//*[@itemprop='datePublished']"):
+        d = normalise_date(el.get("content") or el.get("datetime") or _clean(el.text))
+        if d:
+            return d
+    for t in root.iter("time"):
+        d = normalise_date(t.get("datetime") or "")
+        if d:
+            return d
+    return None
+
+
+def normalise_language(tag: str | None) -> str | None:
+    """BCP 47 hint: primary subtag, except Chinese keeps its script (zh-Hans / zh-Hant)."""
+    if not tag:
+        return None
+    parts = [p for p in re.split(r"[-_]", tag.strip().split(",")[0].strip()) if p]
+    if not parts or not parts[0].isalpha() or len(parts[0]) > 3:
+        return None
+    primary = parts[0].lower()
+    if primary != "zh":
+        return primary
+    rest = {p.lower() for p in parts[1:]}
+    if rest & {"hant", "tw", "hk", "mo"}:
+        return "zh-Hant"
+    if rest & {"hans", "cn", "sg", "my"}:
+        return "zh-Hans"
+    return "zh"
+
+
+def language_of(root: etree._Element, meta: dict[str, str]) -> str | None:
+    for value in (
+        root.get("lang"),
+        root.get("{http://www.w3.org/XML/1998/namespace}lang"),
+        root.get("xml:lang"),
+        meta.get("content-language"),
+        meta.get("language"),
+        meta.get("og:locale"),
+        meta.get("dc.language"),
+    ):
+        lang = normalise_language(value)
+        if lang:
+            return lang
+    return None

@@ -1,0 +1,227 @@
+"""Extract, step 2: find the element that holds the article (readability-style scoring).
+
+Every paragraph-like element earns points for its length and punctuation; the points flow
+to its parent (full), grandparent (half) and further ancestors (less). The best-scoring
+container, discounted by its link density, is the article; its siblings that score well
+enough, or read like prose, join it. Lengths are script-aware: a Chinese/Japanese character
+carries about as much as a short English word, so it weighs 3 (see `wlen`), and the
+full-width comma, enumeration comma and full stop count as punctuation.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_WS = re.compile(r"\s+")
+_PUNCT = re.compile(r"[,，、。;；]")
+_POSITIVE = re.compile(
+    r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story", re.I
+)
+_NEGATIVE = re.compile(
+    r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|foot|footer|footnote"
+    r"|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper"
+    r"|sponsor|shopping|tags|tool|widget",
+    re.I,
+)
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote dd details div dl dt fieldset figcaption figure footer form "
+    "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody thead tfoot tr td "
+    "th ul center".split()
+)
+_BASE = {
+    "div": 5, "article": 5, "section": 3, "main": 5,
+    "pre": 3, "td": 3, "blockquote": 3,
+    "address": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "form": -3,
+    "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5,
+}
+_PARAGRAPH_TAGS = ("p", "pre", "td", "blockquote", "dd", "div", "section", "article", "center")
+
+
+def wlen(text: str) -> int:
+    """Script-aware length: CJK characters weigh 3, other characters 1."""
+    if text.isascii():
+        return len(text)
+    return len(text) + 2 * len(_CJK.findall(text))
+
+
+def _ink(text: str | None) -> int:
+    """Script-aware length without whitespace (markup indentation must not count)."""
+    if not text:
+        return 0
+    n = len(text) - sum(map(text.count, (" ", "\n", "\t", "\r")))
+    if n and not text.isascii():
+        n += 2 * len(_CJK.findall(text))
+    return n
+
+
+def text_of(el: etree._Element) -> str:
+    """Visible text of an element, whitespace collapsed."""
+    return _WS.sub(" ", etree.tostring(el, method="text", encoding=str, with_tail=False)).strip()
+
+
+def class_weight(el: etree._Element) -> int:
+    weight = 0
+    for value in (el.get("class"), el.get("id")):
+        if value:
+            if _NEGATIVE.search(value):
+                weight -= 25
+            if _POSITIVE.search(value):
+                weight += 25
+    return weight
+
+
+def _direct_text(el: etree._Element) -> str:
+    parts = [el.text or ""]
+    for ch in el:
+        if isinstance(ch.tag, str) and ch.tag not in BLOCK_TAGS:
+            parts.append(etree.tostring(ch, method="text", encoding=str, with_tail=False))
+        parts.append(ch.tail or "")
+    return _WS.sub(" ", "".join(parts)).strip()
+
+
+def _has_block_child(el: etree._Element) -> bool:
+    return any(isinstance(ch.tag, str) and ch.tag in BLOCK_TAGS for ch in el)
+
+
+class Measure:
+    """Text and link-text length of every element, computed bottom-up in one pass.
+
+    Link density is then a lookup instead of a walk over the element's links each time.
+    Recompute after the tree changes.
+    """
+
+    def __init__(self, body: etree._Element) -> None:
+        self.length: dict[etree._Element, int] = {}
+        self.links: dict[etree._Element, int] = {}
+        length, links = self.length, self.links
+        for el in reversed(list(body.iter())):
+            n = _ink(el.text)
+            k = 0
+            for ch in el:
+                n += length.get(ch, 0) + _ink(ch.tail)
+                k += links.get(ch, 0)
+            length[el] = n
+            links[el] = n if el.tag == "a" else k
+
+    def density(self, el: etree._Element) -> float:
+        n = self.length.get(el, 0)
+        return min(1.0, self.links.get(el, 0) / n) if n else 0.0
+
+
+class Scores:
+    """Readability scores per element, computed once per page state."""
+
+    def __init__(self, body: etree._Element) -> None:
+        self.measure = Measure(body)
+        self.score: dict[etree._Element, float] = {}
+        for el in body.iter(*_PARAGRAPH_TAGS):
+            tag = el.tag
+            holder = False  # text sits directly in a container: the container is its parent
+            if tag in ("div", "section", "article", "center", "td", "blockquote") and _has_block_child(el):
+                text = _direct_text(el)
+                holder = True
+            else:
+                if self.measure.length.get(el, 0) < 20:
+                    continue
+                text = text_of(el)
+            n = wlen(text)
+            if n >= 25:
+                self._credit(el if holder else el.getparent(), text, n)
+
+    def _credit(self, node: etree._Element | None, text: str, n: int) -> None:
+        """Points to the paragraph's container (full), its parent (half) and three more levels."""
+        points = 1 + len(_PUNCT.findall(text)) + min(n // 100, 3)
+        for level in range(5):
+            if node is None:
+                return
+            if node not in self.score:
+                self.score[node] = _BASE.get(node.tag, 0) + class_weight(node)
+            self.score[node] += points / (1 if level == 0 else 2 if level == 1 else level * 3)
+            node = node.getparent()
+
+    def final(self, el: etree._Element) -> float:
+        base = self.score.get(el)
+        if base is None:
+            return 0.0
+        return base * (1 - self.measure.density(el))
+
+
+def pick_top(body: etree._Element, scores: Scores) -> etree._Element | None:
+    """Best container: highest link-discounted score, moved up where readability would."""
+    ranked = sorted(((scores.final(el), i, el) for i, el in enumerate(scores.score)), reverse=True)
+    ranked = [(s, el) for s, _, el in ranked if el.tag not in ("html", "body")]
+    if not ranked:
+        return None
+    top_score, top = ranked[0]
+    final = {el: s for s, el in ranked[:5]}
+    # several near-equal candidates under one ancestor: the ancestor is the article
+    alts = [el for s, el in ranked[1:5] if top_score and s / top_score >= 0.75]
+    if len(alts) >= 3:
+        parent = top.getparent()
+        while parent is not None and parent.tag not in ("body", "html"):
+            holders = sum(1 for a in alts if _is_ancestor(parent, a))
+            if holders >= 3:
+                top = parent
+                break
+            parent = parent.getparent()
+    parent = top.getparent()
+    last = final.get(top, scores.final(top))
+    threshold = last / 3
+    while parent is not None and parent.tag not in ("body", "html"):
+        if parent not in scores.score:
+            parent = parent.getparent()
+            continue
+        ps = scores.final(parent)
+        if ps < threshold:
+            break
+        if ps > last:
+            top = parent
+            break
+        last = ps
+        parent = parent.getparent()
+    parent = top.getparent()
+    while parent is not None and parent.tag not in ("body", "html") and len(parent) == 1:
+        top = parent
+        parent = top.getparent()
+    return top
+
+
+def _is_ancestor(anc: etree._Element, el: etree._Element) -> bool:
+    return any(a is anc for a in el.iterancestors())
+
+
+_SENTENCE_END = re.compile(r"[.!?。！？][\"'”’」』)]?$|\.( |$)")
+
+
+def with_siblings(top: etree._Element, scores: Scores) -> list[etree._Element]:
+    """The top container plus its siblings that score or read like the article's prose."""
+    parent = top.getparent()
+    if parent is None:
+        return [top]
+    top_score = scores.final(top)
+    threshold = max(10.0, top_score * 0.2)
+    cls = top.get("class") or ""
+    keep: list[etree._Element] = []
+    for sib in parent:
+        if not isinstance(sib.tag, str):
+            continue
+        if sib is top:
+            keep.append(sib)
+            continue
+        bonus = top_score * 0.2 if cls and sib.get("class") == cls else 0.0
+        s = scores.final(sib) if sib in scores.score else None
+        if s is not None and s + bonus >= threshold:
+            keep.append(sib)
+            continue
+        if sib.tag in ("p", "blockquote", "pre") or (sib.tag == "div" and not _has_block_child(sib)):
+            text = text_of(sib)
+            n = wlen(text)
+            ld = scores.measure.density(sib)
+            if n > 80 and ld < 0.25:
+                keep.append(sib)
+            elif 0 < n <= 80 and ld == 0 and _SENTENCE_END.search(text):
+                keep.append(sib)
+    return keep

@@ -1,0 +1,236 @@
+"""Extract stage: main content, metadata, dropped-block log, limits.
+
+The case pages in tests/cases/extract/ are hand-written (English, German, Chinese, an old
+table layout, hidden spam); each lists snippets that must be in the text and snippets that
+must not, trafilatura-style.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from cleaner.config import ExtractConfig
+from cleaner.document import Document, Source
+from cleaner.errors import InputError
+from cleaner.stages.extract import extract, extract_html
+from cleaner.stages.extract_blocks import is_dateline
+from cleaner.stages.extract_metadata import normalise_date, normalise_language, strip_site
+from cleaner.stages.extract_prune import name_rule
+from cleaner.stages.extract_score import wlen
+
+CASES_DIR = Path(__file__).resolve().parents[1] / "cases" / "extract"
+CASES = json.loads((CASES_DIR / "cases.json").read_text("utf-8"))
+
+
+def _doc(html: str | None, url: str | None = None) -> Document:
+    return Document(id="x", source=Source(path="a.html", sha256="0" * 64, url=url), raw=b"", html=html, url=url)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
+def test_case_pages(case: dict) -> None:
+    html = (CASES_DIR / case["file"]).read_text("utf-8")
+    out = extract_html(html, case["url"])
+    for snippet in case["with"]:
+        assert snippet in out.text, f"missing {snippet!r}"
+    for snippet in case["without"]:
+        assert snippet not in out.text, f"kept boilerplate {snippet!r}"
+    assert out.title == case["title"]
+    assert out.published == case["published"]
+    assert out.language == case["language"]
+    assert out.url == case["canonical"]
+    rules = {rule for rule, _, _ in out.dropped}
+    assert set(case["dropped_rules"]) <= rules
+    assert "\n\n\n" not in out.text and out.text == out.text.strip()
+
+
+def test_extract_sets_document_and_logs_drops() -> None:
+    html = (CASES_DIR / "en_news_wordpress.html").read_text("utf-8")
+    doc = extract(_doc(html, "https://riverside.example/?p=123"), ExtractConfig())
+    assert doc.text.startswith("The city council voted")
+    assert doc.title == "City Council Approves New Bike Lanes"
+    assert doc.url == "https://riverside.example/news/2021/04/bike-lanes/"
+    assert doc.source.url == "https://riverside.example/?p=123"  # the input URL stays on the source
+    assert doc.published == "2021-04-12T08:30:00+02:00" and doc.language == "en"
+    assert doc.edits and all(e.stage == "extract" and e.action == "remove" for e in doc.edits)
+    assert all(e.start == -1 and e.end == -1 and e.before for e in doc.edits)
+    comments = [e for e in doc.edits if e.rule == "comments"]
+    assert comments and comments[0].note == "div#comments.comments-area"
+    assert "Finally! I have been waiting" in comments[0].before
+    spam = [e for e in doc.edits if e.rule == "hidden"]
+    assert any("casino" in e.before for e in spam)
+
+
+def test_extract_keeps_preset_url_without_canonical() -> None:
+    html = "<html><body><article><p>" + "A sentence of the article, long enough. " * 5 + "</p></article></body></html>"
+    doc = extract(_doc(html, "https://warc.example/target"), ExtractConfig())
+    assert doc.url == "https://warc.example/target"
+    assert doc.text.startswith("A sentence of the article")
+
+
+def test_extract_leaves_non_html_alone() -> None:
+    doc = _doc(None)
+    doc.text = "plain text input"
+    assert extract(doc, ExtractConfig()) is doc
+    assert doc.text == "plain text input" and not doc.edits
+
+
+def test_logged_text_is_truncated() -> None:
+    html = "<html><body><nav>" + "menu " * 1000 + "</nav><p>" + "Body text, with commas, here. " * 10 + "</p></body></html>"
+    out = extract_html(html)
+    nav = [d for d in out.dropped if d[0] == "nav"]
+    assert nav and len(nav[0][2]) == 2000
+
+
+def test_page_over_byte_limit_is_quarantined() -> None:
+    with pytest.raises(InputError) as err:
+        extract(_doc("<p>" + "x" * 2000 + "</p>"), ExtractConfig(max_html_bytes=1000))
+    assert err.value.stage == "extract" and "over the limit of 1000" in err.value.reason
+
+
+def test_page_over_element_limit_is_quarantined() -> None:
+    html = "<html><body>" + "<p>x</p>" * 5000 + "</body></html>"
+    with pytest.raises(InputError) as err:
+        extract(_doc(html), ExtractConfig(max_elements=1000))
+    assert "page has 5002 elements, over the limit of 1000" in err.value.reason
+
+
+def test_pathological_pages_finish_quickly() -> None:
+    deep = "<html><body>" + "<div>" * 100_000 + "text" + "</div>" * 100_000 + "</body></html>"
+    one_line = "<html><body><p>" + "word, " * 300_000 + "</p></body></html>"
+    start = time.perf_counter()
+    extract_html(deep)
+    out = extract_html(one_line)
+    assert time.perf_counter() - start < 5
+    assert out.text.startswith("word, word,")
+
+
+@pytest.mark.parametrize("html", ["", "   ", "<?xml version='1.0' encoding='utf-8'?>", "<html></html>", "just text, no tags"])
+def test_degenerate_pages(html: str) -> None:
+    out = extract_html(html)
+    assert isinstance(out.text, str)
+
+
+def test_xml_declaration_is_accepted() -> None:
+    html = "<?xml version='1.0' encoding='utf-8'?><html><body><p>" + "Sentence, one more. " * 6 + "</p></body></html>"
+    assert extract_html(html).text.startswith("Sentence, one more.")
+
+
+def test_structure_headings_lists_tables() -> None:
+    html = """<html><body><div class="post">
+      <h2>Section heading</h2>
+      <p>First paragraph of the article, with enough text to count as prose here.</p>
+      <p>Second paragraph, also long enough, with a comma or two, to be scored.</p>
+      <ol><li>one item</li><li>two <b>bold</b> item</li></ol>
+      <table><tr><th>Name</th><th>Value</th></tr><tr><td>a</td><td>1</td></tr></table>
+      <pre>code  keeps   spacing</pre>
+      <p>Line one<br>line two</p>
+    </div></body></html>"""
+    text = extract_html(html).text
+    assert text.split("\n\n") == [
+        "Section heading",
+        "First paragraph of the article, with enough text to count as prose here.",
+        "Second paragraph, also long enough, with a comma or two, to be scored.",
+        "- one item\n- two bold item",
+        "Name | Value\na | 1",
+        "code  keeps   spacing",
+        "Line one\nline two",
+    ]
+
+
+def test_link_dense_list_inside_article_is_dropped() -> None:
+    links = "".join(f'<li><a href="/{i}">Other story number {i}</a></li>' for i in range(8))
+    html = f"""<html><body><article>
+      <p>The article text goes on for a while, with commas, clauses and full stops.</p>
+      <p>Another paragraph of the article, again with commas, so it scores well.</p>
+      <ul>{links}</ul></article></body></html>"""
+    out = extract_html(html)
+    assert "Other story number" not in out.text
+    assert any(rule == "link-density" for rule, _, _ in out.dropped)
+
+
+def test_comments_do_not_win_over_a_short_article() -> None:
+    comment = "<div class='comment'><p>" + "I disagree with this, strongly, and here is why. " * 4 + "</p></div>"
+    html = f"""<html><body><div class="story"><p>A short article, with a comma, and a full stop at the end.</p>
+      <p>It has two paragraphs, both of them modest in length, like many news briefs.</p></div>
+      <div id="comments">{comment * 6}</div></body></html>"""
+    out = extract_html(html)
+    assert "short article" in out.text and "I disagree" not in out.text
+
+
+def test_title_prefers_h1_and_strips_site_name() -> None:
+    html = "<html><head><title>Big News Today | The Paper</title></head><body><h1>Big News Today</h1></body></html>"
+    assert extract_html(html).title == "Big News Today"
+    assert strip_site("Big News Today | The Paper") == "Big News Today"
+    assert strip_site("The Paper - Big News Today, in full") == "Big News Today, in full"
+    assert strip_site("Story title — Section — Site") == "Story title — Section"
+    assert strip_site("News | The Paper", "The Paper") == "News"
+    assert strip_site("No separator here") == "No separator here"
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [("en-US", "en"), ("de_DE", "de"), ("zh-TW", "zh-Hant"), ("zh-HK", "zh-Hant"), ("zh-Hant-TW", "zh-Hant"),
+     ("zh-CN", "zh-Hans"), ("zh-hans", "zh-Hans"), ("zh", "zh"), ("", None), ("12", None), ("ja", "ja")],
+)
+def test_normalise_language(tag: str, expected: str | None) -> None:
+    assert normalise_language(tag) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("2019-11-19T13:03:00.000Z", "2019-11-19T13:03:00+00:00"), ("2020-1-5", "2020-01-05"),
+     ("2021-04-12T08:30+0200", "2021-04-12T08:30:00+02:00"), ("Posted 2018-10-09 7:05", "2018-10-09T07:05:00"),
+     ("2019-02-30", None), ("yesterday", None)],
+)
+def test_normalise_date(value: str, expected: str | None) -> None:
+    assert normalise_date(value) == expected
+
+
+def test_published_from_jsonld_and_time() -> None:
+    ld = '<script type="application/ld+json">{"datePublished": "2020-05-01T10:00:00Z"}</script>'
+    assert extract_html(f"<html><head>{ld}</head><body><p>x</p></body></html>").published == "2020-05-01T10:00:00+00:00"
+    timed = '<html><body><time datetime="2018-03-04">4 March</time><p>x</p></body></html>'
+    assert extract_html(timed).published == "2018-03-04"
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [("article-footer", "footer"), ("has-sidebar", None), ("content-with-sidebar", None), ("sidebar", "aside"),
+     ("relatedPosts", "related"), ("relatedpoststitle", "related"), ("social-media-embed", None),
+     ("share-article", "share"), ("modal-enabled", None), ("comment-list", "comments"), ("commentary", None),
+     ("main-content", None), ("cookie-consent", "cookie"), ("ad-slot", "ad"), ("header", None), ("thread", None)],
+)
+def test_name_rule(name: str, rule: str | None) -> None:
+    assert name_rule(name) == rule
+
+
+def test_script_aware_length() -> None:
+    assert wlen("abc") == 3
+    assert wlen("中文字") == 9  # a CJK character weighs about as much as a short word
+    assert wlen("a中") == 4
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [("Updated 5:27 am CST, Wednesday, November 20, 2019", True), ("November 20, 2019 Emiliano Bellini", True),
+     ("segunda-feira, 22 de janeiro de 2018 às 0:13", True), ("2022年3月5日", True),
+     ("— Rep. Someone (@handle) November 19, 2019", False), ("Results of the 2019 election", False),
+     ("It happened on November 20, 2019.", False)],
+)
+def test_dateline(line: str, expected: bool) -> None:
+    assert is_dateline(line) is expected
+
+
+def test_extract_html_is_pure() -> None:
+    html = (CASES_DIR / "de_blog.html").read_text("utf-8")
+    assert extract_html(html) == extract_html(html)
+
+
+def test_page_without_prose_keeps_its_text_and_logs_nothing_it_kept() -> None:
+    out = extract_html("<html><body><div>short one</div><div>short two</div></body></html>")
+    assert out.text == "short one\n\nshort two"
+    assert out.dropped == []
