@@ -1,0 +1,39 @@
+"""pytest-benchmark for the strip stage: lines/s and MB/s on the sample scrapes in raw/.
+
+    pytest benchmarks/test_bench_strip.py --benchmark-only
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cleaner.config import StripConfig
+from cleaner.document import Document, Source
+from cleaner.stages.strip import explain_lines, strip
+
+ROOT = Path(__file__).resolve().parent.parent
+TEXTS = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "raw").glob("*.txt"))]
+LINES = sum(t.count("\n") + 1 for t in TEXTS)
+BYTES = sum(len(t.encode()) for t in TEXTS)
+CFG = StripConfig()
+
+
+def _strip_all() -> None:
+    for text in TEXTS:
+        strip(Document(id="b", source=Source(path="b.txt", sha256="0"), raw=b"", text=text), CFG)
+
+
+@pytest.mark.skipif(not TEXTS, reason="no samples in raw/")
+def test_bench_strip_samples(benchmark: pytest.FixtureRequest) -> None:
+    benchmark(_strip_all)  # type: ignore[operator]
+    mean = benchmark.stats.stats.mean  # type: ignore[attr-defined]
+    benchmark.extra_info["lines_per_s"] = LINES / mean  # type: ignore[attr-defined]
+    benchmark.extra_info["mb_per_s"] = BYTES / mean / 1e6  # type: ignore[attr-defined]
+    benchmark.extra_info["ms_per_5kb"] = mean / BYTES * 5000 * 1e3  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(not TEXTS, reason="no samples in raw/")
+def test_bench_explain_lines(benchmark: pytest.FixtureRequest) -> None:
+    benchmark(lambda: [explain_lines(t, CFG) for t in TEXTS])  # type: ignore[operator]

@@ -1,0 +1,369 @@
+"""Strip stage: remove boilerplate and spam lines, each removal logged with the rule that fired.
+
+Decisions are made per line, in this order (first hit wins):
+
+1. injected spam: keyword lists and link lists built from spam vocabulary (`<file>:spam-*`);
+2. rules kept as data in rules/<lang>.toml (`<file>:<name>`), some valid only at the edges
+   (before the first / after the last prose line);
+3. shapes: bare URL lists, keyword/link lists (`shape:*`), author bio blocks at the end;
+4. site templates: a line that recurs on many pages of the same site (`template`), unless
+   it reads as article prose in the middle of the page;
+5. position (plain-text scrapes only): the article is the highest-scoring run of lines, where
+   a long, sentence-punctuated line scores its length and a short or unpunctuated line costs a
+   little (a line-level body-text-extraction window, as in Finn et al.'s BTE and boilerpipe),
+   plus runs beside it that score a fair share of it. Lines outside the runs are menus,
+   teasers and footers (`position:head`, `position:tail`, `position:gap`), except a
+   title-like first line and up to two headings right above a run. Short lines INSIDE a run
+   (subheadings, list items) stay.
+
+Text extracted from HTML is already mostly article, so there only 1-4 apply.
+`explain_lines` returns the decisions; `strip` applies exactly those, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cleaner.config import StripConfig
+from cleaner.document import Document, Edit, Rewriter
+from cleaner.stages.strip_rules import RuleBook, load_rules
+from cleaner.stages.strip_shape import Shape, list_shape, segments, shape
+from cleaner.state.templates import TemplateSnapshot, line_key
+
+STAGE = "strip"
+_BLANK = Shape(0.0, 0, 0, False)
+_EDGE_PROSE = 3  # prose lines at each end of a document that get every rule check
+
+
+@dataclass(frozen=True, slots=True)
+class LineDecision:
+    """One line of the stage input and what strip does with it (for `cleaner explain`)."""
+
+    text: str
+    kept: bool
+    rule: str = ""
+    note: str = ""
+    start: int = 0  # offset of the line in the stage input
+    end: int = 0  # offset just past the line (its newline excluded)
+
+
+@dataclass(slots=True)
+class _Line:
+    index: int
+    start: int
+    end: int
+    text: str
+    stripped: str
+    shape: Shape
+    rule: str = ""
+    note: str = ""
+
+
+def _spam(book: RuleBook, ln: _Line) -> tuple[str, str, int] | None:
+    """Spam vocabulary in a line that does not read as prose: (rule, note, hits) or None."""
+    sh = ln.shape
+    if sh.prose:
+        return None  # running text (an article about gambling law stays)
+    hits, vocab = book.spam_hits(ln.stripped, sh.cjk > 0)
+    if hits == 0:
+        return None
+    parts = len(segments(ln.stripped))
+    return vocab, f"{hits} spam terms in {parts} segment(s)", hits if parts < 4 else hits + 1
+
+
+def _spam_pass(book: RuleBook, nonblank: list[_Line]) -> None:
+    """Keyword lists and keyword-stuffed lines (>= 3 terms, or >= 2 in a list of >= 4
+    segments); runs of >= 3 short lines that each carry a spam term (hidden link lists)."""
+    found = [_spam(book, ln) for ln in nonblank]
+    for i, (ln, hit) in enumerate(zip(nonblank, found, strict=True)):
+        if hit is None:
+            continue
+        rule, note, score = hit
+        if score >= 3:
+            ln.rule, ln.note = rule, note
+            continue
+        lo, hi = i, i
+        while lo > 0 and found[lo - 1] is not None:
+            lo -= 1
+        while hi + 1 < len(found) and found[hi + 1] is not None:
+            hi += 1
+        if hi - lo >= 2:
+            ln.rule, ln.note = rule, f"{note}, in a run of {hi - lo + 1} spam lines"
+
+
+def _is_name(stripped: str, sh: Shape) -> bool:
+    words = stripped.split()
+    return (
+        2 <= len(words) <= 4
+        and sh.stops == 0
+        and all(w[:1].isupper() and w.replace("-", "").replace(".", "").isalpha() for w in words)
+    )
+
+
+_BIO_VERBS = (
+    "is", "was", "has", "writes", "covers", "joined", "ist", "war", "hat", "schreibt",
+    "arbeitet", "est", "a", "es", "è", "é", "是", "为", "為",
+)
+
+
+def _bio_follows(name: str, nxt: str) -> bool:
+    """`nxt` starts like a biography of `name`: 'Sam is a ...', 'Sam Jeans ist ...'."""
+    words = name.split()
+    for head in (name, words[0], words[-1]):
+        if nxt.startswith(head + " "):
+            rest = nxt[len(head) + 1 :].split(" ", 1)[0].lower()
+            return rest in _BIO_VERBS
+    return False
+
+
+def _template(
+    ln: _Line, templates: TemplateSnapshot, site: str, min_pages: int, edge: bool
+) -> tuple[str, str] | None:
+    """Site chrome: the line recurs on many of the site's pages; article prose in the middle
+    of a page is never template (repeated body text is dedup's business)."""
+    total = templates.site_pages(site)
+    if total < min_pages:
+        return None
+    key = line_key(ln.text)
+    if key is None:
+        return None
+    pages = templates.line_pages(site, key)
+    if pages < min_pages:
+        return None
+    share = pages / total
+    if edge:
+        ok = share >= 0.2 or (ln.shape.units < 6 and share >= 0.05)
+    else:
+        ok = share >= 0.5 and not ln.shape.good
+    return ("template", f"on {pages} of {total} pages of {site or '(root folder)'}") if ok else None
+
+
+# Window scoring (tuned on the extraction dev set, see benchmarks/quality_strip.py): prose
+# earns its length minus a toll, other lines cost a base plus a share of their length, a
+# line a rule already removed is a strong boundary.
+_W_RULE = -20.0
+_W_GOOD_TOLL = 6.0
+_W_PROSE_CAP, _W_PROSE_TOLL = 8.0, 4.0
+_W_OTHER_BASE, _W_OTHER_SLOPE, _W_OTHER_CAP = 3.0, 0.75, 12.0
+_MIN_RUN = 20.0  # a run must score this much to count as text at all
+_SIDE_SHARE = 0.3  # a further run beside the main one must reach this share of its score
+
+
+def _weight(ln: _Line) -> float:
+    """Score of a line for the main-run window: prose earns its length, the rest costs."""
+    sh = ln.shape
+    if ln.rule:
+        return _W_RULE
+    if sh.good:
+        return sh.units - _W_GOOD_TOLL
+    if sh.prose:
+        return min(sh.units, _W_PROSE_CAP) - _W_PROSE_TOLL
+    return -_W_OTHER_BASE - min(sh.units, _W_OTHER_CAP) * _W_OTHER_SLOPE
+
+
+def _best_window(w: list[float], lo: int, hi: int) -> tuple[float, int, int]:
+    """Max-sum window of w[lo:hi] (Kadane): (score, first, last)."""
+    best, best_s, best_e = 0.0, -1, -1
+    cur, cur_s = 0.0, lo
+    for i in range(lo, hi):
+        if cur <= 0:
+            cur, cur_s = w[i], i
+        else:
+            cur += w[i]
+        if cur > best:
+            best, best_s, best_e = cur, cur_s, i
+    return best, best_s, best_e
+
+
+def _main_runs(lines: list[_Line]) -> list[tuple[int, int]]:
+    """The main run plus runs beside it that score a fair share of it (an article split by
+    a gallery or an embedded list); [] if the document has no prose run at all."""
+    w = [_weight(ln) for ln in lines]
+    score, s, e = _best_window(w, 0, len(w))
+    if s < 0 or score < _MIN_RUN:
+        return []
+    runs = [(s, e)]
+    floor = max(_MIN_RUN, _SIDE_SHARE * score)
+    todo = [(0, s), (e + 1, len(w))]
+    while todo:
+        lo, hi = todo.pop()
+        if hi - lo <= 0:
+            continue
+        sc, a, b = _best_window(w, lo, hi)
+        if a >= 0 and sc >= floor:
+            runs.append((a, b))
+            todo += [(lo, a), (b + 1, hi)]
+    return sorted(runs)
+
+
+_METADATA = ("date-line", "tags", "byline")
+
+
+def _is_metadata(ln: _Line) -> bool:
+    return ln.rule.rpartition(":")[2] in _METADATA
+
+
+def _title_like(ln: _Line) -> bool:
+    sh = ln.shape
+    return not ln.rule and 2 <= sh.units <= 30 and not ln.stripped.endswith((":", "："))
+
+
+def _heading_like(ln: _Line) -> bool:
+    sh = ln.shape
+    return not ln.rule and 1 <= sh.units <= 14 and not sh.prose
+
+
+def _position(nonblank: list[_Line]) -> None:
+    """Mark lines outside the main runs of a plain-text scrape."""
+    runs = _main_runs(nonblank)
+    if not runs:
+        return
+    keep = [False] * len(nonblank)
+    for s, e in runs:
+        # Headings right above a run belong to the article ("Einleitung", a subtitle).
+        k = s
+        while k > 0 and s - k < 2 and _heading_like(nonblank[k - 1]):
+            if k >= 2 and _is_metadata(nonblank[k - 2]) and nonblank[k - 1].shape.units <= 3:
+                break  # a category label under the date line is metadata, not a heading
+            k -= 1
+        for i in range(k, e + 1):
+            keep[i] = True
+    s, e = runs[0][0], runs[-1][1]
+    # The document's own title: the first candidate line, when the text starts close below it.
+    first = next((i for i, ln in enumerate(nonblank) if not ln.rule), None)
+    if first is not None and first < s and s - first <= 8 and _title_like(nonblank[first]):
+        keep[first] = True
+    for i, ln in enumerate(nonblank):
+        if ln.rule or keep[i]:
+            continue
+        if i < s:
+            ln.rule, ln.note = "position:head", f"before the main text (line {nonblank[s].index + 1})"
+        elif i > e:
+            ln.rule, ln.note = "position:tail", f"after the main text (line {nonblank[e].index + 1})"
+        else:
+            ln.rule, ln.note = "position:gap", "between runs of main text"
+
+
+def _classify(
+    text: str,
+    cfg: StripConfig,
+    templates: TemplateSnapshot | None,
+    site: str,
+    is_html: bool,
+) -> list[_Line]:
+    book = load_rules(tuple(cfg.languages))
+    lines: list[_Line] = []
+    pos = 0
+    for i, raw in enumerate(text.split("\n")):
+        stripped = raw.strip()
+        sh = shape(stripped) if stripped else _BLANK
+        lines.append(_Line(i, pos, pos + len(raw), raw, stripped, sh))
+        pos += len(raw) + 1
+    nonblank = [ln for ln in lines if ln.stripped]
+    # 1-3: vocabulary and shape rules valid anywhere in the document.
+    _spam_pass(book, nonblank)
+    # Prose in the middle of the document only needs the disclaimer checks: the first and
+    # last few prose lines get every check (offers and bios sit there).
+    prose = [i for i, ln in enumerate(nonblank) if ln.shape.good]
+    full_check = set(prose[:_EDGE_PROSE] + prose[-_EDGE_PROSE:])
+    for i, ln in enumerate(nonblank):
+        if ln.rule:
+            continue
+        sh = ln.shape
+        full = not sh.good or i in full_check
+        hit = list_shape(ln.stripped, sh) if full or sh.stops < 2 else None
+        if hit is not None and hit[0] == "shape:bare-url":
+            hit = None  # a single URL is residue only at the edges (see below)
+        if hit is None:
+            rule = book.match(ln.stripped, sh.units, False, sh.cjk > 0, full)
+            hit = (rule.id, f"{rule.kind} rule") if rule else None
+        if hit is not None:
+            ln.rule, ln.note = hit
+    good = [i for i, ln in enumerate(nonblank) if not ln.rule and ln.shape.good]
+    first_good, last_good = (good[0], good[-1]) if good else (len(nonblank), -1)
+    # Edge-only rules and templates; author bio blocks after the middle of the document.
+    for i, ln in enumerate(nonblank):
+        if ln.rule:
+            continue
+        edge = i < first_good or i > last_good
+        if edge:
+            rule = book.match(ln.stripped, ln.shape.units, True, ln.shape.cjk > 0)
+            if rule is not None:
+                ln.rule, ln.note = rule.id, f"{rule.kind} rule, outside the prose lines"
+                continue
+            hit = list_shape(ln.stripped, ln.shape)
+            if hit is not None:
+                ln.rule, ln.note = hit
+                continue
+        if templates is not None:
+            hit = _template(ln, templates, site, cfg.template_min_pages, edge)
+            if hit is not None:
+                ln.rule, ln.note = hit
+                continue
+        if i + 1 < len(nonblank) and 2 * i >= len(nonblank) and _is_name(ln.stripped, ln.shape):
+            nxt = nonblank[i + 1]
+            if not nxt.rule and _bio_follows(ln.stripped, nxt.stripped):
+                ln.rule, ln.note = "shape:author-bio", "author name above a biography"
+                nxt.rule, nxt.note = "shape:author-bio", f"biography of {ln.stripped}"
+    if not is_html:
+        _position(nonblank)
+    return lines
+
+
+def explain_lines(
+    text: str,
+    cfg: StripConfig,
+    templates: TemplateSnapshot | None = None,
+    site: str = "",
+    is_html: bool = False,
+) -> list[LineDecision]:
+    """Every line of `text` with the decision strip takes on it (blank lines are kept here;
+    the whitespace pass that closes the gaps is in `strip`)."""
+    return [
+        LineDecision(ln.text, not ln.rule, ln.rule, ln.note, ln.start, ln.end)
+        for ln in _classify(text, cfg, templates, site, is_html)
+    ]
+
+
+def _whitespace(text: str, edits: list[Edit]) -> str:
+    """Close the gaps removals left: one blank line between paragraphs, none at the ends."""
+    rw = Rewriter(text, STAGE)
+    rw.sub(_BLANK_RUN, "\n", "whitespace", "blank lines left by removals")
+    m = _LEAD.match(text)
+    if m and m.end() > 0:
+        rw.remove(0, m.end(), "whitespace", "blank lines at the start")
+    m = _TRAIL.search(text)
+    if m and m.start() < len(text) and m.start() > 0:
+        rw.replace(m.start(), len(text), "\n", "whitespace", "blank lines at the end")
+    return rw.apply(edits)
+
+
+def strip(
+    doc: Document,
+    cfg: StripConfig,
+    templates: TemplateSnapshot | None = None,
+    site: str = "",
+) -> Document:
+    """Remove the lines `explain_lines` marks, one Edit per line, then close the gaps."""
+    text = doc.text
+    if not text:
+        return doc
+    is_html = doc.html is not None or (doc.source.media_type or "").endswith("html")
+    decisions = explain_lines(text, cfg, templates, site, is_html)
+    rw = Rewriter(text, STAGE)
+    for d in decisions:
+        if not d.kept:
+            end = d.end + 1 if d.end < len(text) else d.end
+            rw.remove(d.start, end, d.rule, d.note)
+    if not rw.changed:
+        return doc
+    text = rw.apply(doc.edits)
+    doc.text = _whitespace(text, doc.edits)
+    return doc
+
+
+_WS = r"[ \t\u3000\u00a0]*"
+_BLANK_RUN = re.compile(rf"(?<=\n){_WS}\n(?:{_WS}\n)+")
+_LEAD = re.compile(rf"(?:{_WS}\n)+")
+_TRAIL = re.compile(rf"(?:\n{_WS})+\Z")

@@ -1,0 +1,103 @@
+"""Shape features of one line: script-aware length, prose punctuation, list and URL shapes.
+
+These are cheap, language-free signals: article prose is long and sentence-punctuated;
+menus, tag clouds, link lists and keyword stuffing are many short segments joined by
+separators; reference residue is bare URLs. A CJK character counts as half a word, so a
+Chinese sentence of 40 characters weighs like an English sentence of 20 words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CJK_CLASS = (
+    "\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+    "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
+)
+_CJK_CHAR = re.compile(f"[{CJK_CLASS}]")
+_CJK_RUN = re.compile(f"[{CJK_CLASS}\u3000-\u303f\uff00-\uff65]+")  # with CJK punctuation
+# Sentence punctuation: Latin marks count only before a space or at the end (not in 3.1,
+# example.com or U.S.A); CJK full-width marks count anywhere.
+_CLOSERS = "\"”’'»)]」』 \t"
+_END_MARKS = ".!?…:;。！？：；"
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_SEP_HINTS = ("|", "｜", "·", "•", "丨", " / ", " » ", " > ", " - ", " – ", "   ")
+_SEPARATORS = re.compile(r"\s[|/·•»>–-]\s|[|｜·•丨]|\s{3,}")
+_SEGMENT_SPLIT = re.compile(r"\s[/»>–-]\s|[|｜·•丨]|\s{3,}")
+
+GOOD_UNITS = 10.0  # a prose line of at least this many words is article-like
+
+
+@dataclass(slots=True)
+class Shape:
+    """What the classifier needs to know about one line, computed once."""
+
+    units: float  # words, with CJK characters counted as half a word
+    cjk: int  # CJK characters (ideographs, kana, hangul)
+    stops: int  # sentence punctuation marks
+    ends: bool  # ends like a sentence (or a clause that a list follows)
+
+    @property
+    def prose(self) -> bool:
+        return self.ends or self.stops >= 2 or (self.stops >= 1 and self.units >= GOOD_UNITS)
+
+    @property
+    def good(self) -> bool:
+        return self.prose and self.units >= GOOD_UNITS
+
+
+def shape(line: str) -> Shape:
+    """Features of a trimmed line; str.count and one character-class scan, no per-char Python."""
+    if line.isascii():
+        cjk = 0
+        units = float(line.count(" ") + 1)
+        stops = line.count(". ") + line.count("? ") + line.count("! ") + line.count('." ')
+    else:
+        cjk = len(_CJK_CHAR.findall(line)) if _CJK_CHAR.search(line) else 0
+        if cjk:
+            units = len(_CJK_RUN.sub(" ", line).split()) + cjk / 2.0
+        else:
+            units = float(line.count(" ") + 1)
+        stops = (
+            line.count(". ") + line.count("? ") + line.count("! ") + line.count(".” ")
+            + line.count("。") + line.count("！") + line.count("？")
+            + line.count("；") + line.count("，")
+        )
+    tail = line.rstrip(_CLOSERS)
+    ends = bool(tail) and tail[-1] in _END_MARKS
+    if ends and tail[-1] in ".!?…":
+        stops += 1
+    return Shape(units, cjk, stops, ends)
+
+
+def list_shape(line: str, sh: Shape) -> tuple[str, str] | None:
+    """A link/keyword list or a URL list, or None. Returns (rule, note)."""
+    urls = _URL.findall(line) if ("http" in line or "www." in line) else []
+    if urls:
+        rest = _URL.sub(" ", line).strip(" \t,;|·•-–")
+        if len(rest) <= 0.2 * len(line) and len(rest.split()) <= 3:
+            if len(urls) >= 2:
+                return "shape:url-list", f"{len(urls)} bare URLs"
+            return "shape:bare-url", "a bare URL"
+    if sh.units < 4 or not any(sep in line for sep in _SEP_HINTS):
+        return None
+    if _SEPARATORS.search(line) is None:
+        return None
+    if line.startswith("|") or line.endswith("|"):
+        return None  # a table row as the extractor renders tables: content
+    segments = [s for s in _SEGMENT_SPLIT.split(line) if s.strip()]
+    if len(segments) < 4:
+        return None
+    numeric = sum(1 for s in segments if any(c.isdigit() for c in s))
+    if 3 * numeric >= len(segments):
+        return None  # a row of figures (a table, a score line), not a link list
+    mean = sh.units / len(segments)
+    if mean <= 4.0 and sh.stops <= len(segments) // 4:
+        return "shape:keyword-list", f"{len(segments)} short segments joined by separators"
+    return None
+
+
+def segments(line: str) -> list[str]:
+    """The parts of a keyword list (for spam vocabulary counting)."""
+    return [s.strip() for s in _SEGMENT_SPLIT.split(line) if s.strip()]

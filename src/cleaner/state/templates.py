@@ -1,0 +1,147 @@
+"""Site template statistics: how many pages of a site carry each (normalised) line.
+
+A line that recurs on many pages of one site is the site's chrome (menus, footers, promo
+lines) rather than article text. Counts are kept per site and per 64-bit line fingerprint in
+SQLite so that knowledge grows run by run; the strip stage only ever sees a small, picklable
+`TemplateSnapshot` restricted to the sites of the chunk it cleans.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import xxhash
+
+_DIGITS = re.compile(r"\d")
+_SPACES = re.compile(r"\s+")
+_MASK64 = (1 << 64) - 1
+_SIGN64 = 1 << 63
+
+
+def normalise_line(line: str) -> str:
+    """Casefold, digits -> 0, whitespace collapsed: dates and counters do not split a template."""
+    return _SPACES.sub(" ", _DIGITS.sub("0", line.casefold())).strip()
+
+
+def line_key(line: str) -> int | None:
+    """Signed 64-bit fingerprint of one line (signed so that SQLite INTEGER holds it), None if blank."""
+    norm = normalise_line(line)
+    if not norm:
+        return None
+    h = xxhash.xxh3_64_intdigest(norm.encode("utf-8"))
+    return h - (1 << 64) if h & _SIGN64 else h
+
+
+def line_keys(text: str) -> list[int]:
+    """Fingerprints of the non-empty lines of `text`, in order (repeats kept)."""
+    keys: list[int] = []
+    for line in text.split("\n"):
+        key = line_key(line)
+        if key is not None:
+            keys.append(key)
+    return keys
+
+
+def site_of(url: str | None, path: str = "") -> str:
+    """The URL host (lower-cased, 'www.' stripped) or, without a URL, the input sub-folder."""
+    if url:
+        host = (urlsplit(url).hostname or "").lower()
+        if host.startswith("www."):
+            host = host[4:]
+        if host:
+            return host
+    folder, _, _ = path.replace("\\", "/").rpartition("/")
+    return folder
+
+
+@dataclass(frozen=True)
+class TemplateSnapshot:
+    """Per site: (pages seen, {line key: pages carrying it}) for keys on >= 2 pages."""
+
+    sites: Mapping[str, tuple[int, Mapping[int, int]]] = field(default_factory=dict)
+
+    def site_pages(self, site: str) -> int:
+        entry = self.sites.get(site)
+        return entry[0] if entry else 0
+
+    def line_pages(self, site: str, key: int) -> int:
+        entry = self.sites.get(site)
+        return entry[1].get(key, 0) if entry else 0
+
+    @classmethod
+    def from_counts(
+        cls, *counts: Mapping[str, tuple[int, Mapping[int, int]]]
+    ) -> TemplateSnapshot:
+        """Sum several count tables (earlier runs' snapshot, this batch's pages) into one."""
+        merged: dict[str, tuple[int, dict[int, int]]] = {}
+        for table in counts:
+            for site, (pages, keys) in table.items():
+                old_pages, old_keys = merged.get(site, (0, {}))
+                new_keys = dict(old_keys)
+                for key, n in keys.items():
+                    new_keys[key] = new_keys.get(key, 0) + n
+                merged[site] = (old_pages + pages, new_keys)
+        return cls(
+            {s: (p, {k: n for k, n in ks.items() if n >= 2}) for s, (p, ks) in merged.items()}
+        )
+
+    @classmethod
+    def from_pages(cls, pages: Iterable[tuple[str, Iterable[int]]]) -> TemplateSnapshot:
+        """Count (site, line keys) pairs in memory, each distinct key once per page."""
+        table: dict[str, tuple[int, dict[int, int]]] = {}
+        for site, keys in pages:
+            n, counts = table.get(site, (0, {}))
+            for key in set(keys):
+                counts[key] = counts.get(key, 0) + 1
+            table[site] = (n + 1, counts)
+        return cls.from_counts(table)
+
+
+class TemplateStats:
+    """SQLite-backed counts; the caller (the ledger) owns the connection and commits."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS template_sites ("
+            "site TEXT PRIMARY KEY, pages INTEGER NOT NULL) WITHOUT ROWID"
+        )
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS template_lines ("
+            "site TEXT NOT NULL, key INTEGER NOT NULL, pages INTEGER NOT NULL, "
+            "PRIMARY KEY (site, key)) WITHOUT ROWID"
+        )
+
+    def add_page(self, site: str, keys: Iterable[int]) -> None:
+        distinct = sorted(set(keys))
+        self.conn.execute(
+            "INSERT INTO template_sites(site, pages) VALUES (?, 1) "
+            "ON CONFLICT(site) DO UPDATE SET pages = pages + 1",
+            (site,),
+        )
+        self.conn.executemany(
+            "INSERT INTO template_lines(site, key, pages) VALUES (?, ?, 1) "
+            "ON CONFLICT(site, key) DO UPDATE SET pages = pages + 1",
+            [(site, k) for k in distinct],
+        )
+
+    def snapshot(self, sites: Iterable[str]) -> TemplateSnapshot:
+        out: dict[str, tuple[int, dict[int, int]]] = {}
+        for site in set(sites):
+            row = self.conn.execute(
+                "SELECT pages FROM template_sites WHERE site = ?", (site,)
+            ).fetchone()
+            if row is None:
+                continue
+            keys = dict(
+                self.conn.execute(
+                    "SELECT key, pages FROM template_lines WHERE site = ? AND pages >= 2",
+                    (site,),
+                ).fetchall()
+            )
+            out[site] = (int(row[0]), keys)
+        return TemplateSnapshot(out)

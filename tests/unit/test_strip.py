@@ -1,0 +1,173 @@
+"""Strip stage: rules as data, shapes, position, templates, replayable edits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cleaner.config import StripConfig
+from cleaner.document import Document, Source, replay
+from cleaner.stages.strip import explain_lines, strip
+from cleaner.stages.strip_rules import load_rules
+from cleaner.stages.strip_shape import shape
+from cleaner.state.templates import TemplateSnapshot, line_key
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = sorted((ROOT / "tests" / "cases" / "strip").glob("*.json"))
+CFG = StripConfig()
+
+
+def _doc(text: str, html: bool = False) -> Document:
+    doc = Document(id="t", source=Source(path="t.txt", sha256="0"), raw=b"", text=text)
+    if html:
+        doc.html = "<html></html>"
+    return doc
+
+
+def _run(text: str, **kw: object) -> Document:
+    doc = _doc(text, bool(kw.pop("html", False)))
+    strip(doc, CFG, **kw)  # type: ignore[arg-type]
+    assert replay(text, doc.edits) == doc.text
+    return doc
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_cases(path: Path) -> None:
+    case = json.loads(path.read_text(encoding="utf-8"))
+    doc = _run(case["text"])
+    for piece in case["kept"]:
+        assert piece in doc.text, f"{path.stem}: lost {piece!r}"
+    for piece in case["removed"]:
+        assert piece not in doc.text, f"{path.stem}: kept {piece!r}"
+    if not case["removed"]:
+        assert doc.text == case["text"] and doc.edits == []
+
+
+def _raw(name: str) -> str:
+    return next((ROOT / "raw").glob(f"{name}_*.txt")).read_text(encoding="utf-8")
+
+
+def test_sample_000_tail_offers_and_bio_go_article_stays() -> None:
+    text = _raw("000")
+    doc = _run(text)
+    for gone in ("Join The Future", "HEUTE ABONNIEREN", "Sam Jeans", "Sam ist ein", "KOSTENLOSES PDF",
+                 "Melden Sie sich", "Mit der Anmeldung", "Oktober 8, 2023", "\n×\n"):
+        assert gone not in doc.text
+    assert "Demonstranten kritisieren" in doc.text
+    assert "Open-Source-KI wird ein kontroverses Thema bleiben" in doc.text
+    rules = {e.rule for e in doc.edits}
+    assert {"de:newsletter", "shape:author-bio", "any:symbol"} <= rules
+    # paragraphs stay separated by exactly one blank line, no blank lines at the ends
+    assert "\n\n\n" not in doc.text and not doc.text.startswith("\n")
+
+
+def test_sample_001_head_labels_tail_bibliography() -> None:
+    doc = _run(_raw("001"))
+    for gone in ("Kategorien:", "No items found.", "Freigegeben:", "https://about.fb.com", "Was bedeutet das?",
+                 "Bibliographie"):
+        assert gone not in doc.text
+    for kept in ("Einleitung", "Schlussfolgerung", "Die Open-Source-KI von Meta stellt"):
+        assert kept in doc.text
+
+
+def test_sample_004_bare_id_and_comment_prompt() -> None:
+    doc = _run(_raw("004"))
+    assert "source-116" not in doc.text and "Leave a Reply" not in doc.text
+    assert doc.text.rstrip().endswith("so großes Chaos angerichtet hat.")
+
+
+def test_sample_003_is_untouched() -> None:
+    text = _raw("003")
+    assert _run(text).text == text
+
+
+def test_every_line_has_a_decision_and_explain_agrees_with_strip() -> None:
+    text = _raw("000")
+    decisions = explain_lines(text, CFG)
+    assert [d.text for d in decisions] == text.split("\n")
+    doc = _run(text)
+    removed = {(e.rule, e.before.rstrip("\n")) for e in doc.edits if e.rule != "whitespace"}
+    assert removed == {(d.rule, d.text) for d in decisions if not d.kept}
+    assert all(d.rule for d in decisions if not d.kept)
+
+
+def test_edits_name_file_and_rule() -> None:
+    doc = _run(_raw("002"))
+    rules = {e.rule for e in doc.edits}
+    assert "zh:spam-adult" in rules and "zh:disclaimer" in rules and "zh:image-credit" in rules
+    assert all(e.stage == "strip" for e in doc.edits)
+    assert all(e.action == "remove" for e in doc.edits if e.rule != "whitespace")
+
+
+def test_html_text_gets_no_position_cut() -> None:
+    nav = "Home\nNews\nSports\nWeather\nOpinion\nArts\n\n"
+    text = nav + "A long sentence of article prose that keeps going for a while here. " * 3
+    doc = _run(text, html=True)
+    assert doc.text.startswith("Home\nNews")
+    plain = _run(text)
+    assert "Home" not in plain.text and "News" not in plain.text
+    assert plain.text.rstrip().endswith("for a while here.")
+
+
+def test_no_prose_document_is_not_cut() -> None:
+    text = "Stock Car 2018\n1a etapa: 10 de março\n2a etapa: 8 de abril\n3a etapa: 22 de abril"
+    assert _run(text).text == text
+
+
+def test_empty_text() -> None:
+    assert _run("").text == ""
+
+
+def test_template_lines_removed_with_page_counts() -> None:
+    site = "example.com"
+    header, footer = "Example Daily — your town, every day", "Powered by Example CMS"
+    pages = [(site, [line_key(header), line_key(footer), line_key(f"unique {i}")]) for i in range(10)]
+    snap = TemplateSnapshot.from_pages(pages)
+    body = "The council voted on Tuesday to expand the library, a project that has divided the town for years."
+    text = f"{header}\n\n{body}\n\n{body.replace('library', 'park')}\n\n{footer}"
+    doc = _run(text, templates=snap, site=site, html=True)
+    assert header not in doc.text and footer not in doc.text and body in doc.text
+    notes = [e.note for e in doc.edits if e.rule == "template"]
+    assert notes and notes[0] == "on 10 of 10 pages of example.com"
+
+
+def test_template_never_removes_prose_in_the_middle() -> None:
+    site = "example.com"
+    repeated = "The company did not respond to a request for comment on Monday, a spokesperson said."
+    snap = TemplateSnapshot.from_pages([(site, [line_key(repeated)])] * 10)
+    first = "The mayor announced on Friday that the bridge will close for repairs during the summer months."
+    last = "Drivers are advised to use the northern ring road, which will get an extra lane in June."
+    text = f"{first}\n{repeated}\n{last}"
+    assert _run(text, templates=snap, site=site, html=True).text == text
+
+
+def test_template_needs_enough_pages() -> None:
+    snap = TemplateSnapshot.from_pages([("a.org", [line_key("Menu line")])] * 2)
+    text = "Menu line\n" + "A sentence of real article text that is long enough to count as prose. " * 2
+    doc = _run(text, templates=snap, site="a.org", html=True)
+    assert doc.text.startswith("Menu line")
+
+
+def test_shape_counts_cjk_as_half_words() -> None:
+    sh = shape("開放模型權重被指將導致失控，遭舉牌抗議。")
+    assert sh.cjk == 18 and sh.units == pytest.approx(9.0) and sh.prose
+    en = shape("Open models are debated in public.")
+    assert en.units == 6 and en.ends
+
+
+def test_rules_load_for_every_language_file() -> None:
+    book = load_rules(("de", "en", "zh"))
+    ids = {r.id for r in book.rules}
+    assert {"de:newsletter", "en:newsletter", "zh:disclaimer", "any:bare-id"} <= ids
+    rule = book.match("Leave a Reply", 3, False, False)
+    assert rule is not None and rule.id == "en:comments"
+    assert book.match("He decided to subscribe to the newsletter after the vote.", 10, False, False) is None
+
+
+def test_unknown_language_is_a_usage_error() -> None:
+    from cleaner.errors import UsageError
+
+    with pytest.raises(UsageError):
+        load_rules(("xx",))
