@@ -94,8 +94,9 @@ class Document:
     origin: WarcOrigin | None = None  # the input WARC record, when the document came from one
 
     @property
-    def is_html(self) -> bool:
-        return self.html is not None
+    def from_html(self) -> bool:
+        """The text was extracted from markup (strip is more careful with such text)."""
+        return self.html is not None or (self.source.media_type or "").endswith("html")
 
     def quarantine(self, stage: str, reason: str) -> Document:
         self.outcome = Outcome.QUARANTINED

@@ -55,7 +55,7 @@ def _explain_doc(doc: Document, cfg: Config, ledger: Ledger | None) -> list[str]
     site = site_of(doc)
     templates = _templates(ledger, site, doc)
     out.append(f"site: {site or '(input root)'}")
-    for d in explain_lines(doc.text, cfg.strip, templates, site):
+    for d in explain_lines(doc.text, cfg.strip, templates, site, is_html=doc.from_html):
         mark = "  keep  " if d.kept else "- DROP  "
         why = "" if d.kept else f"  [{d.rule}{': ' + d.note if d.note else ''}]"
         out.append(f"{mark}{_short(d.text, 100)}{why}")
@@ -91,8 +91,7 @@ def _explain_doc(doc: Document, cfg: Config, ledger: Ledger | None) -> list[str]
 def _templates(ledger: Ledger | None, site: str, doc: Document) -> TemplateSnapshot | None:
     if ledger is None:
         return None
-    stats = TemplateStats(ledger.conn, readonly=True)
-    return stats.snapshot([site])
+    return TemplateStats(ledger.conn).snapshot([site])
 
 
 def _short(text: str, n: int = 80) -> str:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
 from cleaner.config import Config
 from cleaner.document import Document, Outcome
@@ -21,6 +20,7 @@ from cleaner.engines.local import budget
 from cleaner.errors import InputError
 from cleaner.stages import convert, decode, dedup, extract, repair, strip
 from cleaner.state.templates import TemplateSnapshot
+from cleaner.state.templates import site_of as templates_site_of
 
 Stage = Callable[[Document, Config], Document]
 
@@ -84,6 +84,8 @@ def finish(doc: Document, cfg: Config, templates: TemplateSnapshot | None = None
     doc = _guarded(doc, cfg, stages)
     if doc.outcome is Outcome.CLEAN and not doc.text.strip():
         doc.quarantine("finish", "no text left after cleaning")
+    if doc.title is None and not doc.from_html:
+        doc.title = strip.headline(doc.text)
     return doc
 
 
@@ -103,13 +105,7 @@ def finish_batch(task: FinishTask, cfg: Config) -> list[Document]:
 
 def site_of(doc: Document) -> str:
     """The unit of template learning: the URL host, else the input's sub-folder."""
-    url = doc.url or doc.source.url
-    if url:
-        host = (urlsplit(url).hostname or "").lower()
-        if host:
-            return host.removeprefix("www.")
-    path = doc.source.path
-    return path.rsplit("/", 1)[0] if "/" in path else ""
+    return templates_site_of(doc.url or doc.source.url, doc.source.path)
 
 
 def bind(fn: Callable[..., Any], cfg: Config) -> Callable[..., Any]:

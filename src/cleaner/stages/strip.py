@@ -349,8 +349,7 @@ def strip(
     text = doc.text
     if not text:
         return doc
-    is_html = doc.html is not None or (doc.source.media_type or "").endswith("html")
-    decisions = explain_lines(text, cfg, templates, site, is_html)
+    decisions = explain_lines(text, cfg, templates, site, doc.from_html)
     rw = Rewriter(text, STAGE)
     for d in decisions:
         if not d.kept:
@@ -367,3 +366,12 @@ _WS = r"[ \t\u3000\u00a0]*"
 _BLANK_RUN = re.compile(rf"(?<=\n){_WS}\n(?:{_WS}\n)+")
 _LEAD = re.compile(rf"(?:{_WS}\n)+")
 _TRAIL = re.compile(rf"(?:\n{_WS})+\Z")
+
+
+def headline(text: str) -> str | None:
+    """A plain-text scrape's title: its first line when that reads as a headline, not a sentence."""
+    first = next((ln.strip() for ln in text.split("\n", 8)[:8] if ln.strip()), "")
+    if not first or len(first) > 200:
+        return None
+    sh = shape(first)
+    return first if 2 <= sh.units <= 30 and not sh.ends else None
