@@ -332,7 +332,7 @@ class ArchiveWriter:
     def _raw_record(self, doc: Document) -> tuple[wr.Rec, str, list[tuple[str, str]]]:
         uri = wr.doc_uri(doc)
         if doc.origin is not None:
-            rec, notes = wr.copy_record(doc.origin, self.new_id(), uri, self._capture_date(doc))
+            rec, notes = wr.copy_record(doc.origin, self.new_id(), uri, self._capture_date(doc), doc.encoding)
             return rec, uri, notes
         return wr.resource_record(doc, self.new_id(), uri, self._capture_date(doc)), uri, []
 

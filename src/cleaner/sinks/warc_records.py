@@ -223,7 +223,9 @@ def resource_record(doc: Document, rid: str, uri: str, date: str) -> Rec:
     """An HTML/text scrape archived byte for byte, typed with its original charset."""
     sniffed = sniff_media_type(doc.raw, doc.encoding, doc.source.path)
     declared = (doc.source.media_type or "").split(";")[0].strip().lower()
-    mtype = declared or sniffed
+    undecoded = doc.encoding is None and not _is_utf8(doc.raw)  # quarantined before decode found a charset
+    binary = sniffed == "application/octet-stream" or undecoded
+    mtype = "application/octet-stream" if binary else (declared or sniffed)
     ctype = mtype
     if mtype.startswith("text/") or mtype.endswith(("+xml", "/xml")):
         charset = (doc.encoding or doc.source.charset or "").strip().lower()
@@ -259,7 +261,15 @@ def http_head(block: bytes, payload_offset: int) -> tuple[str | None, str | None
     return status, ctype
 
 
-def copy_record(origin: WarcOrigin, rid: str, uri: str, fallback_date: str) -> tuple[Rec, list[tuple[str, str]]]:
+def bare_lf_head(block: bytes, payload_offset: int) -> bool:
+    """True when an HTTP head's lines end in LF without CR (a violation some crawlers wrote)."""
+    head = block[:payload_offset] if payload_offset else block[:65536]
+    return head.startswith(b"HTTP/") and b"\n" in head and b"\r\n" not in head
+
+
+def copy_record(
+    origin: WarcOrigin, rid: str, uri: str, fallback_date: str, charset: str | None = None
+) -> tuple[Rec, list[tuple[str, str]]]:
     """The input record as a new record: same block byte for byte, same date, fresh id.
 
     Returns the record and provenance fields for the metadata record (original id, and
@@ -278,6 +288,16 @@ def copy_record(origin: WarcOrigin, rid: str, uri: str, fallback_date: str) -> t
         extra.append((name, field_value(value).strip()))
     block = origin.block
     ctype = origin.header("Content-Type")
+    notes = [("source-record-id", origin.record_id), ("source-offset", str(origin.offset))]
+    if rtype == "response" and bare_lf_head(block, origin.payload_offset):
+        # Not HTTP (its head ends lines with bare LF): readers disagree on where the payload
+        # starts, so no payload digest can satisfy them all. Keep the bytes, not the violation.
+        rtype, ctype = "resource", "application/octet-stream"
+        notes.append(("repackaged", "response with a bare-LF HTTP head stored as a resource, block byte for byte"))
+    if ctype and ctype.lower().startswith("text/") and "charset" not in ctype.lower() and charset:
+        # readers of text records need the charset; the decode stage found it (the block is untouched)
+        notes.append(("source-content-type", ctype))
+        ctype = f"{ctype}; charset={charset}"
     is_http = rtype in ("response", "revisit") and uri.startswith(("http:", "https:")) and bool(block)
     if ctype is None and is_http and block.startswith(b"HTTP/"):
         ctype = "application/http; msgtype=response"
@@ -287,8 +307,7 @@ def copy_record(origin: WarcOrigin, rid: str, uri: str, fallback_date: str) -> t
     elif rtype in ("warcinfo", "metadata"):
         payload = None
     else:
-        payload = sha1_b32(block[origin.payload_offset :])
-    notes = [("source-record-id", origin.record_id), ("source-offset", str(origin.offset))]
+        payload = sha1_b32(block[origin.payload_offset if rtype == "response" else 0 :])
     for name, ours in (("WARC-Block-Digest", block_digest), ("WARC-Payload-Digest", payload)):
         theirs = origin.header(name)
         if theirs and ours and theirs != ours and not (rtype == "revisit" and name.endswith("Payload-Digest")):
