@@ -83,7 +83,7 @@ def finish(doc: Document, cfg: Config, templates: TemplateSnapshot | None = None
     )
     doc = _guarded(doc, cfg, stages)
     if doc.outcome is Outcome.CLEAN and not doc.text.strip():
-        doc.quarantine("finish", "no text left after cleaning")
+        doc.quarantine("finish", "no article text left after cleaning (empty or boilerplate-only page)")
     if doc.title is None and not doc.from_html:
         doc.title = strip.headline(doc.text)
     return doc
