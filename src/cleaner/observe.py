@@ -52,6 +52,7 @@ class RunSummary:
     inputs_new: int = 0
     inputs_skipped: int = 0  # unchanged since an earlier run
     documents: int = 0
+    records_skipped: int = 0  # WARC records that are not articles (requests, images, redirects...)
     clean: int = 0
     duplicates: int = 0
     quarantined: int = 0
@@ -79,6 +80,7 @@ class RunSummary:
             f"{head}run {self.run_id}: {self.inputs_new} new inputs ({self.inputs_skipped} unchanged), "
             f"{self.documents} documents: {self.clean} clean, {self.duplicates} duplicates, "
             f"{self.quarantined} quarantined in {self.seconds:.1f}s ({rate:.0f} docs/s)"
+            + (f"; {self.records_skipped} non-article records skipped" if self.records_skipped else "")
         ]
         if self.rules:
             top = ", ".join(f"{rule} {n}" for rule, n in self.rules.most_common(12))

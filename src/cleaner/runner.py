@@ -74,6 +74,7 @@ class PendingInput:
     docs: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    skipped: int = 0  # records that are not articles (requests, images, redirects...)
 
 
 def run(cfg: Config, *, dry_run: bool = False, progress: bool = True) -> RunSummary:
@@ -190,8 +191,14 @@ def _documents(todo: list[PendingInput], cfg: Config) -> Iterator[tuple[PendingI
             doc = Document(id=document_id(pending.sha256), source=src, raw=b"")
             yield pending, doc.quarantine("read", f.reason)
         else:
-            for doc in sources.read(f, pending.sha256, cfg.run.max_input_bytes):
+            reader = sources.Reader(f, pending.sha256, cfg.run.max_input_bytes)
+            for doc in reader:
                 yield pending, doc
+            pending.skipped = len(reader.skipped)
+            for where, why in reader.skipped:
+                LOG.debug("skipped %s: %s", where, why, extra={"event": "skipped", "path": where, "reason": why})
+            for warning in reader.warnings:
+                LOG.warning("%s: %s", f.rel, warning, extra={"event": "input-warning", "path": f.rel})
         yield pending, None
 
 
@@ -379,6 +386,7 @@ def _document_row(doc: Document, run_id: str, refs: Any, shard: str | None) -> d
 
 def _commit_inputs(ledger: Ledger, finished: list[PendingInput], summary: RunSummary) -> None:
     for p in finished:
+        summary.records_skipped += p.skipped
         f = p.file
         if isinstance(f, sources.Rejected):
             ledger.record_input(f.rel, p.sha256, 0, 0, summary.run_id, "quarantined", f.reason, p.docs)
