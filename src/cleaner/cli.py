@@ -96,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--archive", metavar="DIR", help="archive folder (default archive/)")
     p.add_argument("--config", metavar="FILE")
 
+    p = sub.add_parser("report", help="write an HTML report of a run (outcomes, rules, sites, duplicates, quarantine)",
+                       description="Write a self-contained HTML page about a run, read from the ledger.")
+    p.add_argument("--run", metavar="RUN_ID", help='a run id from cleaner status, or "all" (default: the last run)')
+    p.add_argument("--state", metavar="DIR", help="state folder (default state/)")
+    p.add_argument("--config", metavar="FILE")
+    p.add_argument("-o", "--output", metavar="FILE", help='where to write (default state/reports/RUN.html; "-": stdout)')
+
     p = sub.add_parser("config", help="print the effective configuration as TOML")
     p.add_argument("--config", metavar="FILE")
     p.add_argument("--json", action="store_true")
@@ -135,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(verbosity, cfg.run.log_format)
         handler = {
             "run": _cmd_run, "status": _cmd_status, "explain": _cmd_explain,
-            "verify": _cmd_verify, "get": _cmd_get, "config": _cmd_config,
+            "verify": _cmd_verify, "get": _cmd_get, "config": _cmd_config, "report": _cmd_report,
         }[args.command]
         return handler(args, cfg)
     except CleanerError as err:
@@ -169,7 +176,7 @@ def _cmd_status(args: argparse.Namespace, cfg: config_mod.Config) -> int:
     state = Path(args.state or cfg.run.state)
     ledger = Ledger(state, readonly=True)
     try:
-        data = {"state": str(state), "counts": ledger.counts(), "runs": ledger.runs(10),
+        data: dict[str, Any] = {"state": str(state), "counts": ledger.counts(), "runs": ledger.runs(10),
                 "quarantined": ledger.quarantined(50)}
     finally:
         ledger.close()
@@ -218,6 +225,15 @@ def _cmd_get(args: argparse.Namespace, cfg: config_mod.Config) -> int:
         sys.stdout.buffer.flush()
     else:
         sys.stdout.write(get_text(folder, args.key))
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace, cfg: config_mod.Config) -> int:
+    from cleaner.report import write_report
+
+    path = write_report(Path(args.state or cfg.run.state), args.output, args.run, cfg.strip.template_min_pages)
+    if path is not None:
+        print(f"cleaner: report written to {path}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -81,8 +81,8 @@ def _explain_doc(doc: Document, cfg: Config, ledger: Ledger | None) -> list[str]
             elif row["outcome"] == "quarantined":
                 out.append(f"  problem: {row['problem']}")
             dups = ledger.duplicates_of(doc.id)
-            for d in dups[:10]:
-                out.append(f"  kept copy of {d['input_path']} ({d['method']}, similarity {d['similarity']:.3f})")
+            for dup in dups[:10]:
+                out.append(f"  kept copy of {dup['input_path']} ({dup['method']}, similarity {dup['similarity']:.3f})")
         else:
             out.append("ledger: not processed yet")
     return out

@@ -9,6 +9,7 @@ is handled exactly once.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -69,7 +70,7 @@ class Paths:
 class PendingInput:
     """An input whose documents are in flight; committed when its last document is."""
 
-    file: sources.InputFile
+    file: sources.InputFile | sources.Rejected
     sha256: str
     docs: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
@@ -160,7 +161,7 @@ def _discover(paths: Paths, ledger: Ledger, summary: RunSummary) -> list[Pending
                 summary.inputs_skipped += 1
                 continue
             summary.inputs_new += 1
-            todo.append(PendingInput(file=item, sha256="rejected:" + item.reason))  # type: ignore[arg-type]
+            todo.append(PendingInput(file=item, sha256="rejected:" + item.reason))
             continue
         if ledger.known_by_stat(item.rel, item.size, item.mtime_ns):
             summary.inputs_skipped += 1
@@ -169,7 +170,7 @@ def _discover(paths: Paths, ledger: Ledger, summary: RunSummary) -> list[Pending
             sha = sources.sha256_file(item.path)
         except OSError as err:
             summary.inputs_new += 1
-            todo.append(PendingInput(file=sources.Rejected(item.rel, f"unreadable: {err.strerror}"),  # type: ignore[arg-type]
+            todo.append(PendingInput(file=sources.Rejected(item.rel, f"unreadable: {err.strerror}"),
                                      sha256=f"rejected:unreadable: {err.strerror}"))
             continue
         if ledger.known_by_hash(item.rel, sha):
@@ -368,9 +369,8 @@ def _document_row(doc: Document, run_id: str, refs: Any, shard: str | None) -> d
         key = f"{e.stage}:{e.rule}"
         rules[key] = rules.get(key, 0) + 1
 
-    def ref(r: Any) -> str | None:
-        return json.dumps(vars(r) if not hasattr(r, "__dataclass_fields__") else {
-            k: getattr(r, k) for k in r.__dataclass_fields__}) if r is not None else None
+    def ref(r: RecordRef | None) -> str | None:
+        return json.dumps(dataclasses.asdict(r)) if r is not None else None
 
     return {
         "doc_id": doc.id, "input_path": doc.source.path, "input_sha256": doc.source.sha256,
