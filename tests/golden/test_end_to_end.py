@@ -57,6 +57,8 @@ def test_every_article_sentence_survives(project: Path, cli: Callable[..., tuple
     for sentence in (
         "Open-Source-KI wird ein kontroverses Thema bleiben",
         "Die Zukunft der KI wird von der Fähigkeit abhängen",
+        "Für Meta ist die Open-Source-KI ein strategischer Vorteil.",
+        "Mit der Veröffentlichung von Llama 3.1 setzt Meta neue Maßstäbe in der Open-Source-KI.",
         "Metas LLaMA diente als Grundlage für zahlreiche Iterationen",
         "und es ist bezeichnend, dass ihr Abgang so großes Chaos angerichtet hat.",
         "未来,关于开源与闭源的分歧会一直延续下去,但开源已经无法阻挡。",

@@ -171,3 +171,46 @@ def test_unknown_language_is_a_usage_error() -> None:
 
     with pytest.raises(UsageError):
         load_rules(("xx",))
+
+
+def test_layout_markers_dates_and_comment_headers() -> None:
+    from cleaner.stages.strip_layout import comment_header, dateish
+
+    for line in ("November 19, 2019 at 6:34 am", "2 days ago at 07:52 am", "Wednesday November 20, 2019",
+                 "Nov 7 23:05", "12.03.2021"):
+        assert dateish(line, shape(line)), line
+    for line in ("Week 12 power rankings (133)", "June 23 – Virginia Beach, VA @ Veterans United Amphitheater",
+                 "The 2019 season was the best in years."):
+        assert not dateish(line, shape(line)), line
+    assert comment_header("joetoronto says:", shape("joetoronto says:"))
+    assert comment_header("Gary M on September 17, 2018 at 8:50 pm said:", shape("x " * 10))
+    assert not comment_header("He said, she said", shape("He said, she said"))
+
+
+def test_timeline_of_dates_and_paragraphs_is_not_a_listing() -> None:
+    from cleaner.stages.strip_layout import listings
+
+    lines = []
+    for day in range(1, 6):
+        lines += [f"March {day}, 2021", f"On day {day} the river rose again, and the town moved sandbags."]
+    assert listings(lines, [shape(x) for x in lines]) == []
+
+
+def test_repeated_and_table_lines() -> None:
+    from cleaner.stages.strip_layout import data_tables, repeated
+
+    lines = ["Menu item", "A sentence of text.", "Menu item", "x"]
+    assert repeated(lines, [shape(x) for x in lines]) == {0, 2}
+    cells = ["Pos.", "Team", "Pts"]
+    cells += [c for i in range(1, 5) for c in (str(i), f"Team {i}", str(40 - i))]
+    assert data_tables(cells, [shape(x) for x in cells]) == set(range(len(cells)))
+    menu = ["Home", "News", "Sport", "Weather", "Video", "Contact"] * 2
+    assert data_tables(menu, [shape(x) for x in menu]) == set()
+
+
+def test_about_heading_bio_at_the_end() -> None:
+    body = "The council voted on Tuesday to expand the library, a project that has divided the town. " * 2
+    bio = "Moritz Bachmann writes about local politics and has covered the town hall since 2015."
+    text = f"{body}\n\n{body}\n\n{body}\n\nÜber Moritz Bachmann\n{bio}"
+    doc = _run(text)
+    assert "Über Moritz Bachmann" not in doc.text and bio not in doc.text and body.strip() in doc.text

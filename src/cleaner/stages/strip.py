@@ -8,13 +8,17 @@ Decisions are made per line, in this order (first hit wins):
 3. shapes: bare URL lists, keyword/link lists (`shape:*`), author bio blocks at the end;
 4. site templates: a line that recurs on many pages of the same site (`template`), unless
    it reads as article prose in the middle of the page;
-5. position (plain-text scrapes only): the article is the highest-scoring run of lines, where
+5. layout (plain-text scrapes only, strip_layout.py): listings of dated records and
+   comment threads (`layout:listing`), runs of headline/excerpt teasers (`layout:teasers`);
+   lines printed twice on the page and data tables scraped one cell a line are marked as
+   evidence for step 6;
+6. position (plain-text scrapes only): the article is the highest-scoring run of lines, where
    a long, sentence-punctuated line scores its length and a short or unpunctuated line costs a
    little (a line-level body-text-extraction window, as in Finn et al.'s BTE and boilerpipe),
-   plus runs beside it that score a fair share of it. Lines outside the runs are menus,
-   teasers and footers (`position:head`, `position:tail`, `position:gap`), except a
-   title-like first line and up to two headings right above a run. Short lines INSIDE a run
-   (subheadings, list items) stay.
+   a repeated line is neutral, a table cell earns a little, plus runs beside it that score
+   most of what it scores. Lines outside the runs are menus, teasers and footers
+   (`position:head`, `position:tail`, `position:gap`), except a title-like first line and up
+   to two headings right above a run. Short lines INSIDE a run (subheadings, list items) stay.
 
 Text extracted from HTML is already mostly article, so there only 1-4 apply.
 `explain_lines` returns the decisions; `strip` applies exactly those, so the two never disagree.
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 
 from cleaner.config import StripConfig
 from cleaner.document import Document, Edit, Rewriter
+from cleaner.stages.strip_layout import data_tables, listings, repeated, teaser_records
 from cleaner.stages.strip_rules import RuleBook, load_rules
 from cleaner.stages.strip_shape import Shape, list_shape, segments, shape
 from cleaner.state.templates import TemplateSnapshot, line_key
@@ -58,6 +63,8 @@ class _Line:
     shape: Shape
     rule: str = ""
     note: str = ""
+    repeat: bool = False  # printed more than once on the page
+    table: bool = False  # part of a data table scraped one cell a line
 
 
 def _spam(book: RuleBook, ln: _Line) -> tuple[str, str, int] | None:
@@ -107,6 +114,12 @@ _BIO_VERBS = (
 )
 
 
+# "About Jane Doe" / "Über Moritz Bachmann" / "Sobre Carlos Nadalim" closing a post.
+_ABOUT = re.compile(
+    r"(?i:about|über|sobre|à propos de|acerca de)\s+((?:[A-ZÄÖÜÀ-Ý][\w.\x27’-]*\s*){1,4}?)\s*:?"
+)
+
+
 def _bio_follows(name: str, nxt: str) -> bool:
     """`nxt` starts like a biography of `name`: 'Sam is a ...', 'Sam Jeans ist ...'."""
     words = name.split()
@@ -146,8 +159,10 @@ _W_RULE = -20.0
 _W_GOOD_TOLL = 6.0
 _W_PROSE_CAP, _W_PROSE_TOLL = 8.0, 4.0
 _W_OTHER_BASE, _W_OTHER_SLOPE, _W_OTHER_CAP = 3.0, 0.75, 12.0
+_W_TABLE = 1.0
+_W_REPEAT = 0.0
 _MIN_RUN = 20.0  # a run must score this much to count as text at all
-_SIDE_SHARE = 0.3  # a further run beside the main one must reach this share of its score
+_SIDE_SHARE = 0.75  # a further run beside the main one must reach this share of its score
 
 
 def _weight(ln: _Line) -> float:
@@ -155,6 +170,10 @@ def _weight(ln: _Line) -> float:
     sh = ln.shape
     if ln.rule:
         return _W_RULE
+    if ln.table:
+        return _W_TABLE
+    if ln.repeat:
+        return _W_REPEAT
     if sh.good:
         return sh.units - _W_GOOD_TOLL
     if sh.prose:
@@ -214,8 +233,27 @@ def _heading_like(ln: _Line) -> bool:
     return not ln.rule and 1 <= sh.units <= 14 and not sh.prose
 
 
+def _layout(nonblank: list[_Line]) -> None:
+    """Listings, teaser pairs, repeated lines and data tables (see strip_layout)."""
+    texts = [ln.stripped for ln in nonblank]
+    shapes = [ln.shape for ln in nonblank]
+    for a, b, n in listings(texts, shapes):
+        for ln in nonblank[a : b + 1]:
+            if not ln.rule:
+                ln.rule, ln.note = "layout:listing", f"in a listing of {n} dated records or comments"
+    for a, b in teaser_records(texts, shapes):
+        for ln in nonblank[a : b + 1]:
+            if not ln.rule:
+                ln.rule, ln.note = "layout:teasers", "in a run of headline/excerpt teasers"
+    for i in repeated(texts, shapes):
+        nonblank[i].repeat = True
+    for i in data_tables(texts, shapes):
+        nonblank[i].table = True
+
+
 def _position(nonblank: list[_Line]) -> None:
     """Mark lines outside the main runs of a plain-text scrape."""
+    _layout(nonblank)
     runs = _main_runs(nonblank)
     if not runs:
         return
@@ -306,6 +344,12 @@ def _classify(
             if not nxt.rule and _bio_follows(ln.stripped, nxt.stripped):
                 ln.rule, ln.note = "shape:author-bio", "author name above a biography"
                 nxt.rule, nxt.note = "shape:author-bio", f"biography of {ln.stripped}"
+        if not ln.rule and i + 1 < len(nonblank) and 2 * i >= len(nonblank) and ln.shape.units <= 6:
+            m = _ABOUT.fullmatch(ln.stripped)
+            nxt = nonblank[i + 1]
+            if m and not nxt.rule and nxt.shape.prose and m.group(1).split()[-1] in nxt.stripped:
+                ln.rule, ln.note = "shape:author-bio", "'About <name>' above a biography"
+                nxt.rule, nxt.note = "shape:author-bio", f"biography of {m.group(1)}"
     if not is_html:
         _position(nonblank)
     return lines

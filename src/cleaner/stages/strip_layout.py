@@ -1,0 +1,223 @@
+"""Page-layout evidence for the strip stage: listings, repeated lines and data tables.
+
+A plain-text scrape holds the article next to blocks that also contain sentences: teaser
+listings ("title / author / date / excerpt" per record), comment threads ("name says: /
+date / text") and the same promo or menu block printed twice. What gives them away is not
+a single line but the LAYOUT of several lines:
+
+- a listing is a run of records, each opened by a marker line (a date-only line, a comment
+  header "X says:"), with at least one title or name line and some prose per record; three
+  such records in a row are a listing, never article text (a timeline "date / paragraph /
+  date / paragraph" has no title lines and is not taken);
+- teaser records are >= 3 "headline (+ label, author) / ONE excerpt paragraph" records
+  whose excerpts have nearly the same length (cut by the site at N characters) or end
+  in an ellipsis;
+- a line printed more than once on the page is chrome (menus, promo blocks, repeated
+  headlines), except where its copy sits inside running text;
+- a data table scraped one cell a line is a long run of short lines, many of them bare
+  numbers: content, although no line of it is a sentence.
+
+The functions take the trimmed line texts and their `Shape`s (non-blank lines only) and
+return indices; strip.py turns them into decisions and window weights.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from cleaner.stages.strip_shape import Shape
+
+_MONTHS = (
+    "jan(?:uary|vier|eiro|uar)?|feb(?:ruary|ruar|rero)?|fév(?:rier)?|fev(?:ereiro)?|mar(?:ch|s|zo|ço)?|märz"
+    "|apr(?:il|ile)?|abr(?:il)?|avr(?:il)?|may|mai|mag(?:gio)?|mayo|maio|jun(?:e|i|io|ho)?|juin|giu(?:gno)?"
+    "|jul(?:y|i|io|ho)?|juil(?:let)?|lug(?:lio)?|aug(?:ust)?|ago(?:sto)?|août|sep(?:t|tember|tembre|tiembre"
+    "|tembro)?|set(?:tembre|embro)?|oct(?:ober|obre|ubre)?|okt(?:ober)?|out(?:ubro)?|ott(?:obre)?"
+    "|nov(?:ember|embre|iembre|embro)?|dec(?:ember|embre)?|dez(?:ember|embro)?|déc(?:embre)?|dic(?:iembre|embre)?"
+)
+_DAYS = (
+    "mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
+    "|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|today|yesterday|heute|gestern"
+)
+# Tokens a date/time line is made of; what is left after removing them must be (almost) nothing.
+_DATE_TOKENS = re.compile(
+    rf"\b(?:{_MONTHS}|{_DAYS})\b\.?|\b\d+(?:st|nd|rd|th|h|m|d)?\b|[ap]\.?m\.?\b|\b(?:at|on|um|am|de|del|of"
+    r"|ago|hours?|hrs?|mins?|minutes?|days?|weeks?|months?|years?|updated|posted|published|uhr|et|gmt"
+    r"|utc|est|edt|pst|pdt|cet|cest|bst|vor|stunden?|tagen?)\b",
+    re.IGNORECASE,
+)
+_HAS_DATE = re.compile(
+    rf"\d{{1,2}}:\d{{2}}|\b\d{{4}}\b|\b\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}\b|\bago\b|\bvor\b"
+    rf"|\b(?:{_MONTHS})\b\.?\s*\d{{1,2}}\b|\b\d{{1,2}}\.?\s*(?:{_MONTHS})\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_COMMENT_HEAD = re.compile(
+    r"^.{1,80}?\s(?:says|said|wrote|writes|replied|sagt|schreibt|schrieb|disse|diz|dice|dit|a écrit)\s*:\s*$",
+    re.IGNORECASE,
+)
+_NUMERIC = re.compile(r"[-+–]?[\d.,:%/ ]*\d[\d.,:%/ ]*[%]?")
+_DIGITS = re.compile(r"\d+")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_ELLIPSIS = ("…", "...", "[…]", "[...]")
+
+
+def dateish(text: str, sh: Shape) -> bool:
+    """A short line that is a date or time stamp (plus at most a few words, e.g. a name)."""
+    if sh.units > 12 or sh.cjk or _DIGITS.search(text) is None:
+        return False
+    if _HAS_DATE.search(text) is None:
+        return False
+    return len(_WORD.findall(_DATE_TOKENS.sub(" ", text))) <= 3
+
+
+def comment_header(text: str, sh: Shape) -> bool:
+    """'name says:', 'name on May 2, 2019 at 5:23 pm said:' - a comment's head line."""
+    return sh.units <= 16 and _COMMENT_HEAD.match(text) is not None
+
+
+def _records(markers: list[int], shapes: Sequence[Shape], heads: set[int]) -> bool:
+    """Do the marked records look like a listing: per record a title/name line and prose?
+    A comment header is its record's title."""
+    titled = prosy = 0
+    bounds = [*markers, min(len(shapes), markers[-1] + (markers[-1] - markers[-2]))]
+    for a, b in zip(bounds, bounds[1:]):
+        body = range(a + 1, b)
+        if a in heads or any(not shapes[i].prose and 1 <= shapes[i].units <= 20 for i in body):
+            titled += 1
+        if any(shapes[i].prose and shapes[i].units >= 5 for i in body):
+            prosy += 1
+    n = len(markers)
+    return 3 * titled >= 2 * n and 2 * prosy >= n
+
+
+def _template(text: str) -> str:
+    """A date line's format: 'Nov 19, 2019 at 6:34 am' -> 'a 0, 0 a 0:0 a'."""
+    return _LETTERS.sub("a", _DIGITS.sub("0", text))
+
+
+def _linked(
+    chain: list[int], b: int, texts: Sequence[str], shapes: Sequence[Shape], heads: set[int], max_gap: int
+) -> bool:
+    """Can marker b continue the listing? A teaser record holds an excerpt, not an article:
+    more than two sentence-long lines between two date lines end the chain, unless the
+    listing already repeats this very date format (a long comment, a longer excerpt); a
+    comment (after a comment header) may be longer."""
+    a = chain[-1]
+    if a in heads:
+        return b - a <= 2 * max_gap
+    if b - a > 2 * max_gap:
+        return False
+    if b - a <= max_gap and sum(shapes[i].good for i in range(a + 1, b)) <= 2:
+        return True
+    form = _template(texts[b])
+    return sum(_template(texts[i]) == form for i in chain) >= 2
+
+
+def listings(texts: Sequence[str], shapes: Sequence[Shape], max_gap: int = 12) -> list[tuple[int, int, int]]:
+    """Dated listings and comment threads: (first line, last line, records) per listing."""
+    heads = {i for i, (t, s) in enumerate(zip(texts, shapes, strict=True)) if comment_header(t, s)}
+    marks = sorted(heads | {i for i, (t, s) in enumerate(zip(texts, shapes, strict=True)) if dateish(t, s)})
+    out: list[tuple[int, int, int]] = []
+    chain: list[int] = []
+    for m in [*marks, 1 << 30]:
+        if chain and _linked(chain, m, texts, shapes, heads, max_gap):
+            chain.append(m)
+            continue
+        thread = [i for i in chain if i in heads]
+        if thread:
+            # A comment thread starts at its first comment header (the article's own date
+            # line above it is not a record); a date right above a header belongs to it.
+            first = thread[0] - 1 if thread[0] - 1 in chain else thread[0]
+            chain = [i for i in chain if i >= first]
+            records = thread if len(thread) >= 3 else chain
+        else:
+            records = chain
+        if len(records) >= 3 and _records(records, shapes, heads):
+            gaps = sorted(b - a for a, b in zip(records, records[1:]))
+            typical = gaps[len(gaps) // 2]
+            start = chain[0]
+            # The first record's title and name lines stand above its marker.
+            while start > 0 and chain[0] - start < typical - 1 and not shapes[start - 1].good:
+                start -= 1
+            end = min(len(texts) - 1, chain[-1] + typical - 1)
+            out.append((start, end, len(records)))
+        chain = [m]
+    return out
+
+
+def teaser_records(texts: Sequence[str], shapes: Sequence[Shape]) -> list[tuple[int, int]]:
+    """Runs of >= 3 teaser records: one to four short lines (a headline among them) and ONE
+    excerpt paragraph, where most excerpts end in an ellipsis."""
+    out: list[tuple[int, int]] = []
+    i, n = 0, len(texts)
+    while i < n:
+        recs: list[tuple[int, int]] = []
+        j = i
+        while j < n:
+            k = j
+            while k < n and k - j < 4 and not shapes[k].good:
+                k += 1
+            if k == j or k >= n or not shapes[k].good or (k + 1 < n and shapes[k + 1].good):
+                break
+            if not any(_headline(texts[x], shapes[x]) for x in range(j, k)):
+                break
+            recs.append((j, k))
+            j = k + 1
+        recs = _trim(recs, texts)
+        if len(recs) >= 3 and _teasers(recs, texts):
+            out.append((recs[0][0], recs[-1][1]))
+            i = j
+        else:
+            i = recs[0][1] + 1 if recs else i + 1
+    return out
+
+
+def _trim(recs: list[tuple[int, int]], texts: Sequence[str]) -> list[tuple[int, int]]:
+    """Drop a first or last record whose paragraph is far longer than the teasers': the
+    article itself often directly precedes or follows its 'you may also like' list."""
+    if len(recs) < 4:
+        return recs
+    median = sorted(len(texts[k]) for _, k in recs)[len(recs) // 2]
+    long = [i for i, (_, k) in enumerate(recs) if len(texts[k]) > 1.5 * median]
+    head = [i for i in long if i < 2]
+    tail = [i for i in long if i >= len(recs) - 2]
+    return recs[head[-1] + 1 if head else 0 : tail[0] if tail else len(recs)]
+
+
+def _teasers(recs: list[tuple[int, int]], texts: Sequence[str]) -> bool:
+    """Teasers are excerpts cut short: most end in an ellipsis. Equal lengths alone are not
+    evidence: an article's own sections (heading + one paragraph each) look the same."""
+    cut = sum(texts[k].endswith(_ELLIPSIS) for _, k in recs)
+    return 2 * cut >= len(recs)
+
+
+def _headline(text: str, sh: Shape) -> bool:
+    return 3 <= sh.units <= 22 and not text.endswith((".", ":", ";", ","))
+
+
+def repeated(texts: Sequence[str], shapes: Sequence[Shape]) -> set[int]:
+    """Lines (of >= 2 words) printed more than once on the page."""
+    keys = [t.casefold() if s.units >= 2 else "" for t, s in zip(texts, shapes, strict=True)]
+    counts = Counter(k for k in keys if k)
+    return {i for i, k in enumerate(keys) if k and counts[k] > 1}
+
+
+def data_tables(texts: Sequence[str], shapes: Sequence[Shape], min_lines: int = 12) -> set[int]:
+    """Lines of runs of short lines of which >= 40% are bare numbers (a table, one cell a line)."""
+    out: set[int] = set()
+    i, n = 0, len(texts)
+    while i < n:
+        if shapes[i].units > 6:
+            i += 1
+            continue
+        j = i
+        numeric = 0
+        while j < n and shapes[j].units <= 6:
+            numeric += _NUMERIC.fullmatch(texts[j]) is not None
+            j += 1
+        if j - i >= min_lines and 5 * numeric >= 2 * (j - i):
+            out.update(range(i, j))
+        i = j
+    return out
