@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("processing")
     g.add_argument("--workers", type=int, metavar="N", help="worker processes (default: one per CPU core)")
     g.add_argument("--engine", choices=("local", "ray"), help="where per-document work runs (default local)")
+    g.add_argument("--address", dest="ray_address", metavar="ADDR",
+                   help="with --engine ray: the Ray cluster to use (default: start a local one)")
     g.add_argument("--skip", action="append", metavar="STAGE", choices=config_mod.STAGE_NAMES[1:],
                    help="skip a stage (repeatable): extract, repair, strip, convert, dedup")
     g.add_argument("--dedup-scope", choices=("run", "archive"),
@@ -111,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _flags(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     run: dict[str, Any] = {}
-    for name in ("input", "clean", "archive", "state", "workers", "engine", "log_format"):
+    for name in ("input", "clean", "archive", "state", "workers", "engine", "ray_address", "log_format"):
         value = getattr(args, name, None)
         if value is not None:
             run[name] = value

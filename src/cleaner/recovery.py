@@ -3,8 +3,9 @@
 Invariant: the ledger commits a chunk only after its files are published. So after a crash
 there can be (a) `*.open` files: never published, delete; (b) published files that the ledger
 does not list: their chunk never committed, so its inputs will be processed again; delete the
-files and their index lines. Only files named like ours and stamped with a run the ledger
-started are touched: a WARC a user copied into archive/ is never removed.
+files and their index lines. Only files named like ours, stamped no earlier than the start of
+an unfinished or failed run and not listed by the ledger are touched: a WARC a user copied into
+archive/ earlier is never removed.
 """
 
 from __future__ import annotations
@@ -23,38 +24,53 @@ _STAMP = re.compile(r"-(\d{14})-\d{5}")
 def recover(ledger: Ledger, archive_dir: Path, clean_dir: Path) -> list[str]:
     notes: list[str] = []
     crashed = ledger.unfinished_runs()
-    stamps = {r.split("-")[0] for r in crashed}
+    # failed and interrupted runs normally roll back themselves; if that was cut short (the disk
+    # still full, a second signal), their uncommitted files are still here: check them too
+    rows = ledger.conn.execute("SELECT run_id FROM runs WHERE status IN ('failed', 'interrupted')").fetchall()
+    removed, orphans = rollback_files(ledger, archive_dir, clean_dir, [*crashed, *(r[0] for r in rows)])
+    if crashed:
+        ledger.mark_runs(crashed, "crashed")
+        notes.append(
+            f"recovered from an unfinished run ({', '.join(crashed)}): removed {removed} unpublished and "
+            f"{orphans} uncommitted files; their inputs will be processed again"
+        )
+    elif orphans:
+        notes.append(f"removed {orphans} uncommitted files of failed runs; their inputs will be processed again")
+    elif removed:
+        notes.append(f"removed {removed} leftover temporary files")
+    return notes
+
+
+def rollback_files(ledger: Ledger, archive_dir: Path, clean_dir: Path, run_ids: list[str]) -> tuple[int, int]:
+    """Remove temporary files, and the published files of `run_ids` the ledger never committed
+    (with their index lines). Only call it holding the state lock. Returns (temporary, orphans)."""
+    # A run's files carry the time their checkpoint started (not the run's), so take every file
+    # of ours from the earliest of these runs on: runs are serialised by the lock, and the ledger
+    # lists every file of a run that finished, so what it does not list belongs to these runs.
+    since = min((r.split("-")[0] for r in run_ids), default=None)
     removed = [p.name for p in cleanup_stale(archive_dir)] if archive_dir.exists() else []
     if clean_dir.exists():
         for p in sorted(clean_dir.rglob("*.open")):
             p.unlink()
             removed.append(p.name)
     orphans: list[Path] = []
-    if stamps:
+    if since is not None:
         committed_archive = ledger.committed_files("archive")
         committed_corpus = ledger.committed_files("corpus")
         for p in sorted(archive_dir.glob("*.warc.gz")) if archive_dir.exists() else []:
             m = _STAMP.search(p.name)
-            if m and m.group(1) in stamps and p.name not in committed_archive:
+            if m and m.group(1) >= since and p.name not in committed_archive:
                 orphans.append(p)
         for p in sorted(clean_dir.glob("part-*.jsonl")) if clean_dir.exists() else []:
             m = re.match(r"part-(\d{14})-", p.name)
-            if m and m.group(1) in stamps and p.name not in committed_corpus:
+            if m and m.group(1) >= since and p.name not in committed_corpus:
                 orphans.append(p)
     if orphans:
         names = {p.name for p in orphans}
         _drop_index_lines(archive_dir, names, ledger)
         for p in orphans:
             p.unlink()
-    if crashed:
-        ledger.mark_runs(crashed, "crashed")
-        notes.append(
-            f"recovered from an unfinished run ({', '.join(crashed)}): removed {len(removed)} unpublished and "
-            f"{len(orphans)} uncommitted files; their inputs will be processed again"
-        )
-    elif removed:
-        notes.append(f"removed {len(removed)} leftover temporary files")
-    return notes
+    return len(removed), len(orphans)
 
 
 def _drop_index_lines(archive_dir: Path, filenames: set[str], ledger: Ledger) -> None:

@@ -9,11 +9,13 @@ is handled exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import secrets
 import signal
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,19 +31,22 @@ from cleaner.engines.local import LocalEngine
 from cleaner.errors import FatalError, UsageError
 from cleaner.observe import LOG, Progress, RunSummary
 from cleaner.pipeline import FinishTask, bind, finish_batch, prepare_batch, site_of
-from cleaner.recovery import recover
+from cleaner.recovery import recover, rollback_files
 from cleaner.sinks.corpus import CorpusWriter
 from cleaner.sinks.warc import ArchiveWriter, RecordRef
 from cleaner.stages.dedup import order_key
-from cleaner.state.dedup_index import DedupIndex
-from cleaner.state.ledger import Ledger
+from cleaner.state.dedup_index import DedupIndex, Match
+from cleaner.state.ledger import Ledger, readonly_uri
 from cleaner.state.lock import StateLock
 from cleaner.state.templates import TemplateStats, line_keys
 
 BATCH_DOCS = 32  # documents per worker task
 
 
-class Interrupted(Exception):
+class Interrupted(BaseException):
+    """SIGTERM/SIGINT. A BaseException, like KeyboardInterrupt, so that the per-document error
+    capture (which quarantines a document on any Exception) never swallows a stop request."""
+
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
@@ -104,13 +109,11 @@ def _run_locked(cfg: Config, paths: Paths, *, dry_run: bool, progress: bool) -> 
         previous = {s: signal.signal(s, _raise_interrupted) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
             _process(cfg, paths, ledger, todo, summary, now, run_number, dry_run=dry_run, progress=progress)
-        except Interrupted as sig:
-            ledger.rollback()
-            ledger.finish_run(run_id, "interrupted", summary.to_dict())
+        except Interrupted:
+            _abandon(ledger, paths, run_id, "interrupted", summary, dry_run=dry_run)
             raise
-        except OSError as err:
-            ledger.rollback()
-            ledger.finish_run(run_id, "failed", summary.to_dict())
+        except (OSError, sqlite3.DatabaseError) as err:
+            _abandon(ledger, paths, run_id, "failed", summary, dry_run=dry_run)
             raise FatalError(f"cannot write outputs: {err}; nothing of the unfinished part was kept, "
                              "the archive is as the last finished checkpoint left it") from None
         finally:
@@ -121,8 +124,25 @@ def _run_locked(cfg: Config, paths: Paths, *, dry_run: bool, progress: bool) -> 
         if not dry_run:
             _write_quarantine_report(paths.state, summary)
         return summary
+    except sqlite3.DatabaseError as err:  # e.g. "database or disk is full" before any output was written
+        raise FatalError(f"cannot use the ledger {ledger.path}: {err}") from None
+    except OSError as err:
+        raise FatalError(f"cannot prepare the run: {err}") from None
     finally:
         ledger.close()
+
+
+def _abandon(ledger: Ledger, paths: Paths, run_id: str, status: str, summary: RunSummary, *, dry_run: bool) -> None:
+    """Undo the unfinished checkpoint at once, so the archive stays valid until the next run;
+    if that fails too (the disk is still full), the next run's recovery finishes the job."""
+    try:
+        ledger.rollback()
+        if not dry_run:
+            rollback_files(ledger, paths.archive, paths.clean, [run_id])
+        ledger.finish_run(run_id, status, summary.to_dict())
+    except (OSError, sqlite3.DatabaseError) as err:
+        LOG.error("could not clean up after the failed run (%s); the next run will", err,
+                  extra={"event": "recovery"})
 
 
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
@@ -139,8 +159,12 @@ def _scratch_ledger(paths: Paths) -> Ledger:
     if src.exists():
         import sqlite3
 
-        with sqlite3.connect(f"file:{src}?mode=ro", uri=True) as s, sqlite3.connect(tmp / "ledger.sqlite") as d:
-            s.backup(d)
+        try:
+            with sqlite3.connect(readonly_uri(src), uri=True) as s, sqlite3.connect(tmp / "ledger.sqlite") as d:
+                s.backup(d)
+        except sqlite3.DatabaseError as err:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise FatalError(f"state is unreadable: {src}: {err}") from None
     ledger = Ledger(tmp)
     _orig_close = ledger.close
 
@@ -189,7 +213,7 @@ def _documents(todo: list[PendingInput], cfg: Config) -> Iterator[tuple[PendingI
         f = pending.file
         if isinstance(f, sources.Rejected):
             src = Source(path=f.rel, sha256=pending.sha256)
-            doc = Document(id=document_id(pending.sha256), source=src, raw=b"")
+            doc = Document(id=document_id(pending.sha256, None, f.rel), source=src, raw=b"")
             yield pending, doc.quarantine("read", f.reason)
         else:
             reader = sources.Reader(f, pending.sha256, cfg.run.max_input_bytes)
@@ -228,7 +252,7 @@ def _process(
     templates = TemplateStats(ledger.conn)
     bar = Progress(len(todo), enabled=progress, every_s=cfg.run.progress_every_s)
     stamp = now.strftime("%Y%m%d%H%M%S")
-    engine = LocalEngine(cfg.run.workers)
+    engine = _engine(cfg)
     kept_refs: dict[str, RecordRef] = {}
     try:
         with engine:
@@ -247,8 +271,10 @@ def _process(
                 ordered = [done[d.id] for d in docs if d.id in done]
                 if cfg.dedup.keep == "longest":
                     ordered.sort(key=order_key)  # stable: arrival order among equals
+                planner = getattr(engine, "dedup_plan", None)  # the Ray engine's band shuffle
+                plan = planner(index, ordered) if planner is not None and cfg.enabled("dedup") else None
                 _decide_and_write(cfg, paths, ledger, index, ordered, owners, summary, stamp,
-                                  kept_refs, dry_run=dry_run)
+                                  kept_refs, dry_run=dry_run, plan=plan)
                 _commit_inputs(ledger, finished, summary)
                 index.flush()
                 if not dry_run:
@@ -256,6 +282,15 @@ def _process(
                 bar.advance(len(finished))
     finally:
         bar.close()
+
+
+def _engine(cfg: Config) -> Any:
+    """LocalEngine or RayEngine: same context-manager and ordered `map` contract."""
+    if cfg.run.engine == "ray":
+        from cleaner.engines.ray import RayEngine
+
+        return RayEngine(cfg.run.workers, cfg.run.ray_address)
+    return LocalEngine(cfg.run.workers)
 
 
 def _already_done(ledger: Ledger, docs: list[Document]) -> set[str]:
@@ -288,8 +323,9 @@ def _count_templates(templates: TemplateStats, docs: list[Document]) -> Any:
 def _decide_and_write(
     cfg: Config, paths: Paths, ledger: Ledger, index: DedupIndex, docs: list[Document],
     owners: dict[str, PendingInput], summary: RunSummary, stamp: str, kept_refs: dict[str, RecordRef],
-    *, dry_run: bool,
+    *, dry_run: bool, plan: list[Match | None] | None = None,
 ) -> None:
+    """`plan`: dedup decisions per position, made ahead by the engine (else asked of the index here)."""
     archive = None if dry_run else ArchiveWriter(
         paths.archive, cfg.archive, summary.run_id, cfg.sha256(),
         json.dumps(cfg.to_dict(), ensure_ascii=False, sort_keys=True),
@@ -297,11 +333,11 @@ def _decide_and_write(
     corpus = None if dry_run else CorpusWriter(paths.clean, cfg.corpus, stamp)
     rows: list[dict[str, Any]] = []
     try:
-        for doc in docs:
+        for pos, doc in enumerate(docs):
             pending = owners[doc.id]
             summary.documents += 1
             if doc.outcome is Outcome.CLEAN and cfg.enabled("dedup") and doc.fingerprint is not None:
-                match = index.check(doc.id, doc.fingerprint)
+                match = plan[pos] if plan is not None else index.check(doc.id, doc.fingerprint)
                 if match is not None:
                     doc.outcome = Outcome.DUPLICATE
                     doc.duplicate_of = match.duplicate_of
@@ -349,10 +385,14 @@ def _decide_and_write(
         for row in rows:
             ledger.record_document(row)
     except BaseException:
+        # closing a file flushes its buffer, which fails again on a full disk: the caller's
+        # rollback removes whatever an abort leaves behind
         if archive is not None:
-            archive.abort()
+            with contextlib.suppress(OSError):
+                archive.abort()
         if corpus is not None:
-            corpus.abort()
+            with contextlib.suppress(OSError):
+                corpus.abort()
         raise
 
 

@@ -72,6 +72,14 @@ CREATE TABLE IF NOT EXISTS files (
 """
 
 
+def readonly_uri(path: Path) -> str:
+    """A reader that leaves no trace: a read-only connection to a WAL database would create
+    -wal/-shm files if none exist. None exist only when no writer has the database open, so the
+    file is then stable and can be opened as immutable (no locks, no side files)."""
+    wal = path.with_name(path.name + "-wal")
+    return f"file:{path}?mode=ro" + ("" if wal.exists() else "&immutable=1")
+
+
 @dataclass(frozen=True)
 class InputRow:
     path: str
@@ -90,7 +98,7 @@ class Ledger:
             if readonly:
                 if not self.path.exists():
                     raise FatalError(f"no ledger at {self.path}: nothing has run with this state folder")
-                self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+                self.conn = sqlite3.connect(readonly_uri(self.path), uri=True)
             else:
                 state_dir.mkdir(parents=True, exist_ok=True)
                 self.conn = sqlite3.connect(self.path, isolation_level="DEFERRED")

@@ -1,0 +1,269 @@
+"""Cron-grade behaviour of the CLI: dry runs, JSON logs, progress without a TTY, status, exit
+codes 0/1/2/3/75/143, configuration precedence. In-process `main([...])` where possible."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from cleaner import config as config_mod
+from cleaner.state.lock import StateLock
+from tests.conftest import SAMPLES
+
+Cli = Callable[..., tuple[int, str, str]]
+RUN = ("run", "--workers", "1", "--no-progress")
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int, str]]:
+    """Every path under root (folders too) with size, mtime and content hash."""
+    out: dict[str, tuple[int, int, str]] = {}
+    for p in sorted(root.rglob("*")):
+        st = p.stat()
+        digest = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+        out[str(p.relative_to(root))] = (st.st_size if p.is_file() else 0, st.st_mtime_ns, digest)
+    return out
+
+
+def _json_lines(err: str) -> list[dict]:
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    events = [json.loads(ln) for ln in lines]  # raises on any line that is not JSON
+    for e in events:
+        assert isinstance(e, dict) and {"ts", "level", "event"} <= e.keys(), e
+    return events
+
+
+# --dry-run ----------------------------------------------------------------------------------
+
+def test_dry_run_on_a_fresh_folder_writes_nothing(project: Path, cli: Cli) -> None:
+    before = _tree(project)
+    code, out, err = cli(*RUN, "--dry-run")
+    assert code == 0, err
+    assert _tree(project) == before
+    assert not any((project / d).exists() for d in ("clean", "archive", "state"))
+    assert "dry run, nothing written" in err and "5 new inputs" in err and "5 clean" in err
+    assert out == ""  # diagnostics on stderr only
+
+
+def test_dry_run_after_a_real_run_changes_nothing_and_predicts_the_run(project: Path, cli: Cli) -> None:
+    assert cli(*RUN)[0] == 0
+    (project / "raw" / "image.txt").write_bytes(PNG)
+    before = _tree(project)
+    code, _, err = cli(*RUN, "--dry-run")
+    assert code == 1  # the real run would quarantine one input
+    assert _tree(project) == before  # clean/, archive/, state/ (ledger bytes and mtimes) untouched
+    assert "1 new inputs (5 unchanged)" in err and "image.txt" in err and "binary" in err
+    code, _, err = cli(*RUN)  # the real run then does exactly that
+    assert code == 1 and "1 new inputs (5 unchanged)" in err
+
+
+# logs and progress --------------------------------------------------------------------------
+
+def test_json_logs_every_line_is_an_event(project: Path, cli: Cli) -> None:
+    (project / "raw" / "image.txt").write_bytes(PNG)
+    code, _, err = cli(*RUN, "-v", "--log-format", "json")
+    assert code == 1
+    events = _json_lines(err)
+    quarantined = [e for e in events if e["event"] == "quarantined"]
+    assert [(e["path"], e["level"]) for e in quarantined] == [("image.txt", "warning")]
+    assert "binary" in quarantined[0]["reason"]
+    summary = [e for e in events if e["event"] == "summary"]
+    assert len(summary) == 1 and summary[0]["data"]["quarantined"] == 1 and summary[0]["data"]["clean"] == 5
+    # errors are events too
+    code, _, err = cli(*RUN, "--log-format", "json", "--input", "no-such-folder")
+    assert code == 2
+    (event,) = _json_lines(err)
+    assert event["event"] == "error" and "no-such-folder" in event["msg"]
+
+
+def test_progress_lines_when_stderr_is_not_a_tty(project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLEANER_RUN_PROGRESS_EVERY_S", "0")
+    monkeypatch.setenv("CLEANER_RUN_CHECKPOINT_DOCS", "1")
+    code, _, err = cli("run", "--workers", "1", "-v")  # no --no-progress: a bar would be drawn on a TTY
+    assert code == 0
+    assert "\r" not in err and "\x1b[" not in err  # no bar, no cursor control in a cron log
+    progress = [ln for ln in err.splitlines() if "progress:" in ln]
+    assert len(progress) >= 3 and "5/5 inputs" in progress[-1]
+    (project / "raw" / "image.txt").write_bytes(PNG)
+    code, _, err = cli("run", "--workers", "1", "-v", "--log-format", "json")
+    events = [e for e in _json_lines(err) if e["event"] == "progress"]
+    assert events and events[-1]["data"] == {"done": 1, "total": 1}
+
+
+def test_default_verbosity_has_no_progress_lines(project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLEANER_RUN_PROGRESS_EVERY_S", "0")
+    code, _, err = cli("run", "--workers", "1")
+    assert code == 0 and "progress:" not in err
+    assert len(err.strip().splitlines()) <= 2  # the summary (and the rule line)
+
+
+# status ---------------------------------------------------------------------------------------
+
+def test_status_json(project: Path, cli: Cli) -> None:
+    (project / "raw" / "image.txt").write_bytes(PNG)
+    assert cli(*RUN)[0] == 1
+    code, out, err = cli("status", "--json")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    assert data["counts"] == {"clean": 5, "duplicate": 0, "quarantined": 1}
+    (last,) = data["runs"]
+    assert last["status"] == "done" and last["summary"]["inputs_new"] == 6 and last["summary"]["quarantined"] == 1
+    (q,) = data["quarantined"]
+    assert q["path"] == "image.txt" and "binary" in q["problem"] and q["run_id"] == last["run_id"]
+    code, out, _ = cli("status")
+    assert code == 0 and "5 clean" in out and "quarantined image.txt" in out
+
+
+# exit codes -----------------------------------------------------------------------------------
+
+def test_exit_0_then_0_for_nothing_new_and_1_for_quarantine(project: Path, cli: Cli) -> None:
+    assert cli(*RUN)[0] == 0
+    code, _, err = cli(*RUN)
+    assert code == 0 and "nothing new" in err
+    (project / "raw" / "image.txt").write_bytes(PNG)
+    code, _, err = cli(*RUN)
+    assert code == 1 and "quarantined image.txt" in err
+
+
+@pytest.mark.parametrize("setup, args", [
+    (None, ("run", "--frobnicate")),
+    (None, ("run", "--input", "no-such-folder")),
+    (None, ("run", "--workers", "many")),
+    (None, ()),
+    ("toml", ("run",)),
+    ("env", ("run",)),
+    (None, ("run", "--config", "missing.toml")),
+    (None, ("run", "--clean", "raw")),
+])
+def test_exit_2_for_usage_and_config_errors(project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch,
+                                            setup: str | None, args: tuple[str, ...]) -> None:
+    if setup == "toml":
+        (project / "cleaner.toml").write_text("[run]\nfrobnicate = 1\n", encoding="utf-8")
+    elif setup == "env":
+        monkeypatch.setenv("CLEANER_RUN_FROBNICATE", "1")
+    code, _, err = cli(*args)
+    assert code == 2, err
+    assert err.strip()
+    assert not any((project / d).exists() for d in ("clean", "archive", "state"))  # nothing was done
+
+
+@pytest.mark.parametrize("command", [RUN, (*RUN, "--dry-run"), ("status",), ("report",)])
+def test_exit_3_when_the_state_is_unreadable(project: Path, cli: Cli, command: tuple[str, ...]) -> None:
+    (project / "state").mkdir()
+    (project / "state" / "ledger.sqlite").write_bytes(b"this is not SQLite " * 300)
+    code, _, err = cli(*command)
+    assert code == 3
+    assert "ledger.sqlite" in err and "Traceback" not in err
+    assert not (project / "clean").exists() and not (project / "archive").exists()
+
+
+def test_exit_75_when_another_run_holds_the_lock(project: Path, cli: Cli) -> None:
+    with StateLock(project / "state"):
+        code, _, err = cli(*RUN)
+        assert code == 75
+        assert f"pid {os.getpid()}" in err and len(err.strip().splitlines()) == 1
+        assert cli(*RUN, "--dry-run")[0] == 0  # a dry run takes no lock
+    assert not (project / "clean").exists()
+    assert cli(*RUN)[0] == 0
+
+
+# signals ----------------------------------------------------------------------------------------
+
+def _distinct_inputs(raw: Path, n: int) -> None:
+    samples = [p.read_text(encoding="utf-8") for p in sorted(SAMPLES.iterdir())]
+    for i in range(n):
+        (raw / f"s{i:04d}.txt").write_text(f"Notiz {i} zum Stadtrat, Sitzung {i * 37 % 1000}.\n\n{samples[i % 5]}",
+                                           encoding="utf-8")
+
+
+def test_sigterm_stops_cleanly_with_143_and_the_next_run_finishes(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    n = 300
+    _distinct_inputs(raw, n)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEANER_")}
+    env["CLEANER_RUN_CHECKPOINT_DOCS"] = "2"  # many small checkpoints: the signal lands mid-run
+    cmd = [sys.executable, "-m", "cleaner", "run", "--workers", "1", "-q"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ledger = tmp_path / "state" / "ledger.sqlite"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:  # wait for a committed checkpoint
+        if ledger.exists():
+            try:
+                with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as db:
+                    if db.execute("SELECT COUNT(*) FROM documents").fetchone()[0] >= 4:
+                        break
+            except sqlite3.Error:
+                pass
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err.decode()
+    assert b"interrupted by SIGTERM" in err and b"Traceback" not in err
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith((".open", ".tmp"))]
+    status = json.loads(subprocess.run([sys.executable, "-m", "cleaner", "status", "--json"], cwd=tmp_path, env=env,
+                                       capture_output=True, check=True).stdout)
+    assert status["runs"][0]["status"] == "interrupted"
+    assert 0 < sum(status["counts"].values()) < n
+    verify = subprocess.run([sys.executable, "-m", "cleaner", "verify"], cwd=tmp_path, env=env, capture_output=True)
+    assert verify.returncode == 0, verify.stdout.decode()[-2000:]
+
+    rerun = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, timeout=300)
+    assert rerun.returncode in (0, 1), rerun.stderr.decode()
+    status = json.loads(subprocess.run([sys.executable, "-m", "cleaner", "status", "--json"], cwd=tmp_path, env=env,
+                                       capture_output=True, check=True).stdout)
+    assert sum(status["counts"].values()) == n
+    assert status["counts"]["quarantined"] == 0  # a stop request never turns into a quarantined document
+    ids = [json.loads(line)["id"] for p in (tmp_path / "clean").glob("part-*.jsonl")
+           for line in p.read_text(encoding="utf-8").splitlines()]
+    assert len(ids) == len(set(ids)) == status["counts"]["clean"]
+    raw_records: Counter[str] = Counter()
+    for f in (tmp_path / "archive").glob("CLEANER-2*.warc.gz"):
+        with open(f, "rb") as fh:
+            for rec in ArchiveIterator(fh):
+                if rec.rec_type in ("resource", "revisit"):
+                    raw_records[rec.rec_headers.get_header("WARC-Target-URI")] += 1
+    assert len(raw_records) == n and set(raw_records.values()) == {1}
+
+
+# configuration ----------------------------------------------------------------------------------
+
+def test_config_prints_toml_that_round_trips(project: Path, cli: Cli) -> None:
+    (project / "cleaner.toml").write_text('[dedup]\nthreshold = 0.8\n[strip]\nlanguages = ["de"]\n', encoding="utf-8")
+    code, out, _ = cli("config")
+    assert code == 0
+    (project / "effective.toml").write_text(out, encoding="utf-8")
+    again = config_mod.load(project / "effective.toml", environ={})
+    assert again == config_mod.load(None, environ={})
+    assert again.dedup.threshold == 0.8 and again.strip.languages == ("de",)
+    code, out2, _ = cli("config", "--config", "effective.toml")
+    assert code == 0 and out2 == out
+
+
+def test_precedence_file_then_env_then_flags(project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    (project / "cleaner.toml").write_text('[run]\ninput = "from-file"\nworkers = 2\n[dedup]\nthreshold = 0.9\n',
+                                          encoding="utf-8")
+    code, _, err = cli(*RUN)
+    assert code == 2 and "from-file" in err  # the file beats the default raw/
+    monkeypatch.setenv("CLEANER_RUN_INPUT", "from-env")
+    code, _, err = cli(*RUN)
+    assert code == 2 and "from-env" in err  # the environment beats the file
+    code, _, err = cli(*RUN, "--input", "raw")
+    assert code == 0, err  # the flag beats both
+    monkeypatch.setenv("CLEANER_RUN_WORKERS", "3")
+    cfg = json.loads(cli("config", "--json")[1])
+    assert cfg["run"]["workers"] == 3 and cfg["run"]["input"] == "from-env" and cfg["dedup"]["threshold"] == 0.9
+    flags = config_mod.load(None, flags={"run": {"workers": 1}})
+    assert flags.run.workers == 1 and flags.dedup.threshold == 0.9
