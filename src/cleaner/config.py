@@ -30,6 +30,7 @@ class RunConfig:
     state: str = "state"  # ledger, lock, run logs
     workers: int = 0  # 0 = one per CPU core
     engine: str = "local"  # local | ray
+    ray_address: str = ""  # engine ray: cluster address (ray://host:10001, host:6379, auto); "" = start a local Ray
     skip: tuple[str, ...] = ()  # stages to skip, e.g. ("dedup",)
     max_input_bytes: int = 64_000_000  # larger inputs are quarantined
     doc_timeout_s: float = 60.0  # per-document wall-clock budget in the worker
@@ -72,7 +73,7 @@ class ConvertConfig:
 @dataclass(frozen=True)
 class DedupConfig:
     scope: str = "archive"  # archive (everything archived before) | run (this run only)
-    threshold: float = 0.75  # estimated Jaccard (or containment) to call a near duplicate
+    threshold: float = 0.65  # estimated containment of the smaller document's content in the other
     shingle_words: int = 3  # word n-grams for spaced scripts (3 survives 3-10% word edits)
     shingle_chars: int = 5  # character n-grams for Chinese/Japanese/Thai (unspaced scripts)
     keep: str = "first"  # first | longest
@@ -83,6 +84,9 @@ class DedupConfig:
     content_ratio: float = 0.5  # a line with >= this share of the longest line's tokens is content
     content_tokens: int = 40  # ... or with at least this many tokens
     min_shingles: int = 8  # smaller documents only ever match exactly
+    min_content: int = 32  # fewer content shingles (~ one long line): exact match only, of the same input text
+    coverage: float = 0.4  # shared content must also be this share of the larger document's content
+    short_content: int = 48  # a smaller document with fewer content shingles must match both ways
 
 
 @dataclass(frozen=True)
