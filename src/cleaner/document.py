@@ -104,10 +104,14 @@ class Document:
         return self
 
 
-def document_id(sha256: str, member: str | None = None) -> str:
-    """Stable id: the same input bytes (and member) always give the same id."""
-    key = sha256 if member is None else f"{sha256}\0{member}"
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+def document_id(sha256: str, member: str | None = None, path: str | None = None) -> str:
+    """Stable id of one occurrence: the input's bytes, the member inside it, and where it lies.
+
+    The path is part of it because two files with the same bytes are two documents (the
+    second is recorded as a duplicate of the first), not one document seen twice.
+    """
+    key = "\0".join(x for x in (sha256, member or "", path or "") )
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def replay(text: str, edits: Iterable[Edit]) -> str:

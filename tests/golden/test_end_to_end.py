@@ -115,3 +115,22 @@ def test_archive_passes_the_validator(project: Path, cli: Callable[..., tuple[in
     res = subprocess.run([sys.executable, str(SHARED / "tools" / "validate_archive.py"), str(project / "archive")],
                          capture_output=True, text=True)
     assert "errors=0" in res.stdout.strip().splitlines()[-1], res.stdout[-3000:]
+
+
+def test_a_copy_of_an_input_is_a_recorded_exact_duplicate(project: Path, cli: Callable[..., tuple[int, str, str]]) -> None:
+    sample = project / "raw" / "003_67b898d0e7971327.txt"
+    (project / "raw" / "zz_copy.txt").write_bytes(sample.read_bytes())
+    code, _, err = cli("run", "--workers", "1", "--no-progress")
+    assert code == 0, err
+    articles = _articles(project / "clean")
+    assert len(articles) == 5 and "zz_copy.txt" not in articles
+    ledger = sqlite3.connect(project / "state" / "ledger.sqlite")
+    (outcome, method, dup_of), = ledger.execute(
+        "SELECT outcome, method, duplicate_of FROM documents WHERE input_path='zz_copy.txt'").fetchall()
+    assert (outcome, method) == ("duplicate", "exact")
+    assert ledger.execute("SELECT input_path FROM documents WHERE doc_id=?", (dup_of,)).fetchone()[0] == sample.name
+    revisits = []
+    for f in sorted((project / "archive").glob("CLEANER-2*.warc.gz")):
+        with open(f, "rb") as fh:
+            revisits += [r for r in ArchiveIterator(fh) if r.rec_type == "revisit"]
+    assert len(revisits) == 1

@@ -34,3 +34,7 @@ def test_document_id_is_stable_and_member_sensitive() -> None:
     assert document_id("ab") == document_id("ab")
     assert document_id("ab", "m1") != document_id("ab", "m2")
     assert len(document_id("ab")) == 32
+
+
+def test_same_bytes_at_two_paths_are_two_documents() -> None:
+    assert document_id("ab", None, "a.txt") != document_id("ab", None, "b.txt")

@@ -135,7 +135,7 @@ def test_txt_html_and_gz(tmp_path: Path) -> None:
     docs, _ = read_all(t)
     sha = sha256_file(t.path)
     assert len(docs) == 1 and docs[0].raw == "Grüße\n".encode() and docs[0].source.media_type == "text/plain"
-    assert docs[0].id == document_id(sha) and docs[0].source.sha256 == sha and docs[0].origin is None
+    assert docs[0].id == document_id(sha, None, docs[0].source.path) and docs[0].source.sha256 == sha and docs[0].origin is None
     h = write(tmp_path, "p.html.gz", gzip.compress(PAGE))
     docs, _ = read_all(h)
     assert docs[0].raw == PAGE and docs[0].source.media_type == "text/html"
@@ -208,7 +208,7 @@ def test_warc_gz_records_offsets_payloads(tmp_path: Path) -> None:
     assert a.source.url == "http://example.com/a" and a.source.fetched == "2024-05-01T10:00:00Z"
     assert a.source.offset == offsets[2] and a.origin is not None and a.origin.offset == offsets[2]
     assert a.source.member == "<urn:uuid:00000000-0000-0000-0000-000000000003>"
-    assert a.id == document_id(sha256_file(f.path), a.source.member)
+    assert a.id == document_id(sha256_file(f.path), a.source.member, f.rel)
     assert a.source.media_type == "text/html" and a.source.charset == "utf-8"
     block = recs[2][recs[2].index(b"\r\n\r\n") + 4 : -4]
     assert a.origin.block == block and a.origin.block[a.origin.payload_offset :].startswith(b"28\r\n")
@@ -317,7 +317,7 @@ def test_arc_file(tmp_path: Path) -> None:
 
 def test_read_function_matches_reader(tmp_path: Path) -> None:
     f = write(tmp_path, "a.txt", b"hello")
-    assert [d.id for d in read(f, sha256_file(f.path), LIMIT)] == [document_id(sha256_file(f.path))]
+    assert [d.id for d in read(f, sha256_file(f.path), LIMIT)] == [document_id(sha256_file(f.path), None, f.rel)]
 
 
 EVAL = Path(__file__).parents[2] / ".." / "shared" / "eval" / "warc"

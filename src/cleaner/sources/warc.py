@@ -40,7 +40,7 @@ class Context:
 
     def doc(self, raw: bytes, member: str | None, offset: int | None, **src: str | None) -> Document:
         source = Source(self.rel, self.sha256, member, offset, **src)
-        return Document(id=document_id(self.sha256, member), source=source, raw=raw, url=src.get("url"))
+        return Document(id=document_id(self.sha256, member, self.rel), source=source, raw=raw, url=src.get("url"))
 
     def quarantined(self, raw: bytes, member: str | None, offset: int | None, reason: str) -> Document:
         return self.doc(raw[: self.limit], member, offset).quarantine("read", reason)
