@@ -258,7 +258,7 @@ def _process(
         with engine:
             for chunk, finished in _chunks(_documents(todo, cfg), max(1, cfg.run.checkpoint_docs)):
                 docs = [d for _, d in chunk]
-                already = _already_done(ledger, docs)
+                already = _already_done(ledger, chunk)
                 work = [d for d in docs if d.id not in already]
                 work = _flatten(engine.map(bind(prepare_batch, cfg), _batches(work)))
                 if cfg.enabled("strip"):
@@ -293,12 +293,16 @@ def _engine(cfg: Config) -> Any:
     return LocalEngine(cfg.run.workers)
 
 
-def _already_done(ledger: Ledger, docs: list[Document]) -> set[str]:
-    """Documents a crashed run already committed (their input was not): never write them twice."""
+def _already_done(ledger: Ledger, chunk: list[tuple[PendingInput, Document]]) -> set[str]:
+    """Documents a crashed run already committed (their input was not): never written twice,
+    but counted for their input with the outcome they got then."""
     out = set()
-    for d in docs:
-        if ledger.document(d.id) is not None:
+    for pending, d in chunk:
+        row = ledger.document(d.id)
+        if row is not None:
             out.add(d.id)
+            pending.outcomes[row["outcome"]] = pending.outcomes.get(row["outcome"], 0) + 1
+            pending.docs += 1
     return out
 
 
