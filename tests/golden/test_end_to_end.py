@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -134,3 +135,14 @@ def test_a_copy_of_an_input_is_a_recorded_exact_duplicate(project: Path, cli: Ca
         with open(f, "rb") as fh:
             revisits += [r for r in ArchiveIterator(fh) if r.rec_type == "revisit"]
     assert len(revisits) == 1
+
+
+@pytest.mark.skipif(shutil.which("wacz") is None, reason="py-wacz not installed (pip install wacz)")
+def test_archive_packs_into_a_valid_wacz(project: Path, cli: Callable[..., tuple[int, str, str]]) -> None:
+    cli("run", "--workers", "1", "--no-progress")
+    warcs = sorted(str(p) for p in (project / "archive").glob("CLEANER-2*.warc.gz"))
+    out = project / "x.wacz"
+    subprocess.run(["wacz", "create", "-o", str(out), *warcs, "-p", str(project / "archive" / "pages.jsonl"),
+                    "--copy-pages"], check=True, capture_output=True)
+    res = subprocess.run(["wacz", "validate", "-f", str(out)], capture_output=True, text=True)
+    assert "Validation succeeded" in res.stdout + res.stderr
