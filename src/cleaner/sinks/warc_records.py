@@ -28,6 +28,9 @@ WARC_FIELDS = "application/warc-fields"
 TEXT_UTF8 = "text/plain; charset=utf-8"
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
 _LINE_BREAKS = str.maketrans({"\r": " ", "\n": " ", "\x85": " ", "\u2028": " ", "\u2029": " "})
+_LINE_BREAK_RE = re.compile("[\r\n\x85\u2028\u2029]")
+# json.dumps with options builds a new encoder per call; the edit lines are the hot path
+_EDIT_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 # Header fields of an input record that are rewritten or must not travel with a copy: ids and
 # references point into files we do not ship; length and digests are recomputed here.
 _COPY_DROP = {
@@ -139,15 +142,20 @@ def iso639_3(tag: str | None) -> str | None:
 
 
 def field_value(value: object) -> str:
-    """A warc-fields / header value on one line (CR, LF and Unicode line breaks folded)."""
-    return str(value).translate(_LINE_BREAKS)
+    """A warc-fields / header value on one line (CR, LF and Unicode line breaks folded).
+
+    The regex pre-check runs in C; translate with a dict table costs a lookup per character,
+    which took 0.4 ms a document under cProfile on edit lines that almost never hold a line break.
+    """
+    text = str(value)
+    return text.translate(_LINE_BREAKS) if _LINE_BREAK_RE.search(text) else text
 
 
 def edit_json(e: Edit) -> str:
     """One `edit:` line; built by hand because dataclasses.asdict deep-copies (hot path)."""
     fields = {"stage": e.stage, "rule": e.rule, "action": e.action, "start": e.start, "end": e.end,
               "before": e.before, "after": e.after, "note": e.note}
-    text = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    text = _EDIT_ENCODER.encode(fields)
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("\x85", "\\u0085")
 
 

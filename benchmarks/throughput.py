@@ -1,0 +1,294 @@
+"""End-to-end throughput of `cleaner run` on a generated corpus, next to the naive baseline.
+
+    python benchmarks/throughput.py --n 5000 --workers 1 --workers 2 [--no-baseline] [--keep]
+
+Generates a corpus (benchmarks/make_corpus.py; or reuses --corpus DIR), runs `cleaner run` in a
+fresh output folder once per --workers value, and (unless --no-baseline) the naive pipeline
+(benchmarks/baseline_naive.py) on the same raw/ in the same session, each as a subprocess.
+Prints per run: wall seconds, docs/s, MB/s (raw input bytes), CPU ms/doc (user+sys of the whole
+process tree, from getrusage(RUSAGE_CHILDREN)), peak RSS (sum over the process tree, sampled
+from /proc every 50 ms; the largest single process from getrusage beside it), and the ratio of
+the baseline's CPU per document to ours. Quality is scored beside speed from the labels:
+residual duplicates (kept documents beyond the first of their cluster) and lost clusters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_corpus import build  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+@dataclass
+class Measured:
+    name: str
+    docs: int
+    bytes: int
+    wall_s: float
+    cpu_s: float
+    tree_rss_mb: float  # peak of the summed RSS of the process tree (0 when /proc is missing)
+    max_rss_mb: float  # largest single process (getrusage)
+    rc: int
+    quality: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def docs_per_s(self) -> float:
+        return self.docs / self.wall_s if self.wall_s else 0.0
+
+    @property
+    def cpu_ms_per_doc(self) -> float:
+        return 1000 * self.cpu_s / self.docs if self.docs else 0.0
+
+    def row(self) -> dict[str, Any]:
+        return {**asdict(self), "docs_per_s": round(self.docs_per_s, 1),
+                "mb_per_s": round(self.bytes / 1e6 / self.wall_s, 2) if self.wall_s else 0.0,
+                "cpu_ms_per_doc": round(self.cpu_ms_per_doc, 3)}
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of `root` and all its descendants (Linux /proc)."""
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            with open(f"/proc/{pid}/statm") as fh:
+                total += int(fh.read().split()[1]) * PAGE
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def measure(name: str, cmd: list[str], cwd: Path, docs: int, size: int) -> Measured:
+    """Run `cmd`; CPU and the largest RSS from getrusage(RUSAGE_CHILDREN), tree RSS by sampling /proc."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEANER_")}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = [0]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if Path("/proc").is_dir():
+        sampler.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode not in (0, 1):
+        sys.stderr.write(err.decode("utf-8", "replace")[-3000:])
+    return Measured(name, docs, size, wall, cpu, peak[0] / 2**20, after.ru_maxrss / 1024, proc.returncode)
+
+
+def _labels(corpus: Path) -> dict[tuple[str, str | None], dict[str, Any]]:
+    out = {}
+    for line in (corpus / "labels.jsonl").read_text("utf-8").splitlines():
+        lab = json.loads(line)
+        out[(lab["path"], lab["member"])] = lab
+    return out
+
+
+def score(labels: dict[tuple[str, str | None], dict[str, Any]], kept: list[tuple[str, str | None]]) -> dict[str, Any]:
+    """Residual duplicates and lost clusters of the kept documents, overall and per language."""
+    clusters: dict[str, list[dict[str, Any]]] = {}
+    for lab in labels.values():
+        clusters.setdefault(lab["cluster"], []).append(lab)
+    survivors: dict[str, int] = {}
+    by_kind: dict[str, int] = {}
+    unknown = 0
+    for key in kept:
+        found = labels.get(key)
+        if found is None:
+            unknown += 1
+            continue
+        lab = found
+        survivors[lab["cluster"]] = survivors.get(lab["cluster"], 0) + 1
+        if survivors[lab["cluster"]] > 1:  # which copy survives first depends on order: count the later ones
+            kind = lab["dup_kind"] or "original"
+            by_kind[kind] = by_kind.get(kind, 0) + 1
+    dup_docs = sum(len(m) - 1 for m in clusters.values())
+    resid = sum(max(0, n - 1) for n in survivors.values())
+    lost: dict[str, int] = {}
+    for c, members in clusters.items():
+        if c not in survivors:
+            lost[members[0]["lang"]] = lost.get(members[0]["lang"], 0) + 1
+    return {"kept": len(kept), "unmatched": unknown, "clusters": len(clusters), "labelled_dups": dup_docs,
+            "residual_dups": resid, "residual_pct": round(100 * resid / dup_docs, 2) if dup_docs else 0.0,
+            "residual_by_kind": dict(sorted(by_kind.items())),
+            "lost_clusters": sum(lost.values()), "lost_by_lang": dict(sorted(lost.items()))}
+
+
+def cleaner_kept(clean: Path) -> list[tuple[str, str | None]]:
+    kept = []
+    for shard in sorted(clean.glob("part-*.jsonl")):
+        for line in shard.read_text("utf-8").splitlines():
+            rec = json.loads(line)
+            kept.append((rec["source"], rec.get("metadata", {}).get("member")))
+    return kept
+
+
+def baseline_kept(out: Path) -> list[tuple[str, str | None]]:
+    rows = [json.loads(x) for x in (out / "kept.jsonl").read_text("utf-8").splitlines()]
+    return [(r["source"], r["member"]) for r in rows]
+
+
+def run_cleaner(work: Path, raw: Path, workers: int, docs: int, size: int) -> Measured:
+    out = work / f"cleaner-w{workers}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    cmd = [sys.executable, "-m", "cleaner", "run", "--input", str(raw), "--clean", str(out / "clean"),
+           "--archive", str(out / "archive"), "--state", str(out / "state"), "--workers", str(workers),
+           "--no-progress", "-q"]
+    m = measure(f"cleaner --workers {workers}", cmd, out, docs, size)
+    m.quality = score(_labels(raw.parent), cleaner_kept(out / "clean")) if (raw.parent / "labels.jsonl").exists() else {}
+    return m
+
+
+def run_baseline(work: Path, raw: Path, docs: int, size: int) -> Measured:
+    out = work / "baseline"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    cmd = [sys.executable, str(HERE / "baseline_naive.py"), str(raw), "--out", str(out),
+           "--results", str(out / "results.json")]
+    m = measure("baseline_naive", cmd, out, docs, size)
+    if m.rc == 0:
+        m.quality = score(_labels(raw.parent), baseline_kept(out)) if (raw.parent / "labels.jsonl").exists() else {}
+        m.quality["components_s"] = json.loads((out / "results.json").read_text())["components"]
+    return m
+
+
+# (path suffix, function) -> stage label, for the cProfile summary of one `cleaner run --workers 1`.
+PROFILE_STAGES = (
+    ("sources/__init__.py", "__iter__", "read inputs"),
+    ("stages/decode.py", "decode", "decode"),
+    ("stages/extract.py", "extract", "extract"),
+    ("stages/repair.py", "repair", "repair"),
+    ("runner.py", "_count_templates", "template counting (parent)"),
+    ("stages/strip.py", "strip", "strip"),
+    ("stages/convert.py", "convert", "convert"),
+    ("stages/dedup.py", "fingerprint", "fingerprint"),
+    ("state/dedup_index.py", "check", "dedup index check"),
+    ("state/dedup_index.py", "add", "dedup index add"),
+    ("state/dedup_index.py", "flush", "dedup index flush"),
+    ("sinks/warc.py", "write_article", "warc write (clean)"),
+    ("sinks/warc.py", "write_duplicate", "warc write (duplicate)"),
+    ("sinks/warc.py", "close", "warc close (fsync, indexes)"),
+    ("sinks/corpus.py", "write", "corpus write"),
+    ("state/ledger.py", "record_document", "ledger rows"),
+    ("state/ledger.py", "commit", "ledger commit"),
+    ("runner.py", "_process", "TOTAL run"),
+)
+
+
+def profile(work: Path, raw: Path, docs: int) -> str:
+    """cProfile one `cleaner run --workers 1`; cumulative seconds per stage (profiler overhead included)."""
+    import pstats
+
+    out = work / "profile"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    prof = out / "run.prof"
+    cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "cleaner", "run", "--input", str(raw),
+           "--clean", str(out / "clean"), "--archive", str(out / "archive"), "--state", str(out / "state"),
+           "--workers", "1", "--no-progress", "-q"]
+    subprocess.run(cmd, cwd=out, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    stats = pstats.Stats(str(prof)).stats  # type: ignore[attr-defined]
+    total = 0.0
+    lines = [f"{'stage':<30} {'calls':>7} {'cum s':>7} {'ms/doc':>7}"]
+    for suffix, fn, label in PROFILE_STAGES:
+        calls, cum = 0, 0.0
+        for (path, _, name), (_, ncalls, _, ct, _) in stats.items():
+            if name == fn and path.endswith(suffix):
+                calls, cum = calls + ncalls, cum + ct
+        if label == "TOTAL run":
+            total = cum
+        lines.append(f"{label:<30} {calls:>7} {cum:>7.2f} {1000 * cum / docs:>7.3f}")
+    lines.append(f"(cProfile inflates Python-heavy stages; total under the profiler {total:.1f}s)")
+    return "\n".join(lines)
+
+
+def _table(rows: list[Measured], base: Measured | None) -> str:
+    head = f"{'run':<22} {'docs':>6} {'wall s':>7} {'docs/s':>7} {'MB/s':>6} {'CPU ms/doc':>10} " \
+           f"{'tree RSS MB':>11} {'max RSS MB':>10} {'CPU vs base':>11} {'resid dups':>10} {'lost':>5}"
+    lines = [head]
+    for m in rows:
+        r = m.row()
+        ratio = f"{base.cpu_ms_per_doc / m.cpu_ms_per_doc:.2f}x" if base and m.cpu_s else "-"
+        q = m.quality
+        lines.append(f"{m.name:<22} {m.docs:>6} {m.wall_s:>7.1f} {r['docs_per_s']:>7.0f} {r['mb_per_s']:>6.2f} "
+                     f"{r['cpu_ms_per_doc']:>10.2f} {m.tree_rss_mb:>11.0f} {m.max_rss_mb:>10.0f} {ratio:>11} "
+                     f"{q.get('residual_dups', '-'):>10} {q.get('lost_clusters', '-'):>5}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=5000, help="documents to generate (default 5000)")
+    ap.add_argument("--seed", type=int, default=20240601)
+    ap.add_argument("--workers", type=int, action="append", help="worker count; repeat to compare (default 1)")
+    ap.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True,
+                    help="also run the naive baseline on the same corpus (default on)")
+    ap.add_argument("--keep", action="store_true", help="keep the corpus and outputs (the folder is printed)")
+    ap.add_argument("--corpus", type=Path, help="reuse a corpus folder made by make_corpus.py (has raw/)")
+    ap.add_argument("--aeb", type=Path, help="extraction ground-truth.jsonl for real paragraphs")
+    ap.add_argument("--json", type=Path, help="also write all measurements here")
+    ap.add_argument("--profile", action="store_true", help="also cProfile one --workers 1 run: seconds per stage")
+    args = ap.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="cleaner-throughput-"))
+    try:
+        corpus = args.corpus or work / "corpus"
+        if args.corpus is None:
+            t = time.perf_counter()
+            build(corpus, args.n, args.seed, args.aeb)
+            print(f"corpus: {args.n} docs in {time.perf_counter() - t:.1f}s at {corpus}", file=sys.stderr)
+        raw = corpus / "raw"
+        labels = _labels(corpus) if (corpus / "labels.jsonl").exists() else {}
+        docs = len(labels) or sum(1 for p in raw.rglob("*") if p.is_file())
+        size = sum(p.stat().st_size for p in raw.rglob("*") if p.is_file())
+        rows: list[Measured] = []
+        base = None
+        if args.baseline:
+            base = run_baseline(work, raw, docs, size)
+            rows.append(base)
+        for w in args.workers or [1]:
+            rows.append(run_cleaner(work, raw, w, docs, size))
+        print(_table(rows, base))
+        if args.profile:
+            print(profile(work, raw, docs))
+        for m in rows:
+            print(f"{m.name}: quality {json.dumps(m.quality, ensure_ascii=False)}")
+        if args.json:
+            args.json.write_text(json.dumps([m.row() for m in rows], indent=2) + "\n", "utf-8")
+        return 0 if all(m.rc in (0, 1) for m in rows) else 1
+    finally:
+        if args.keep:
+            print(f"kept: {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
