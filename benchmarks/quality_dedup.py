@@ -1,7 +1,7 @@
 """Dedup quality on the labelled dev set: the product's text stages, fingerprints, index, score.
 
     python benchmarks/quality_dedup.py [--eval ../shared/eval/dedup] [--runs 3] [--templates]
-        [--bands 32 --rows 4 --threshold 0.75 --shingle-words 3] [--kept kept.txt]
+        [--bands 32 --rows 4 --threshold 0.75 --shingle-words 3] [--kept kept.txt] [--shuffle SEED]
 
 Input order of corpus.jsonl is the arrival order ("keep the first"). The texts go through the
 stages the product runs before fingerprinting (repair, strip, convert; each skipped with a
@@ -9,7 +9,8 @@ warning if its module is missing). `--templates` also gives strip the site-templ
 the whole corpus (all documents are one site here, as files in one input folder are), which is
 what the pipeline does with its template statistics. `--runs N` splits the corpus into N index
 sessions over one SQLite file with a commit between them (the incremental case); the kept set
-must not change. Scores with ../shared/tools/score_dedup.py.
+must not change. `--shuffle SEED` changes the arrival order (another copy is then the first:
+the scores, not the kept ids, are comparable). Scores with ../shared/tools/score_dedup.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import random
 import sqlite3
 import subprocess
 import sys
@@ -33,13 +35,18 @@ from cleaner.state.dedup_index import DedupIndex
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def text_stages(cfg: Config, use_templates: bool, texts: list[str]) -> Callable[[str], str]:
-    """The product's repair -> strip -> convert on plain text, each optional."""
+def text_stages(cfg: Config, use_templates: bool, texts: list[str]) -> Callable[[str], tuple[str, str]]:
+    """The product's repair -> strip -> convert on plain text, each optional.
+
+    Returns (cleaned text, text before strip): the pipeline's fingerprint also sees the latter
+    (by undoing strip's edits) for documents left with too little content.
+    """
     steps: list[Callable[[str], str]] = []
+    first: list[Callable[[str], str]] = []
     try:
         from cleaner.stages.repair import repair_text
 
-        steps.append(lambda t: repair_text(t, cfg.repair)[0])
+        first.append(lambda t: repair_text(t, cfg.repair)[0])
     except ImportError as err:
         print(f"warning: repair unavailable ({err}); raw text", file=sys.stderr)
     try:
@@ -49,7 +56,7 @@ def text_stages(cfg: Config, use_templates: bool, texts: list[str]) -> Callable[
         if use_templates:
             from cleaner.state.templates import TemplateSnapshot, line_keys
 
-            fix = steps[0] if steps else (lambda t: t)
+            fix = first[0] if first else (lambda t: t)
             snapshot = TemplateSnapshot.from_pages(("", line_keys(fix(t))) for t in texts)
 
         def _strip(t: str) -> str:
@@ -66,10 +73,13 @@ def text_stages(cfg: Config, use_templates: bool, texts: list[str]) -> Callable[
     except ImportError as err:
         print(f"warning: convert unavailable ({err}); not converted", file=sys.stderr)
 
-    def run(t: str) -> str:
+    def run(t: str) -> tuple[str, str]:
+        for step in first:
+            t = step(t)
+        source = t
         for step in steps:
             t = step(t)
-        return t
+        return t, source
 
     return run
 
@@ -91,12 +101,32 @@ def decide(ids: list[str], fps: list[Fingerprint], cfg: DedupConfig, runs: int, 
     return kept
 
 
+def evaluate(ev: Path, templates: bool = False) -> dict[str, float]:
+    """Default config, keep-first in corpus order: {"precision", "recall", "lost_clusters"} (floor test)."""
+    base = Config()
+    docs = [json.loads(line) for line in (ev / "corpus.jsonl").open(encoding="utf-8")]
+    stage = text_stages(base, templates, [d["text"] for d in docs])
+    cleaned = [stage(d["text"]) for d in docs]
+    fps = [fingerprint_text(text, base.dedup, source) for text, source in cleaned]
+    with tempfile.TemporaryDirectory() as tmp:
+        kept = decide([d["id"] for d in docs], fps, base.dedup, 1, Path(tmp) / "state.sqlite")
+        out = Path(tmp) / "kept.txt"
+        out.write_text("".join(i + "\n" for i in kept), encoding="utf-8")
+        score = ROOT.parent / "shared/tools/score_dedup.py"
+        res = subprocess.run(
+            [sys.executable, str(score), str(ev / "labels.jsonl"), str(out)], capture_output=True, text=True, check=True
+        )
+    last = res.stdout.strip().splitlines()[-1]  # "precision=P recall=R lost_clusters=L"
+    return {k: float(v) for k, v in (part.split("=") for part in last.split())}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--eval", default=str(ROOT.parent / "shared/eval/dedup"))
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--templates", action="store_true")
     ap.add_argument("--no-stages", action="store_true", help="fingerprint the raw texts")
+    ap.add_argument("--shuffle", type=int, help="arrival order: corpus.jsonl shuffled with this seed")
     ap.add_argument("--kept", help="write kept ids here (default: a temporary file)")
     for f in dataclasses.fields(DedupConfig):
         if f.type in ("int", "float"):
@@ -107,15 +137,18 @@ def main(argv: list[str] | None = None) -> int:
     cfg = dataclasses.replace(base.dedup, **over)
     ev = Path(args.eval)
     docs = [json.loads(line) for line in (ev / "corpus.jsonl").open(encoding="utf-8")]
+    if args.shuffle is not None:
+        random.Random(args.shuffle).shuffle(docs)
     ids = [d["id"] for d in docs]
     texts = [d["text"] for d in docs]
 
     t0 = time.perf_counter()
+    sources = texts
     if not args.no_stages:
         stage = text_stages(base, args.templates, texts)
-        texts = [stage(t) for t in texts]
+        texts, sources = map(list, zip(*(stage(t) for t in texts))) if texts else ([], [])
     t1 = time.perf_counter()
-    fps = [fingerprint_text(t, cfg) for t in texts]
+    fps = [fingerprint_text(t, cfg, s) for t, s in zip(texts, sources)]
     t2 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         kept = decide(ids, fps, cfg, args.runs, Path(tmp) / "state.sqlite")

@@ -94,6 +94,9 @@ def test_index_check(benchmark: Any, tmp_path: Path) -> None:
     res = benchmark(lambda: [index.check(f"q{i}", fp) for i, fp in enumerate(queries)])
     assert all(m is None for m in res)
     benchmark.extra_info["us_per_check"] = round(benchmark.stats.stats.mean / BATCH * 1e6, 1)
+    pages = conn.execute("PRAGMA page_count").fetchone()[0] - conn.execute("PRAGMA freelist_count").fetchone()[0]
+    size = pages * conn.execute("PRAGMA page_size").fetchone()[0]
+    benchmark.extra_info["index_bytes_per_doc"] = round(size / INDEXED)  # 2 KB documents here
     conn.close()
 
 

@@ -57,3 +57,16 @@ def test_strip_does_not_lower_extraction_f1() -> None:
     base = strip_evaluate(EXTRACTION, mode="extract")["f1"]
     after = strip_evaluate(EXTRACTION, mode="html")["f1"]
     assert after - base >= FLOORS["strip_on_extracted_min_delta"] - 1e-9, f"{base:.3f} -> {after:.3f}"
+
+
+DEDUP = ROOT / ".." / "shared" / "eval" / "dedup"
+
+
+def test_dedup_precision_recall_floor() -> None:
+    if not (DEDUP / "labels.jsonl").is_file():
+        pytest.skip("shared dedup eval data not available")
+    from quality_dedup import evaluate as dedup_evaluate  # benchmarks/ is on sys.path here
+
+    scores = dedup_evaluate(DEDUP)
+    assert scores["precision"] >= FLOORS["dedup_precision"] - 1e-9, f"dedup {scores}"
+    assert scores["recall"] >= FLOORS["dedup_recall"] - 1e-9, f"dedup {scores}"

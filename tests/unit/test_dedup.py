@@ -21,7 +21,9 @@ from cleaner.stages.dedup import (
     fingerprint_text,
     one_permutation_minhash,
     order_key,
+    undo,
 )
+from cleaner.document import Edit, replay
 
 CFG = DedupConfig()
 
@@ -170,3 +172,34 @@ def test_fingerprint_stage_and_order_key() -> None:
         fingerprint(d, CFG)
         assert isinstance(d.fingerprint, Fingerprint)
     assert [d.id for d in sorted([short, long], key=order_key)] == ["b", "a"]
+
+
+def test_undo_reverses_a_stage_edit_log() -> None:
+    before = "Menu | Home\nThe body of the page.\nShare"
+    edits = [
+        Edit("strip", "menu", "remove", 0, 12, "Menu | Home\n"),
+        Edit("convert", "quote", "replace", 4, 8, "body", "BODY"),
+        Edit("strip", "share", "remove", 21, 27, "\nShare"),
+    ]
+    after = replay(before, edits)
+    assert after == "The BODY of the page."
+    assert undo(after, edits, ("strip", "convert")) == before
+    assert undo(after, edits[2:], ("strip",)) == "The BODY of the page.\nShare"
+    assert undo("something else", edits, ("strip", "convert")) is None
+
+
+def test_short_cleaned_text_is_identified_with_its_input() -> None:
+    """Two pages whose bodies strip removed keep only a shared header: not the same page."""
+    header = "Disclosure: this post may contain affiliate links"
+
+    def page(body: str) -> Document:
+        before = header + "\n\n" + body
+        edit = Edit("strip", "body", "remove", len(header), len(before), before[len(header) :])
+        return Document(id=body, source=Source(path="p.txt", sha256=body), raw=before.encode(), text=header, edits=[edit])
+
+    a, b, a2 = (fingerprint(page(body), CFG).fingerprint for body in ("dogs and cats", "tax rules", "dogs and cats"))
+    assert a.content < CFG.min_content
+    assert a.exact != b.exact and a.exact == a2.exact
+    assert a.exact != fingerprint_text(header, CFG).exact
+    long = fingerprint_text(ARTICLE, CFG, source="anything")
+    assert long.content >= CFG.min_content and long.exact == fingerprint_text(ARTICLE, CFG).exact

@@ -41,7 +41,7 @@ import numpy as np
 
 from cleaner.document import Document, Outcome
 from cleaner.stages.dedup import Fingerprint
-from cleaner.state.dedup_index import _MAX_CANDIDATES, DedupIndex, Match, Similarity, band_keys, similarity
+from cleaner.state.dedup_index import _MAX_CANDIDATES, DedupIndex, Match, band_keys
 
 BAND, EXACT = 0, 1
 ROW = np.dtype([("kind", "u1"), ("key", "u8"), ("pos", "i4")])
@@ -221,26 +221,5 @@ def _merged(
         f: Fingerprint = chunk.docs[q].fingerprint
         rows.append((after + chunk.seq[q], chunk.docs[q].id, index.run_id, f.shingles, f.content,
                      f.sketch.astype(np.uint32).tobytes()))
-    return _verify(index, doc_id, fp, rows)
+    return index.best_match(doc_id, fp, rows)
 
-
-def _verify(index: DedupIndex, doc_id: str, fp: Fingerprint, rows: list[tuple]) -> Match | None:
-    """DedupIndex.check's verification of candidate rows (a copy: see the report; the equality
-    tests against the index loop keep the two in step)."""
-    best: tuple[float, int, str, Similarity] | None = None
-    for row, other, run, shingles, content, blob in rows:
-        if other == doc_id or not index._scoped(run):
-            continue
-        sim = similarity(fp.sketch, fp.shingles, np.frombuffer(blob, dtype=np.uint32), shingles, fp.content, content)
-        if not index._verified(sim, min(fp.shingles, shingles)):
-            continue
-        if best is None or (-sim.containment, row) < (-best[0], best[1]):
-            best = (sim.containment, row, other, sim)
-    if best is None:
-        return None
-    sim = best[3]
-    note = (
-        f"containment {sim.containment:.2f} of {sim.evidence} sampled shingles, "
-        f"coverage {sim.coverage:.2f}, jaccard {sim.jaccard:.2f}"
-    )
-    return Match(best[2], "near", round(sim.containment, 4), note)

@@ -21,6 +21,13 @@ Text model (works for every script without a word tokenizer library):
 Everything per token runs in numpy over the UTF-32 code points (no Python loop per word):
 token hashes are position-free polynomial hashes from one prefix sum, shingle hashes combine
 token hashes, MinHash uses datasketch-style affine permutations mod 2^32.
+
+Identity of short documents: below `cfg.min_content` content shingles the cleaned text is too
+little to identify a page (a cookie line or a site header that strip left when it removed a
+short body is shared by many different pages). Such a document is never a near duplicate, and
+its exact hash also covers its *input* text (the text before strip and convert, rebuilt by
+undoing their edits; the raw bytes when that fails): two short pages are the same page only
+when what they were before cleaning is the same too.
 """
 
 from __future__ import annotations
@@ -33,9 +40,9 @@ import numpy as np
 import xxhash
 
 from cleaner.config import DedupConfig
-from cleaner.document import Document
+from cleaner.document import Document, Edit
 
-SCHEME = "cleaner-dedup-1"  # bump when any hash below changes: persisted indexes must be rebuilt
+SCHEME = "cleaner-dedup-2"  # bump when any hash below changes: persisted indexes must be rebuilt
 
 _M64 = (1 << 64) - 1
 _BASE = 0x100000001B3  # odd: invertible mod 2^64 (FNV prime)
@@ -72,7 +79,7 @@ _NEWLINES = (0x0A, 0x0D, 0x2028, 0x2029)
 class Fingerprint:
     """What the parent needs to decide duplicates; small and picklable (~1.1 KB)."""
 
-    exact: bytes  # xxh3_128 of the normalised token sequence (16 bytes)
+    exact: bytes  # xxh3_128 of the normalised token sequence (16 bytes); + input text when short
     minhash: np.ndarray  # uint32 (num_perm,): MinHash over all shingles, for LSH bands
     sketch: np.ndarray  # uint32 sorted: bottom-k of 31-bit shingle hashes << 1 | content flag
     shingles: int  # distinct shingles (0: no words at all: never matched)
@@ -141,7 +148,7 @@ def _char_tables() -> tuple[np.ndarray, np.ndarray]:
     )
     table[unstable] |= _UNSTABLE
     lower = np.fromiter(
-        (ord(lo) if len(lo := ch.lower()) == 1 else ord(ch) for ch in chars), dtype=np.uint32, count=0x10000
+        (ord(low) if len(low := ch.lower()) == 1 else ord(ch) for ch in chars), dtype=np.uint32, count=0x10000
     )
     table = np.append(table, np.uint8(_WORD))  # astral: CJK ext. B.., historic scripts, emoji
     lower = np.append(lower, np.uint32(0x10000))
@@ -260,8 +267,12 @@ def one_permutation_minhash(h31: np.ndarray, num_perm: int) -> np.ndarray:
     return out
 
 
-def fingerprint_text(text: str, cfg: DedupConfig) -> Fingerprint:
-    """Fingerprint of one text; the same text gives the same bytes in any process, any run."""
+def fingerprint_text(text: str, cfg: DedupConfig, source: str | bytes | None = None) -> Fingerprint:
+    """Fingerprint of one text; the same text gives the same bytes in any process, any run.
+
+    `source` is what the text was before cleaning (see the module docstring): it only enters
+    the exact hash of a document with fewer than `cfg.min_content` content shingles.
+    """
     tok, lines, single, length = _tokens(text)
     exact = xxhash.xxh3_128_digest(tok.tobytes())
     if tok.size == 0:
@@ -282,12 +293,37 @@ def fingerprint_text(text: str, cfg: DedupConfig) -> Fingerprint:
     sketch = (distinct[: cfg.sketch_size] ^ np.uint64(1)).astype(np.uint32)
     minhash = one_permutation_minhash(h31[first], cfg.num_perm)
     content = int(distinct.size - np.count_nonzero(distinct & np.uint64(1)))
+    if content < cfg.min_content and source is not None:
+        exact = xxhash.xxh3_128_digest(exact + _source_digest(source))
     return Fingerprint(exact, minhash, sketch, int(distinct.size), length, content)
+
+
+def _source_digest(source: str | bytes) -> bytes:
+    """Input identity: normalised tokens of a text (layout and Unicode variants agree), raw bytes as is."""
+    if isinstance(source, bytes):
+        return b"raw:" + xxhash.xxh3_128_digest(source)
+    return b"text:" + xxhash.xxh3_128_digest(_tokens(source)[0].tobytes())
+
+
+def undo(text: str, edits: list[Edit], stages: tuple[str, ...]) -> str | None:
+    """The text before the named stages, by undoing their edits newest first; None if the log does not fit."""
+    for e in reversed(edits):
+        if e.stage not in stages:
+            continue
+        end = e.start + len(e.after)
+        if text[e.start : end] != e.after:
+            return None
+        text = text[: e.start] + e.before + text[end:]
+    return text
 
 
 def fingerprint(doc: Document, cfg: DedupConfig) -> Document:
     """Worker-side dedup stage: sets doc.fingerprint; the parent decides with DedupIndex."""
-    doc.fingerprint = fingerprint_text(doc.text, cfg)
+    fp = fingerprint_text(doc.text, cfg)
+    if fp.content < cfg.min_content and fp.shingles:  # short: identity needs the input too (rare, cheap)
+        source: str | bytes | None = undo(doc.text, doc.edits, ("strip", "convert"))
+        fp = fingerprint_text(doc.text, cfg, doc.raw if source is None else source)
+    doc.fingerprint = fp
     return doc
 
 

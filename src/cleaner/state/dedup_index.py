@@ -7,19 +7,63 @@ Decision for a document Q against everything indexed (earlier runs unless scope=
 this run so far); only kept documents are indexed, so a duplicate is always the duplicate of
 a kept document it matches directly (no transitive chains):
 
-1. exact: same normalised token sequence (xxh3_128) -> method "exact", similarity 1.0.
-2. near: candidates share at least one LSH band (bands x rows over the MinHash); each is
-   verified on the bottom-k sketches (restricted to the smaller of the two thresholds, which
-   makes both samples consistent): S = the document with fewer shingles, L = the other,
-   containment = |content shingles of S found in L| / |content shingles of S| (estimated).
-   A duplicate needs containment >= cfg.threshold and at least `_MIN_EVIDENCE` sampled
-   shingles of S (fewer: undecidable, kept). Containment of the *smaller* text covers
-   truncated copies (a teaser is contained in the full article) and copies wrapped in another
-   site's header/footer (the article is contained in the wrapped copy); counting only content
-   shingles (long lines, see cleaner.stages.dedup) keeps two short bodies in one long site
-   template apart. Edited copies (3-10% of words changed) keep word-3-gram containment
-   around 0.75-0.9.
+1. exact: same normalised token sequence (xxh3_128) -> method "exact", similarity 1.0. For a
+   document with less than `min_content` content shingles (about one long line: a header, a
+   disclosure, a few teaser lines that strip left after removing a short body) the hash also
+   covers the text before cleaning (cleaner.stages.dedup): such a remnant says nothing about
+   which page it came from, so only the same input is the same page.
+2. near (documents with at least `min_shingles` shingles and `min_content` content shingles):
+   candidates share at least one LSH band (bands x rows over the MinHash); each is verified on
+   the bottom-k sketches (restricted to the smaller of the two thresholds, which makes both
+   samples consistent): S = the document with fewer shingles, L = the other.
+   - containment = |content shingles of S found in L| / |content shingles of S| >= `threshold`.
+     Containment of the *smaller* text covers truncated copies (a teaser is contained in the
+     full article) and copies wrapped in another site's header/footer; counting only content
+     shingles (long lines) keeps two short bodies in one long site template apart.
+   - coverage = shared content / content shingles of L >= `coverage`: the shared text must be
+     a real part of the larger page too, not one paragraph many pages carry.
+   - S shorter than `short_content` content shingles (a paragraph or two) must match both ways:
+     coverage (of L's content, or of all of L's shingles) >= `threshold`, like two copies of one
+     short text. A short text contained in a longer one is more often a shared block than a copy.
+   - at least `_MIN_EVIDENCE` sampled shingles of S (fewer: undecidable, kept).
    Best verified candidate wins: highest containment, then the earliest indexed.
+
+Guarantees: the same sequence of check/add calls gives the same decisions, whether it runs in
+one session or several over the same SQLite file (band rows buffered or flushed, candidates
+are ordered by a total key) and in any process (fingerprints are process-independent). The
+first-arriving copy is the one kept, unless it is itself a duplicate of something earlier.
+A *different* arrival order keeps other copies; since near matching is not transitive, the
+number of survivors may then differ slightly (dev set, 3 shuffles: precision 0.982-0.993,
+recall 0.943-0.952, lost clusters 7-14, vs 0.994 / 0.954 / 7 in corpus order).
+
+Measurements (benchmarks/quality_dedup.py on shared/eval/dedup, 3000 docs, product stages
+repair/strip/convert before fingerprinting; strip as of 2026-11-23; precision / recall / lost):
+
+    rule set                                                           P       R       lost
+    first pass: containment >= 0.75 only                               0.9758  0.9516  19
+    + min_content 16 (short remnants: exact only, of the same input)   0.9773  0.9483  16
+    + containment 0.65                                                 0.9777  0.9637  16
+    + coverage >= 0.4                                                  0.9865  0.9643  11
+      coverage 0.3 / 0.5                                               0.9777  0.9621  15 / 0.9874 0.9511 10
+      containment 0.6 / 0.7                                            0.9832  0.9654  14 / 0.9864 0.9582 11
+    + short_content 48 (both ways)                                     0.9920  0.9566   8
+    + min_content 32 (used; + all-shingle coverage for short S)         0.9937  0.9538   7
+      min_content 48                                                   0.9971  0.9313   3
+      short docs both ways at 0.55 / 0.6 instead of threshold          0.9903  0.9544  9 / 0.9926 0.9549 8
+      sketch 96 or 128 values instead of 64                            no change (+-0.001)
+      LSH 42 x 3 / 32 x 4 (sketch 64)                                  0.9854  0.9665  13 / 0.9869 0.9555 11
+    exact sets instead of sketches, every pair sharing a content       same rule: 0.9864 0.9555 11
+      shingle as a candidate (upper bound of verification + candidates)  (vs 0.9865 0.9643 11)
+    bottom-16/24/32 content hashes as extra lookup keys (containment   recall +0.003 with bands,
+      candidates for truncated copies), simulated                      equal without: not adopted
+
+Exact verification and a larger sketch do not help: what remains is in the cleaned texts
+themselves. The 7 lost clusters are pages whose cleaned texts really are (near) copies:
+parts of one long meal-plan article that repeat the same paragraphs, two press releases
+whose cleaned text is mostly the same "About the company" paragraph, and template pages whose
+bodies strip removed (so only the site's teaser lines are left). The residual duplicates are
+mostly truncated copies of short articles (coverage of a 60-80% prefix is 0.6-0.8, below the
+both-ways bar) and copies where strip kept different parts of the two pages.
 
 LSH trade-off (P(candidate) = 1 - (1 - J^rows)^bands, J = Jaccard of all shingles; the dev
 set columns are benchmarks/quality_dedup.py --templates, precision / recall / lost clusters):
@@ -33,12 +77,15 @@ set columns are benchmarks/quality_dedup.py --templates, precision / recall / lo
     original (0.2-0.4) while their containment is ~1: 32 x 4 misses half of those; 64 x 2 finds
     them, but its extra candidates are mostly same-template pages (4x the lookup time, and more
     chances for a wrong merge). 36 x 3 with a 64-value sketch keeps the index under 1 KB per doc.
+    (Columns P / R / lost measured with the first pass's rules, containment >= 0.75 only.)
 
-Storage per kept document (measured, see tests/unit/test_dedup_index.py and the report):
+Storage per kept document (measured: 990 B on 5 KB documents, tests/unit/test_dedup_index.py):
 a docs row (doc id, run, exact hash, counts, sketch of 4 x sketch_size bytes) plus `bands`
 rows of (key, doc) in a WITHOUT ROWID table. This run's band rows are buffered in memory and
 written sorted by `flush()` (called automatically every `_FLUSH_ROWS` rows, and by the ledger
 before it commits), so the B-tree is appended in key order instead of touched at random.
+Cost (benchmarks/test_bench_dedup.py, this 2-core shared machine): check 75-150 us against 5000
+indexed documents, check + add + flush 210-380 us; fingerprints 0.14-0.3 ms per 5 KB document.
 """
 
 from __future__ import annotations
@@ -74,6 +121,8 @@ class Similarity:
     containment: float  # content shingles of the smaller document found in the other
     jaccard: float  # all shingles, both documents
     evidence: int  # sampled content shingles of the smaller document the estimate rests on
+    coverage: float = 1.0  # shared content shingles / content shingles of the larger document
+    coverage_all: float = 1.0  # shared shingles / all shingles of the larger document
 
 
 def scheme(cfg: DedupConfig) -> str:
@@ -81,7 +130,7 @@ def scheme(cfg: DedupConfig) -> str:
     return (
         f"{SCHEME} perm={cfg.num_perm} bands={cfg.bands}x{cfg.rows} words={cfg.shingle_words} "
         f"chars={cfg.shingle_chars} sketch={cfg.sketch_size} "
-        f"content={cfg.content_ratio}/{cfg.content_tokens}"
+        f"content={cfg.content_ratio}/{cfg.content_tokens} min_content={cfg.min_content}"
     )
 
 
@@ -99,13 +148,14 @@ def band_keys(minhash: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return (acc >> np.uint64(16)).astype(np.int64)
 
 
-def similarity(a: np.ndarray, n_a: int, b: np.ndarray, n_b: int) -> Similarity:
+def similarity(a: np.ndarray, n_a: int, b: np.ndarray, n_b: int, c_a: int = 0, c_b: int = 0) -> Similarity:
     """Estimate containment of the smaller document's content in the other, and Jaccard.
 
     `a`, `b` are sketches (sorted uint32: 31-bit hash << 1 | content flag) of documents with
     n_a, n_b distinct shingles. A sketch holding fewer values than its document has shingles is
     a bottom-k sample below its largest hash; restricting both to the smaller of the two
     thresholds gives two consistent samples (every hash below it is in both or flagged absent).
+    c_a, c_b are their content shingle counts (0: unknown, coverage is then reported as 1.0).
     """
     tau_a = int(a[-1]) >> 1 if a.size < n_a else _FULL
     tau_b = int(b[-1]) >> 1 if b.size < n_b else _FULL
@@ -118,6 +168,7 @@ def similarity(a: np.ndarray, n_a: int, b: np.ndarray, n_b: int) -> Similarity:
     ha, hb = ha[keep_a], hb[keep_b]
     if (n_a, sa.size) > (n_b, sb.size):
         sa, sb, ha, hb = sb, sa, hb, ha
+        c_a, c_b = c_b, c_a
     inter = np.isin(ha, hb, assume_unique=True)
     union = ha.size + hb.size - int(inter.sum())
     jaccard = float(inter.sum()) / union if union else 0.0
@@ -126,7 +177,10 @@ def similarity(a: np.ndarray, n_a: int, b: np.ndarray, n_b: int) -> Similarity:
         content = np.ones(sa.size, dtype=bool)
     evidence = int(content.sum())
     contained = float(inter[content].sum()) / evidence if evidence else 0.0
-    return Similarity(contained, jaccard, evidence)
+    coverage = min(1.0, contained * c_a / c_b) if c_a and c_b else 1.0
+    n_small, n_large = min(n_a, n_b), max(n_a, n_b)
+    shared = jaccard * (n_small + n_large) / (1.0 + jaccard)  # |S & L| from the Jaccard estimate
+    return Similarity(contained, jaccard, evidence, coverage, min(1.0, shared / n_large) if n_large else 0.0)
 
 
 class DedupIndex:
@@ -151,9 +205,21 @@ class DedupIndex:
     def _create(self) -> None:
         c = self.conn
         c.execute("CREATE TABLE IF NOT EXISTS dedup_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        want = scheme(self.cfg)
+        row = c.execute("SELECT value FROM dedup_meta WHERE key = 'scheme'").fetchone()
+        if row is not None and row[0] != want:
+            if _table_has_rows(c, "dedup_docs"):
+                raise UsageError(
+                    f"dedup settings changed: the index was built with [{row[0]}], the config asks for "
+                    f"[{want}]; restore the settings or start a new state folder"
+                )
+            c.execute("DROP TABLE IF EXISTS dedup_docs")  # empty: its layout may be an older one
+            c.execute("DROP TABLE IF EXISTS dedup_bands")
+        if row is None or row[0] != want:  # no write (no open transaction) when nothing changes
+            c.execute("INSERT OR REPLACE INTO dedup_meta(key, value) VALUES('scheme', ?)", (want,))
         c.execute(
             "CREATE TABLE IF NOT EXISTS dedup_docs(id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL UNIQUE,"
-            " run INTEGER NOT NULL, exact BLOB NOT NULL, shingles INTEGER NOT NULL,"
+            " run INTEGER NOT NULL, exact BLOB NOT NULL, shingles INTEGER NOT NULL, content INTEGER NOT NULL,"
             " length INTEGER NOT NULL, sketch BLOB NOT NULL)"
         )
         c.execute("CREATE INDEX IF NOT EXISTS dedup_docs_exact ON dedup_docs(exact)")
@@ -161,17 +227,6 @@ class DedupIndex:
             "CREATE TABLE IF NOT EXISTS dedup_bands(key INTEGER NOT NULL, doc INTEGER NOT NULL,"
             " PRIMARY KEY(key, doc)) WITHOUT ROWID"
         )
-        want = scheme(self.cfg)
-        row = c.execute("SELECT value FROM dedup_meta WHERE key = 'scheme'").fetchone()
-        if row is None:
-            c.execute("INSERT INTO dedup_meta(key, value) VALUES('scheme', ?)", (want,))
-        elif row[0] != want:
-            if c.execute("SELECT 1 FROM dedup_docs LIMIT 1").fetchone() is not None:
-                raise UsageError(
-                    f"dedup settings changed: the index was built with [{row[0]}], the config asks for "
-                    f"[{want}]; restore the settings or start a new state folder"
-                )
-            c.execute("UPDATE dedup_meta SET value = ? WHERE key = 'scheme'", (want,))
 
     def _scoped(self, run: int) -> bool:
         return self.cfg.scope != "run" or run == self.run_id
@@ -185,24 +240,54 @@ class DedupIndex:
         ):
             if other != doc_id and self._scoped(run):
                 return Match(other, "exact", 1.0, "same words in the same order")
-        if fp.shingles < self.cfg.min_shingles:
+        if not self._near_eligible(fp):
             return None
+        return self.best_match(doc_id, fp, self._candidates(fp))
+
+    def best_match(self, doc_id: str, fp: Fingerprint, rows: list[tuple[int, str, int, int, int, bytes]]) -> Match | None:
+        """Verify candidate rows (id, doc_id, run, shingles, content, sketch): the highest
+        containment wins, ties go to the earliest indexed row. Shared with the Ray engine's
+        band shuffle, which brings candidates of its own chunk."""
         best: tuple[float, int, str, Similarity] | None = None
-        for row, other, run, shingles, blob in self._candidates(fp):
+        for row, other, run, shingles, content, blob in rows:
             if other == doc_id or not self._scoped(run):
                 continue
-            sim = similarity(fp.sketch, fp.shingles, np.frombuffer(blob, dtype=np.uint32), shingles)
-            if sim.evidence < min(_MIN_EVIDENCE, fp.shingles, shingles):
+            sim = similarity(fp.sketch, fp.shingles, np.frombuffer(blob, dtype=np.uint32), shingles, fp.content, content)
+            smaller_content = fp.content if (fp.shingles, fp.sketch.size) <= (shingles, len(blob) // 4) else content
+            if not self._verified(sim, min(fp.shingles, shingles), smaller_content):
                 continue
-            if sim.containment >= self.cfg.threshold and (best is None or (-sim.containment, row) < (-best[0], best[1])):
+            if best is None or (-sim.containment, row) < (-best[0], best[1]):
                 best = (sim.containment, row, other, sim)
         if best is None:
             return None
         sim = best[3]
-        note = f"containment {sim.containment:.2f} of {sim.evidence} sampled shingles, jaccard {sim.jaccard:.2f}"
+        note = (
+            f"containment {sim.containment:.2f} of {sim.evidence} sampled shingles, "
+            f"coverage {sim.coverage:.2f}, jaccard {sim.jaccard:.2f}"
+        )
         return Match(best[2], "near", round(sim.containment, 4), note)
 
-    def _candidates(self, fp: Fingerprint) -> list[tuple[int, str, int, int, bytes]]:
+    def _near_eligible(self, fp: Fingerprint) -> bool:
+        """Too little text (or too little content) to tell a copy from a shared header: exact only."""
+        return fp.shingles >= self.cfg.min_shingles and fp.content >= self.cfg.min_content
+
+    def _verified(self, sim: Similarity, smaller: int, smaller_content: int) -> bool:
+        """A near duplicate: the smaller document's content is (mostly) in the other, that shared
+        content is a real part of the larger one too, and the estimate rests on enough samples.
+
+        A short smaller document (under `short_content` content shingles: a paragraph or two)
+        must match both ways, like two copies of one short text: one long line or a few teaser
+        lines that many pages of a site carry are contained in all of them, but explain only a
+        part of each.
+        """
+        cover = self.cfg.coverage if smaller_content >= self.cfg.short_content else max(self.cfg.coverage, self.cfg.threshold)
+        return (
+            sim.evidence >= min(_MIN_EVIDENCE, smaller)
+            and sim.containment >= self.cfg.threshold
+            and max(sim.coverage, sim.coverage_all if smaller_content < self.cfg.short_content else 0.0) >= cover
+        )
+
+    def _candidates(self, fp: Fingerprint) -> list[tuple[int, str, int, int, int, bytes]]:
         keys = band_keys(fp.minhash, self.cfg.bands, self.cfg.rows).tolist()
         hits: dict[int, int] = defaultdict(int)
         marks = ",".join("?" * len(keys))
@@ -217,7 +302,7 @@ class DedupIndex:
         top = sorted(hits, key=lambda d: (-hits[d], d))[:_MAX_CANDIDATES]
         marks = ",".join("?" * len(top))
         rows = self.conn.execute(
-            f"SELECT id, doc_id, run, shingles, sketch FROM dedup_docs WHERE id IN ({marks})", top
+            f"SELECT id, doc_id, run, shingles, content, sketch FROM dedup_docs WHERE id IN ({marks})", top
         ).fetchall()
         rows.sort(key=lambda r: r[0])
         return rows
@@ -227,11 +312,11 @@ class DedupIndex:
         if fp.shingles == 0:
             return
         cur = self.conn.execute(
-            "INSERT OR IGNORE INTO dedup_docs(doc_id, run, exact, shingles, length, sketch)"
-            " VALUES(?, ?, ?, ?, ?, ?)",
-            (doc_id, self.run_id, fp.exact, fp.shingles, fp.length, fp.sketch.astype(np.uint32).tobytes()),
+            "INSERT OR IGNORE INTO dedup_docs(doc_id, run, exact, shingles, content, length, sketch)"
+            " VALUES(?, ?, ?, ?, ?, ?, ?)",
+            (doc_id, self.run_id, fp.exact, fp.shingles, fp.content, fp.length, fp.sketch.astype(np.uint32).tobytes()),
         )
-        if cur.rowcount != 1 or fp.shingles < self.cfg.min_shingles:
+        if cur.rowcount != 1 or not self._near_eligible(fp):
             return
         row = int(cur.lastrowid or 0)
         for k in band_keys(fp.minhash, self.cfg.bands, self.cfg.rows).tolist():
@@ -252,3 +337,8 @@ class DedupIndex:
     def size(self) -> int:
         """Kept documents indexed (all runs)."""
         return int(self.conn.execute("SELECT count(*) FROM dedup_docs").fetchone()[0])
+
+
+def _table_has_rows(conn: sqlite3.Connection, table: str) -> bool:
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+    return exists is not None and conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
