@@ -77,7 +77,7 @@ class Document:
     source: Source
     raw: bytes
     text: str = ""
-    html: str | None = None  # decoded markup, set by decode for HTML inputs, consumed by extract
+    html: str | None = None  # decoded markup, set by decode for HTML inputs; extract empties it
     title: str | None = None
     url: str | None = None
     published: str | None = None

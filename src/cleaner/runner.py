@@ -256,19 +256,20 @@ def _process(
     kept_refs: dict[str, RecordRef] = {}
     try:
         with engine:
-            for chunk, finished in _chunks(_documents(todo, cfg), max(1, cfg.run.checkpoint_docs)):
-                docs = [d for _, d in chunk]
-                already = _already_done(ledger, chunk)
-                work = [d for d in docs if d.id not in already]
-                work = _flatten(engine.map(bind(prepare_batch, cfg), _batches(work)))
-                if cfg.enabled("strip"):
-                    snapshot = _count_templates(templates, work)
-                else:
-                    snapshot = None
-                tasks = [FinishTask(b, snapshot) for b in _batches(work)]
-                done = {d.id: d for d in _flatten(engine.map(bind(finish_batch, cfg), tasks))}
+            chunks = _chunks(_documents(todo, cfg), max(1, cfg.run.checkpoint_docs))
+            current = _start_chunk(engine, cfg, ledger, next(chunks, None))
+            while current is not None:
+                chunk, finished, preparing = current
+                work = _flatten(preparing)
+                snapshot = _count_templates(templates, work) if cfg.enabled("strip") else None
+                finishing = engine.map(bind(finish_batch, cfg), [FinishTask(b, snapshot) for b in _batches(work)])
+                # queue the next chunk's prepare behind this finish: the workers run it while the
+                # parent decides duplicates and writes this chunk
+                upcoming = _start_chunk(engine, cfg, ledger, next(chunks, None))
+                done = {d.id: d for d in _flatten(finishing)}
                 owners = {d.id: p for p, d in chunk}
-                ordered = [done[d.id] for d in docs if d.id in done]
+                ordered = [done[d.id] for _, d in chunk if d.id in done]
+                del work, done
                 if cfg.dedup.keep == "longest":
                     ordered.sort(key=order_key)  # stable: arrival order among equals
                 planner = getattr(engine, "dedup_plan", None)  # the Ray engine's band shuffle
@@ -280,8 +281,24 @@ def _process(
                 if not dry_run:
                     ledger.commit()
                 bar.advance(len(finished))
+                current = upcoming
     finally:
         bar.close()
+
+
+Chunk = tuple[list[tuple[PendingInput, Document]], list[PendingInput]]
+
+
+def _start_chunk(
+    engine: Any, cfg: Config, ledger: Ledger, item: Chunk | None
+) -> tuple[list[tuple[PendingInput, Document]], list[PendingInput], Any] | None:
+    """Hand a chunk's new documents to the workers (a process pool starts on them at once)."""
+    if item is None:
+        return None
+    chunk, finished = item
+    already = _already_done(ledger, chunk)
+    work = [d for _, d in chunk if d.id not in already]
+    return chunk, finished, engine.map(bind(prepare_batch, cfg), _batches(work))
 
 
 def _engine(cfg: Config) -> Any:

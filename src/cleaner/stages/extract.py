@@ -189,4 +189,5 @@ def extract(doc: Document, cfg: ExtractConfig) -> Document:
     doc.edits.extend(
         Edit(STAGE, rule, "remove", -1, -1, text, "", note) for rule, note, text in out.dropped
     )
+    doc.html = ""  # consumed: free the markup (often 100+ KB) while the document waits to be written
     return doc
