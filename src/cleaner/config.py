@@ -34,6 +34,7 @@ class RunConfig:
     skip: tuple[str, ...] = ()  # stages to skip, e.g. ("dedup",)
     max_input_bytes: int = 64_000_000  # larger inputs are quarantined
     doc_timeout_s: float = 60.0  # per-document wall-clock budget in the worker
+    worker_memory_mb: int = 2048  # a worker may grow this much; past it the document is quarantined
     log_format: str = "text"  # text | json
     progress_every_s: float = 30.0  # progress lines when stderr is not a TTY
     checkpoint_docs: int = 2000  # documents per checkpoint: outputs published + ledger committed

@@ -307,7 +307,7 @@ def _engine(cfg: Config) -> Any:
         from cleaner.engines.ray import RayEngine
 
         return RayEngine(cfg.run.workers, cfg.run.ray_address)
-    return LocalEngine(cfg.run.workers)
+    return LocalEngine(cfg.run.workers, cfg.run.worker_memory_mb)
 
 
 def _already_done(ledger: Ledger, chunk: list[tuple[PendingInput, Document]]) -> set[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import resource
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -53,27 +54,67 @@ def budget(seconds: float, what: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _init_worker() -> None:
+def _address_space() -> int:
+    """Bytes of virtual memory this process maps now (VmSize), 0 where /proc is missing."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def limit_memory(budget_mb: int) -> tuple[int, int] | None:
+    """Let this process grow by at most `budget_mb` beyond what it maps now.
+
+    Past the limit an allocation fails with MemoryError, which the pipeline turns into a
+    quarantined document ("out of memory") instead of the kernel killing the whole run.
+    Returns the previous limits to restore, or None when no limit was set.
+    """
+    now = _address_space()
+    if budget_mb <= 0 or now == 0:
+        return None
+    previous = resource.getrlimit(resource.RLIMIT_AS)
+    soft = now + budget_mb * 1024 * 1024
+    hard = previous[1]
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    return previous
+
+
+def _init_worker(budget_mb: int) -> None:
     # The parent handles Ctrl-C and SIGTERM and tears the pool down; workers just stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limit_memory(budget_mb)
 
 
 class LocalEngine:
     """`map` keeps input order, so decisions downstream are deterministic whatever the worker count."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, memory_mb: int = 0) -> None:
         self.workers = workers if workers > 0 else default_workers()
+        self.memory_mb = memory_mb
         self._pool: Any = None
+        self._restore: tuple[int, int] | None = None
 
     def __enter__(self) -> LocalEngine:
         if self.workers > 1:
             ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
-            self._pool = ctx.Pool(self.workers, initializer=_init_worker, maxtasksperchild=500)
+            self._pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.memory_mb,),
+                                  maxtasksperchild=500)
+        else:  # one worker: the work runs here, so the budget applies to this process for the run
+            self._restore = limit_memory(self.memory_mb)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._restore is not None:
+            resource.setrlimit(resource.RLIMIT_AS, self._restore)
+            self._restore = None
         if self._pool is not None:
             if exc_type is None:
                 self._pool.close()
