@@ -58,8 +58,8 @@ def split_content_type(value: str | None) -> tuple[str | None, str | None]:
     """('text/html', 'utf-8') from 'text/html; charset="UTF-8"'; (None, None) when absent."""
     if not value:
         return None, None
-    media, *params = value.split(";")
-    media = media.strip().lower() or None
+    head, *params = value.split(";")
+    media = head.strip().lower() or None
     charset = None
     for p in params:
         key, _, val = p.partition("=")

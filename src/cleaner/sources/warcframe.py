@@ -214,7 +214,8 @@ def _iterate(s: _Stream, data: bytes, limit: int) -> Iterator[Record | Damage]:
     reported = False
     arc = s.buf.lstrip(b"\r\n").startswith(b"filedesc:")
     while True:
-        p = _SKIP_NL.match(s.buf, s.pos).end()
+        skipped = _SKIP_NL.match(s.buf, s.pos)
+        p = skipped.end() if skipped is not None else s.pos
         s.pos = p
         if p >= len(s.buf) or (len(s.buf) - p < 5 and s.more):
             if s.pull():

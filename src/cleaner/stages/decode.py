@@ -194,20 +194,20 @@ def choose(raw: bytes, declared: str | None, is_html: bool, cfg: DecodeConfig) -
         if text is not None and label is not None:
             return text, label, evidence
     detected = _detect(raw, cfg)
-    text = _strict(raw, detected)
-    if text is not None and detected is not None:
+    found = _strict(raw, detected)
+    if found is not None and detected is not None:
         for label in cfg.fallback_encodings:  # same text under a preferred label: use that name
-            codec = normalise(label)
-            if codec == detected:
+            alias = normalise(label)
+            if alias == detected:
                 break
-            if codec is not None and _strict(raw, codec) == text:
-                return text, codec, "detected:charset-normalizer"
-        return text, detected, "detected:charset-normalizer"
+            if alias is not None and _strict(raw, alias) == found:
+                return found, alias, "detected:charset-normalizer"
+        return found, detected, "detected:charset-normalizer"
     for label in cfg.fallback_encodings:
-        codec = normalise(label)
-        text = _strict(raw, codec)
-        if text is not None and codec is not None:
-            return text, codec, "fallback"
+        alias = normalise(label)
+        found = _strict(raw, alias)
+        if found is not None and alias is not None:
+            return found, alias, "fallback"
     return raw.decode("utf-8", "replace"), "utf-8", "replace"
 
 

@@ -151,8 +151,8 @@ class Scores:
 
 def pick_top(body: etree._Element, scores: Scores) -> etree._Element | None:
     """Best container: highest link-discounted score, moved up where readability would."""
-    ranked = sorted(((scores.final(el), i, el) for i, el in enumerate(scores.score)), reverse=True)
-    ranked = [(s, el) for s, _, el in ranked if el.tag not in ("html", "body")]
+    order = sorted(((scores.final(el), i, el) for i, el in enumerate(scores.score)), reverse=True)
+    ranked = [(s, el) for s, _, el in order if el.tag not in ("html", "body")]
     if not ranked:
         return None
     top_score, top = ranked[0]

@@ -116,7 +116,7 @@ _LOST_A0 = re.compile(r"[\xc2\xc3]\s")
 def _suspect(text: str) -> bool:
     """A lead/continuation pair of one code page (the merged regex over-approximates)."""
     for m in _PAIR.finditer(text):
-        a, b = m.group()
+        a, b = m.group()[0], m.group()[1]
         if any(a in lead and b in cont for lead, cont in _PAIRS):
             return True
     return ("\xc2" in text or "\xc3" in text) and bool(_LOST_A0.search(text))
