@@ -110,3 +110,20 @@ def site_of(doc: Document) -> str:
 
 def bind(fn: Callable[..., Any], cfg: Config) -> Callable[..., Any]:
     return partial(fn, cfg=cfg)
+
+
+WARM_UP_TEXT = (
+    "Ein kurzer Satz über das Wetter, damit jede Regel einmal geladen wird.\n\n"
+    "這是一個關於開源社區的報導，權(quán)重很重要。\n\nLeave a Reply\n"
+)
+
+
+def warm_up(cfg: Config) -> None:
+    """Load every lazily built table (rules, OpenCC, language model, readings) in this process,
+    before a process pool forks: the workers inherit them instead of each building its own."""
+    from cleaner.document import Source, document_id
+
+    sha = "0" * 64
+    doc = Document(id=document_id(sha), source=Source(path="<warm-up>", sha256=sha, media_type="text/plain"),
+                   raw=WARM_UP_TEXT.encode())
+    finish(prepare(doc, cfg), cfg)

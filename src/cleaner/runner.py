@@ -30,7 +30,7 @@ from cleaner.document import Document, Outcome, Source, document_id
 from cleaner.engines.local import LocalEngine
 from cleaner.errors import FatalError, UsageError
 from cleaner.observe import LOG, Progress, RunSummary
-from cleaner.pipeline import FinishTask, bind, finish_batch, prepare_batch, site_of
+from cleaner.pipeline import FinishTask, bind, finish_batch, prepare_batch, site_of, warm_up
 from cleaner.recovery import recover, rollback_files
 from cleaner.sinks.corpus import CorpusWriter
 from cleaner.sinks.warc import ArchiveWriter, RecordRef
@@ -252,6 +252,7 @@ def _process(
     templates = TemplateStats(ledger.conn)
     bar = Progress(len(todo), enabled=progress, every_s=cfg.run.progress_every_s)
     stamp = now.strftime("%Y%m%d%H%M%S")
+    warm_up(cfg)
     engine = _engine(cfg)
     kept_refs: dict[str, RecordRef] = {}
     try:
