@@ -227,6 +227,19 @@ def env_layer(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
     return layer
 
 
+PATH_KEYS = ("input", "clean", "archive", "state")
+
+
+def _anchor_paths(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Relative folders in a config file mean 'next to the file' (cron's cwd is $HOME)."""
+    run = data.get("run")
+    if not isinstance(run, dict):
+        return data
+    fixed = {k: (str(folder / v) if k in PATH_KEYS and isinstance(v, str) and not Path(v).is_absolute() else v)
+             for k, v in run.items()}
+    return {**data, "run": fixed}
+
+
 def load(
     path: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -242,11 +255,14 @@ def load(
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             raise UsageError(f"{file}: not valid TOML: {err}") from None
-        cfg = merge(cfg, data, str(file))
+        cfg = merge(cfg, _anchor_paths(data, file.parent), str(file))
     cfg = merge(cfg, env_layer(os.environ if environ is None else environ), "environment")
     if flags:
         cfg = merge(cfg, flags, "command line")
-    return cfg
+    # what is still relative (defaults, env, flags) is relative to where cleaner runs: pin it,
+    # so the effective configuration printed or archived names the folders actually used
+    run = {k: os.path.abspath(getattr(cfg.run, k)) for k in PATH_KEYS}
+    return dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, **run))
 
 
 def _toml_value(value: Any) -> str:

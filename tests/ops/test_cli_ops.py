@@ -264,6 +264,6 @@ def test_precedence_file_then_env_then_flags(project: Path, cli: Cli, monkeypatc
     assert code == 0, err  # the flag beats both
     monkeypatch.setenv("CLEANER_RUN_WORKERS", "3")
     cfg = json.loads(cli("config", "--json")[1])
-    assert cfg["run"]["workers"] == 3 and cfg["run"]["input"] == "from-env" and cfg["dedup"]["threshold"] == 0.9
+    assert cfg["run"]["workers"] == 3 and cfg["run"]["input"] == str(project / "from-env") and cfg["dedup"]["threshold"] == 0.9
     flags = config_mod.load(None, flags={"run": {"workers": 1}})
     assert flags.run.workers == 1 and flags.dedup.threshold == 0.9

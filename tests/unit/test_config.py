@@ -27,9 +27,9 @@ def test_precedence_defaults_file_env_flags(tmp_path: Path) -> None:
     f.write_text("[run]\nworkers = 3\ninput = 'in'\n[dedup]\nthreshold = 0.9\n")
     cfg = config.load(f, environ={"CLEANER_RUN_WORKERS": "5"}, flags={"run": {"input": "flag"}})
     assert cfg.run.workers == 5  # env beats file
-    assert cfg.run.input == "flag"  # flag beats file
+    assert cfg.run.input == str(Path.cwd() / "flag")  # flag beats file
     assert cfg.dedup.threshold == 0.9  # file beats default
-    assert cfg.run.clean == "clean"  # default
+    assert cfg.run.clean == str(Path.cwd() / "clean")  # default
 
 
 def test_unknown_key_names_the_key_and_the_file(tmp_path: Path) -> None:
@@ -67,3 +67,13 @@ def test_config_hash_ignores_paths_but_not_stage_settings() -> None:
     b = config.load(None, environ={}, flags={"run": {"input": "elsewhere"}})
     c = config.load(None, environ={}, flags={"dedup": {"threshold": 0.9}})
     assert a.sha256() == b.sha256() != c.sha256()
+
+
+def test_relative_folders_in_a_config_file_are_next_to_the_file(tmp_path: Path) -> None:
+    f = tmp_path / "conf" / "cleaner.toml"
+    f.parent.mkdir()
+    f.write_text("[run]\ninput = 'raw'\nstate = '/abs/state'\n")
+    cfg = config.load(f, environ={})
+    assert cfg.run.input == str(tmp_path / "conf" / "raw")
+    assert cfg.run.state == "/abs/state"
+    assert cfg.run.clean == str(Path.cwd() / "clean")  # not in the file: relative to where cleaner runs
