@@ -214,3 +214,74 @@ def test_about_heading_bio_at_the_end() -> None:
     text = f"{body}\n\n{body}\n\n{body}\n\nÜber Moritz Bachmann\n{bio}"
     doc = _run(text)
     assert "Über Moritz Bachmann" not in doc.text and bio not in doc.text and body.strip() in doc.text
+
+
+# --- fast paths: each must give exactly what the full alternation gives -------------------
+
+_TRICKY = [
+    "Subscribe", "ſubscribe", "SUBSCRIBE NOW:", "Sign in", "Kontakt | Impressum | Datenschutz",
+    "Share on Facebook", "3 Comments", "12 comments", "Posted on May 2, 2019", "By Jane Doe",
+    "Tags: politics, city", "© 2024 Example Inc. All rights reserved.", "İmage: Reuters",
+    "Photo: Getty Images", "We use cookies to improve your experience.", "This site uses cookies",
+    "thiſ site uses cookies", "Read more »", "Mehr lesen", "分享到：微信 微博", "相关文章", "责任编辑：张三",
+    "Buy viagra online without prescription, cheap pills", "casino | poker online | roulette",
+    "x", "…", "#hashtag", "page-12", "0123456789abcdef0123", "Leave a Reply", "Weather",
+]
+
+
+def _sample_lines() -> list[str]:
+    lines = {x.strip() for p in (ROOT / "raw").glob("*.txt") for x in p.read_text("utf-8").split("\n")}
+    return sorted((lines | set(_TRICKY)) - {""})
+
+
+def test_dispatch_gives_what_the_full_alternation_gives() -> None:
+    from cleaner.stages.strip_match import fullmatch_rule, start_rule
+
+    def rule_of(grp, m):  # type: ignore[no-untyped-def]
+        return grp.rules[int(m.lastgroup[1:])] if m and m.lastgroup else None
+
+    book = load_rules(("de", "en", "zh"))
+    for rs in (book.latin, book.every):
+        for s in _sample_lines():
+            units = shape(s).units
+            for disp in (rs.line_body, rs.line_edge, rs.line_edge_only):
+                if disp.full is not None:
+                    assert fullmatch_rule(disp, s) == rule_of(disp.full, disp.full.pattern.fullmatch(s)), s
+            for groups in (rs.short_body, rs.short_edge, rs.short_edge_only):
+                want = next((rule_of(d.full, d.full.pattern.match(s)) for lim, d in groups if units <= lim), None)
+                assert start_rule(groups, s, units) == want, s
+            for _, grp in rs.any_body:
+                want = rule_of(grp, grp.pattern.search(s)) if grp.may_match(s.lower()) else None
+                assert grp.search(s, s.lower()) == want, s
+            if rs.spam is not None:
+                want_spans = [m.span() for m in rs.spam.pattern.finditer(s)] if rs.spam.may_match(s.lower()) else []
+                assert [m.span() for m in rs.spam.finditer(s, s.lower())] == want_spans, s
+
+
+def test_edge_only_rules_finish_what_the_body_rules_left() -> None:
+    book = load_rules(("de", "en", "zh"))
+    for s in _sample_lines():
+        sh = shape(s)
+        if book.match(s, sh.units, False, sh.cjk > 0) is None:
+            assert book.match_edge_only(s, sh.units, sh.cjk > 0) == book.match(s, sh.units, True, sh.cjk > 0), s
+
+
+def test_first_matcher_follows_ignorecase() -> None:
+    from cleaner.stages.strip_match import first_matcher
+
+    m = first_matcher(r"(?:subscribe|sign ?in)", r"\s*:?")
+    assert m is not None and all(m.match(c) for c in "sSſ") and not m.match("x")
+    last = first_matcher(r"[a-z]+[-_]\d+", last=True)
+    assert last is not None and last.match("7") and not last.match("a")
+    assert first_matcher(r"(?:x)?") is None  # can match nothing: fires on any line
+
+
+def test_dateish_long_line_counts_words_chunk_by_chunk() -> None:
+    from cleaner.stages.strip_layout import _DATE_TOKENS, _WORD, dateish
+
+    for line in ("Monday, March 3, 2021 at 10:15 am by the editors of this page " * 2,
+                 "https://example.com/news/2024/07/a-story/ https://example.org/x/2023/01/y/",
+                 "12.03.2021 " * 9):
+        sh = shape(line.strip())
+        direct = len(_WORD.findall(_DATE_TOKENS.sub(" ", line.strip()))) <= 3
+        assert dateish(line.strip(), sh) == (direct and sh.units <= 12), line

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from cleaner.config import StripConfig
 from cleaner.document import Document, Edit, Rewriter
 from cleaner.stages.strip_layout import data_tables, listings, repeated, teaser_records
-from cleaner.stages.strip_rules import RuleBook, load_rules
-from cleaner.stages.strip_shape import Shape, list_shape, segments, shape
+from cleaner.stages.strip_rules import Rule, RuleBook, load_rules
+from cleaner.stages.strip_shape import ABOUT, Shape, bio_follows, is_name, list_shape, segments, shape
 from cleaner.state.templates import TemplateSnapshot, line_key
 
 STAGE = "strip"
@@ -65,24 +65,32 @@ class _Line:
     note: str = ""
     repeat: bool = False  # printed more than once on the page
     table: bool = False  # part of a data table scraped one cell a line
+    url: bool = False  # a bare URL (residue only at the edges)
 
 
-def _spam(book: RuleBook, ln: _Line) -> tuple[str, str, int] | None:
+_Spam = tuple[str, str, int] | None
+
+
+def _spam(book: RuleBook, stripped: str, sh: Shape) -> _Spam:
     """Spam vocabulary in a line that does not read as prose: (rule, note, hits) or None."""
-    sh = ln.shape
     if sh.prose:
         return None  # running text (an article about gambling law stays)
-    hits, vocab = book.spam_hits(ln.stripped, sh.cjk > 0)
+    hits, vocab = book.spam_hits(stripped, sh.cjk > 0)
     if hits == 0:
         return None
-    parts = len(segments(ln.stripped))
+    parts = len(segments(stripped))
     return vocab, f"{hits} spam terms in {parts} segment(s)", hits if parts < 4 else hits + 1
 
 
 def _spam_pass(book: RuleBook, nonblank: list[_Line]) -> None:
     """Keyword lists and keyword-stuffed lines (>= 3 terms, or >= 2 in a list of >= 4
     segments); runs of >= 3 short lines that each carry a spam term (hidden link lists)."""
-    found = [_spam(book, ln) for ln in nonblank]
+    seen: dict[str, _Spam] = {}  # a menu printed twice is looked at once
+    found = []
+    for ln in nonblank:
+        if ln.stripped not in seen:
+            seen[ln.stripped] = _spam(book, ln.stripped, ln.shape)
+        found.append(seen[ln.stripped])
     for i, (ln, hit) in enumerate(zip(nonblank, found, strict=True)):
         if hit is None:
             continue
@@ -97,37 +105,6 @@ def _spam_pass(book: RuleBook, nonblank: list[_Line]) -> None:
             hi += 1
         if hi - lo >= 2:
             ln.rule, ln.note = rule, f"{note}, in a run of {hi - lo + 1} spam lines"
-
-
-def _is_name(stripped: str, sh: Shape) -> bool:
-    words = stripped.split()
-    return (
-        2 <= len(words) <= 4
-        and sh.stops == 0
-        and all(w[:1].isupper() and w.replace("-", "").replace(".", "").isalpha() for w in words)
-    )
-
-
-_BIO_VERBS = (
-    "is", "was", "has", "writes", "covers", "joined", "ist", "war", "hat", "schreibt",
-    "arbeitet", "est", "a", "es", "è", "é", "是", "为", "為",
-)
-
-
-# "About Jane Doe" / "Über Moritz Bachmann" / "Sobre Carlos Nadalim" closing a post.
-_ABOUT = re.compile(
-    r"(?i:about|über|sobre|à propos de|acerca de)\s+((?:[A-ZÄÖÜÀ-Ý][\w.\x27’-]*\s*){1,4}?)\s*:?"
-)
-
-
-def _bio_follows(name: str, nxt: str) -> bool:
-    """`nxt` starts like a biography of `name`: 'Sam is a ...', 'Sam Jeans ist ...'."""
-    words = name.split()
-    for head in (name, words[0], words[-1]):
-        if nxt.startswith(head + " "):
-            rest = nxt[len(head) + 1 :].split(" ", 1)[0].lower()
-            return rest in _BIO_VERBS
-    return False
 
 
 def _template(
@@ -283,6 +260,18 @@ def _position(nonblank: list[_Line]) -> None:
             ln.rule, ln.note = "position:gap", "between runs of main text"
 
 
+def _check(book: RuleBook, stripped: str, sh: Shape, full: bool) -> tuple[tuple[str, str] | None, bool]:
+    """List shapes and the rules valid anywhere: ((rule, note) or None, is a bare URL)."""
+    hit = list_shape(stripped, sh) if full or sh.stops < 2 else None
+    url = hit is not None and hit[0] == "shape:bare-url"
+    if url:
+        hit = None  # a single URL is residue only at the edges (see _classify)
+    if hit is None:
+        rule = book.match(stripped, sh.units, False, sh.cjk > 0, full)
+        hit = (rule.id, f"{rule.kind} rule") if rule else None
+    return hit, url
+
+
 def _classify(
     text: str,
     cfg: StripConfig,
@@ -292,10 +281,13 @@ def _classify(
 ) -> list[_Line]:
     book = load_rules(tuple(cfg.languages))
     lines: list[_Line] = []
+    shapes: dict[str, Shape] = {"": _BLANK}  # every check below is a function of the text
     pos = 0
     for i, raw in enumerate(text.split("\n")):
         stripped = raw.strip()
-        sh = shape(stripped) if stripped else _BLANK
+        sh = shapes.get(stripped)
+        if sh is None:
+            sh = shapes[stripped] = shape(stripped)
         lines.append(_Line(i, pos, pos + len(raw), raw, stripped, sh))
         pos += len(raw) + 1
     nonblank = [ln for ln in lines if ln.stripped]
@@ -305,47 +297,50 @@ def _classify(
     # last few prose lines get every check (offers and bios sit there).
     prose = [i for i, ln in enumerate(nonblank) if ln.shape.good]
     full_check = set(prose[:_EDGE_PROSE] + prose[-_EDGE_PROSE:])
+    checked: dict[tuple[str, bool], tuple[tuple[str, str] | None, bool]] = {}
     for i, ln in enumerate(nonblank):
         if ln.rule:
             continue
-        sh = ln.shape
-        full = not sh.good or i in full_check
-        hit = list_shape(ln.stripped, sh) if full or sh.stops < 2 else None
-        if hit is not None and hit[0] == "shape:bare-url":
-            hit = None  # a single URL is residue only at the edges (see below)
-        if hit is None:
-            rule = book.match(ln.stripped, sh.units, False, sh.cjk > 0, full)
-            hit = (rule.id, f"{rule.kind} rule") if rule else None
+        full = not ln.shape.good or i in full_check
+        key = (ln.stripped, full)
+        if key not in checked:
+            checked[key] = _check(book, ln.stripped, ln.shape, full)
+        hit, ln.url = checked[key]
         if hit is not None:
             ln.rule, ln.note = hit
     good = [i for i, ln in enumerate(nonblank) if not ln.rule and ln.shape.good]
     first_good, last_good = (good[0], good[-1]) if good else (len(nonblank), -1)
     # Edge-only rules and templates; author bio blocks after the middle of the document.
+    edge_rules: dict[str, Rule | None] = {}
     for i, ln in enumerate(nonblank):
         if ln.rule:
             continue
         edge = i < first_good or i > last_good
         if edge:
-            rule = book.match(ln.stripped, ln.shape.units, True, ln.shape.cjk > 0)
+            # Every edge line went through the full check above (it is not prose in the
+            # middle): the rules valid anywhere and the list shapes found nothing, so only
+            # the edge-only rules and a bare URL are left to find.
+            if ln.stripped not in edge_rules:
+                edge_rules[ln.stripped] = book.match_edge_only(ln.stripped, ln.shape.units, ln.shape.cjk > 0)
+            rule = edge_rules[ln.stripped]
             if rule is not None:
                 ln.rule, ln.note = rule.id, f"{rule.kind} rule, outside the prose lines"
                 continue
-            hit = list_shape(ln.stripped, ln.shape)
-            if hit is not None:
-                ln.rule, ln.note = hit
+            if ln.url:
+                ln.rule, ln.note = "shape:bare-url", "a bare URL"
                 continue
         if templates is not None:
             hit = _template(ln, templates, site, cfg.template_min_pages, edge)
             if hit is not None:
                 ln.rule, ln.note = hit
                 continue
-        if i + 1 < len(nonblank) and 2 * i >= len(nonblank) and _is_name(ln.stripped, ln.shape):
+        if i + 1 < len(nonblank) and 2 * i >= len(nonblank) and is_name(ln.stripped, ln.shape):
             nxt = nonblank[i + 1]
-            if not nxt.rule and _bio_follows(ln.stripped, nxt.stripped):
+            if not nxt.rule and bio_follows(ln.stripped, nxt.stripped):
                 ln.rule, ln.note = "shape:author-bio", "author name above a biography"
                 nxt.rule, nxt.note = "shape:author-bio", f"biography of {ln.stripped}"
         if not ln.rule and i + 1 < len(nonblank) and 2 * i >= len(nonblank) and ln.shape.units <= 6:
-            m = _ABOUT.fullmatch(ln.stripped)
+            m = ABOUT.fullmatch(ln.stripped)
             nxt = nonblank[i + 1]
             if m and not nxt.rule and nxt.shape.prose and m.group(1).split()[-1] in nxt.stripped:
                 ln.rule, ln.note = "shape:author-bio", "'About <name>' above a biography"
@@ -393,12 +388,11 @@ def strip(
     text = doc.text
     if not text:
         return doc
-    decisions = explain_lines(text, cfg, templates, site, doc.from_html)
     rw = Rewriter(text, STAGE)
-    for d in decisions:
-        if not d.kept:
-            end = d.end + 1 if d.end < len(text) else d.end
-            rw.remove(d.start, end, d.rule, d.note)
+    for ln in _classify(text, cfg, templates, site, doc.from_html):  # as explain_lines
+        if ln.rule:
+            end = ln.end + 1 if ln.end < len(text) else ln.end
+            rw.remove(ln.start, end, ln.rule, ln.note)
     if not rw.changed:
         return doc
     text = rw.apply(doc.edits)

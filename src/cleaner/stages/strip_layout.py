@@ -61,6 +61,7 @@ _NUMERIC = re.compile(r"[-+–]?[\d.,:%/ ]*\d[\d.,:%/ ]*[%]?")
 _DIGITS = re.compile(r"\d+")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _ELLIPSIS = ("…", "...", "[…]", "[...]")
+_CHUNKED = 80  # dateish: longer lines are scanned a whitespace-separated chunk at a time
 
 
 def dateish(text: str, sh: Shape) -> bool:
@@ -69,12 +70,22 @@ def dateish(text: str, sh: Shape) -> bool:
         return False
     if _HAS_DATE.search(text) is None:
         return False
-    return len(_WORD.findall(_DATE_TOKENS.sub(" ", text))) <= 3
+    if len(text) <= _CHUNKED:
+        return len(_WORD.findall(_DATE_TOKENS.sub(" ", text))) <= 3
+    # A long line with few spaces (a run of URLs): no date token and no word spans
+    # whitespace, so the words left can be counted chunk by chunk, stopping at the fourth.
+    left = 0
+    for chunk in text.split():
+        left += len(_WORD.findall(_DATE_TOKENS.sub(" ", chunk)))
+        if left > 3:
+            return False
+    return True
 
 
 def comment_header(text: str, sh: Shape) -> bool:
     """'name says:', 'name on May 2, 2019 at 5:23 pm said:' - a comment's head line."""
-    return sh.units <= 16 and _COMMENT_HEAD.match(text) is not None
+    # The pattern ends in ':' (then only spaces): test that first, the lazy scan is dear.
+    return sh.units <= 16 and text.rstrip().endswith(":") and _COMMENT_HEAD.match(text) is not None
 
 
 def _records(markers: list[int], shapes: Sequence[Shape], heads: set[int]) -> bool:
@@ -213,11 +224,11 @@ def data_tables(texts: Sequence[str], shapes: Sequence[Shape], min_lines: int = 
             i += 1
             continue
         j = i
-        numeric = 0
         while j < n and shapes[j].units <= 6:
-            numeric += _NUMERIC.fullmatch(texts[j]) is not None
             j += 1
-        if j - i >= min_lines and 5 * numeric >= 2 * (j - i):
-            out.update(range(i, j))
+        if j - i >= min_lines:
+            numeric = sum(_NUMERIC.fullmatch(texts[k]) is not None for k in range(i, j))
+            if 5 * numeric >= 2 * (j - i):
+                out.update(range(i, j))
         i = j
     return out

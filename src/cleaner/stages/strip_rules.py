@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import re
 import tomllib
-from re import _constants as sre_c  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 from cleaner.errors import UsageError
+from cleaner.stages.strip_match import (
+    LINE_MAX,
+    Dispatch,
+    Group,
+    Rule,
+    compile_group,
+    fullmatch_rule,
+    start_rule,
+)
 
 KINDS = ("line", "short", "any")
 ZONES = ("any", "edge")
@@ -25,99 +32,18 @@ DEFAULT_MAX_UNITS = 30
 UNLIMITED = 1 << 30
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
-    id: str  # "<file>:<name>", e.g. "de:newsletter"
-    kind: str
-    zone: str
-    max_units: int
-
-
-@dataclass(frozen=True)
-class _Group:
-    """One compiled alternation; group names r<i> index into `rules`.
-
-    `triggers`: literals one of which every match starts with (None: unknown). Searching
-    a long line with a big alternation costs ~0.1 us per character; one search for the
-    literals (a plain-literal alternation, which `re` scans far faster) on the lower-cased
-    line rules most lines out first."""
-
-    pattern: re.Pattern[str]
-    rules: tuple[Rule, ...]
-    triggers: tuple[str, ...] | None = None
-    trigger_re: re.Pattern[str] | None = None
-
-    def __post_init__(self) -> None:
-        if self.triggers is not None and self.trigger_re is None:
-            literals = "|".join(re.escape(t) for t in sorted(self.triggers, key=len, reverse=True))
-            object.__setattr__(self, "trigger_re", re.compile(literals))
-
-    def may_match(self, low: str) -> bool:
-        return self.trigger_re is None or self.trigger_re.search(low) is not None
-
-    def search(self, text: str, low: str) -> Rule | None:
-        if not self.may_match(low):
-            return None
-        m = self.pattern.search(text)
-        return self.rules[int(m.lastgroup[1:])] if m and m.lastgroup else None
-
-
-_MAX_TRIGGERS = 24
-
-
-def _prefixes(items: list[tuple[object, object]]) -> set[str] | None:
-    """Literal strings one of which every match of this parsed sequence starts with."""
-    out = {""}
-    for op, av in items:
-        if op in (sre_c.AT, sre_c.ASSERT, sre_c.ASSERT_NOT):
-            continue  # zero-width: \b, ^, lookarounds
-        if op is sre_c.LITERAL:
-            chars = {chr(av).lower()}  # type: ignore[call-overload,arg-type]
-        elif op is sre_c.IN and all(o is sre_c.LITERAL for o, _ in av):  # type: ignore[attr-defined]
-            chars = {chr(v).lower() for _, v in av}  # type: ignore[attr-defined]
-        elif op is sre_c.SUBPATTERN:
-            sub = _prefixes(list(av[-1]))  # type: ignore[index]
-            return _join(out, sub)
-        elif op is sre_c.BRANCH:
-            alts = [_prefixes(list(b)) for b in av[1]]  # type: ignore[index]
-            if any(a is None for a in alts):
-                return _join(out, None)
-            return _join(out, set().union(*alts))  # type: ignore[arg-type]
-        else:
-            return _join(out, None)
-        out = {p + c for p in out for c in chars}
-        if len(out) > _MAX_TRIGGERS:
-            return None
-    return out
-
-
-def _join(heads: set[str], tails: set[str] | None) -> set[str] | None:
-    if tails is None or not all(tails):
-        return heads if all(heads) else None
-    joined = {h + t for h in heads for t in tails}
-    return joined if len(joined) <= _MAX_TRIGGERS else (heads if all(heads) else None)
-
-
-def _triggers(patterns: list[str]) -> tuple[str, ...] | None:
-    found: set[str] = set()
-    for p in patterns:
-        got = _prefixes(list(sre_parse.parse(p, re.IGNORECASE)))
-        if not got or any(len(t) < 2 and t.isascii() for t in got):
-            return None
-        found |= got
-    return tuple(sorted(found))
-
-
 @dataclass(frozen=True)
 class _Set:
     """The compiled groups for one script class of lines."""
 
-    line_body: _Group | None  # whole-line rules valid anywhere
-    line_edge: _Group | None  # whole-line rules incl. edge-only ones
-    any_body: tuple[tuple[int, _Group], ...]  # (max units, rules allowing that length)
-    short_body: tuple[tuple[int, _Group], ...]  # (max units, rules allowing that length)
-    short_edge: tuple[tuple[int, _Group], ...]
-    spam: _Group | None  # one named group per spam vocabulary
+    line_body: Dispatch  # whole-line rules valid anywhere
+    line_edge: Dispatch  # whole-line rules incl. edge-only ones
+    line_edge_only: Dispatch  # whole-line rules valid only at the edges
+    any_body: tuple[tuple[int, Group], ...]  # (max units, rules allowing that length)
+    short_body: tuple[tuple[int, Dispatch], ...]  # (max units, rules allowing that length)
+    short_edge: tuple[tuple[int, Dispatch], ...]
+    short_edge_only: tuple[tuple[int, Dispatch], ...]
+    spam: Group | None  # one named group per spam vocabulary
 
 
 @dataclass(frozen=True)
@@ -137,58 +63,46 @@ class RuleBook:
         """The first rule that fires on a line (trimmed), or None. `full=False` is for prose
         in the middle of a document: only the length-unlimited `any` rules (disclaimers)."""
         rs = self.every if cjk else self.latin
-        low = stripped.lower()
         if not full:
             if rs.any_body and rs.any_body[-1][0] >= UNLIMITED:
-                return rs.any_body[-1][1].search(stripped, low)
+                return rs.any_body[-1][1].search(stripped, stripped.lower())
             return None
-        group = rs.line_edge if edge else rs.line_body
-        if group is not None and len(stripped) <= 160:
-            m = group.pattern.fullmatch(stripped)
-            if m and m.lastgroup:
-                return group.rules[int(m.lastgroup[1:])]
+        if len(stripped) <= LINE_MAX:
+            rule = fullmatch_rule(rs.line_edge if edge else rs.line_body, stripped)
+            if rule is not None:
+                return rule
         for limit, grp in rs.any_body:
             if units <= limit:
-                rule = grp.search(stripped, low)
+                rule = grp.search(stripped, stripped.lower())
                 if rule is not None:
                     return rule
                 break
-        for limit, grp in rs.short_edge if edge else rs.short_body:
-            if units <= limit:
-                m = grp.pattern.match(stripped)
-                return grp.rules[int(m.lastgroup[1:])] if m and m.lastgroup else None
-        return None
+        return start_rule(rs.short_edge if edge else rs.short_body, stripped, units)
+
+    def match_edge_only(self, stripped: str, units: float, cjk: bool) -> Rule | None:
+        """The first edge-only rule that fires on a line. For a line on which
+        `match(..., edge=False)` found nothing this is what `match(..., edge=True)` finds:
+        the rules valid anywhere failed already, and the edge-only ones keep their order."""
+        rs = self.every if cjk else self.latin
+        if len(stripped) <= LINE_MAX:
+            rule = fullmatch_rule(rs.line_edge_only, stripped)
+            if rule is not None:
+                return rule
+        return start_rule(rs.short_edge_only, stripped, units)
 
     def spam_hits(self, text: str, cjk: bool) -> tuple[int, str]:
         """How many spam terms a text carries, and the vocabulary most of them come from."""
         group = (self.every if cjk else self.latin).spam
-        if group is None or not group.may_match(text.lower()):
+        if group is None:
             return 0, ""
         counts: dict[str, int] = {}
-        for m in group.pattern.finditer(text):
+        for m in group.finditer(text, text.lower()):
             if m.lastgroup:
                 rid = group.rules[int(m.lastgroup[1:])].id
                 counts[rid] = counts.get(rid, 0) + 1
         if not counts:
             return 0, ""
         return sum(counts.values()), max(counts, key=lambda k: counts[k])
-
-
-def _compile(rules: list[tuple[Rule, list[str]]], how: str) -> _Group | None:
-    """how: "line" (used with fullmatch), "start" (used with match), "search"."""
-    if not rules:
-        return None
-    parts = []
-    for i, (_, patterns) in enumerate(rules):
-        alt = "|".join(f"(?:{p})" for p in patterns)
-        parts.append(f"(?P<r{i}>{alt})")
-    body = "|".join(parts)
-    if how == "line":
-        body = rf"(?:{body})\s*[:：.!！?？]?"
-    elif how == "start":
-        body = rf"[\W_]*(?:{body})"
-    triggers = _triggers([p for _, ps in rules for p in ps]) if how == "search" else None
-    return _Group(re.compile(body, re.IGNORECASE), tuple(r for r, _ in rules), triggers)
 
 
 _Loaded = tuple[list[tuple[Rule, list[str]]], list[tuple[Rule, list[str]]], bool]
@@ -227,28 +141,38 @@ def _load_file(lang: str) -> _Loaded:
 
 def _limit_groups(
     rules: list[tuple[Rule, list[str]]], how: str
-) -> tuple[tuple[int, _Group], ...]:
+) -> tuple[tuple[int, Group], ...]:
     """For each length limit, the rules that allow lines of that length (ascending)."""
     limits = sorted({r.max_units for r, _ in rules})
     out = []
     for limit in limits:
-        grp = _compile([(r, p) for r, p in rules if r.max_units >= limit], how)
+        grp = compile_group([(r, p) for r, p in rules if r.max_units >= limit], how)
         if grp is not None:
             out.append((limit, grp))
     return tuple(out)
 
 
+def _limit_dispatch(rules: list[tuple[Rule, list[str]]]) -> tuple[tuple[int, Dispatch], ...]:
+    """`_limit_groups` for "start" rules, each group dispatched by first character."""
+    limits = sorted({r.max_units for r, _ in rules})
+    return tuple(
+        (limit, Dispatch([(r, p) for r, p in rules if r.max_units >= limit], "start")) for limit in limits
+    )
+
+
 def _build(rules: list[tuple[Rule, list[str]]], spam: list[tuple[Rule, list[str]]]) -> _Set:
-    def pick(kind: str, edge: bool) -> list[tuple[Rule, list[str]]]:
-        return [(r, p) for r, p in rules if r.kind == kind and (edge or r.zone == "any")]
+    def pick(kind: str, zones: tuple[str, ...]) -> list[tuple[Rule, list[str]]]:
+        return [(r, p) for r, p in rules if r.kind == kind and r.zone in zones]
 
     return _Set(
-        line_body=_compile(pick("line", False), "line"),
-        line_edge=_compile(pick("line", True), "line"),
-        any_body=_limit_groups(pick("any", False), "search"),
-        short_body=_limit_groups(pick("short", False), "start"),
-        short_edge=_limit_groups(pick("short", True), "start"),
-        spam=_compile(spam, "search"),
+        line_body=Dispatch(pick("line", ("any",)), "line"),
+        line_edge=Dispatch(pick("line", ("any", "edge")), "line"),
+        line_edge_only=Dispatch(pick("line", ("edge",)), "line"),
+        any_body=_limit_groups(pick("any", ("any",)), "search"),
+        short_body=_limit_dispatch(pick("short", ("any",))),
+        short_edge=_limit_dispatch(pick("short", ("any", "edge"))),
+        short_edge_only=_limit_dispatch(pick("short", ("edge",))),
+        spam=compile_group(spam, "search"),
     )
 
 

@@ -9,7 +9,7 @@ Chinese sentence of 40 characters weighs like an English sentence of 20 words.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 CJK_CLASS = (
     "\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
@@ -37,14 +37,13 @@ class Shape:
     cjk: int  # CJK characters (ideographs, kana, hangul)
     stops: int  # sentence punctuation marks
     ends: bool  # ends like a sentence (or a clause that a list follows)
+    # Derived once here (read for every line by every pass, so not properties):
+    prose: bool = field(init=False)  # reads as running text
+    good: bool = field(init=False)  # prose of at least GOOD_UNITS words: article-like
 
-    @property
-    def prose(self) -> bool:
-        return self.ends or self.stops >= 2 or (self.stops >= 1 and self.units >= GOOD_UNITS)
-
-    @property
-    def good(self) -> bool:
-        return self.prose and self.units >= GOOD_UNITS
+    def __post_init__(self) -> None:
+        self.prose = self.ends or self.stops >= 2 or (self.stops >= 1 and self.units >= GOOD_UNITS)
+        self.good = self.prose and self.units >= GOOD_UNITS
 
 
 def shape(line: str) -> Shape:
@@ -101,3 +100,37 @@ def list_shape(line: str, sh: Shape) -> tuple[str, str] | None:
 def segments(line: str) -> list[str]:
     """The parts of a keyword list (for spam vocabulary counting)."""
     return [s.strip() for s in _SEGMENT_SPLIT.split(line) if s.strip()]
+
+
+# Author bios closing a post (strip.py): a name line, then a line that starts like a bio.
+def is_name(stripped: str, sh: Shape) -> bool:
+    """2-4 capitalised words without punctuation: a person's name above a bio."""
+    if sh.stops:
+        return False
+    words = stripped.split()
+    return (
+        2 <= len(words) <= 4
+        and all(w[:1].isupper() and w.replace("-", "").replace(".", "").isalpha() for w in words)
+    )
+
+
+_BIO_VERBS = (
+    "is", "was", "has", "writes", "covers", "joined", "ist", "war", "hat", "schreibt",
+    "arbeitet", "est", "a", "es", "è", "é", "是", "为", "為",
+)
+
+
+# "About Jane Doe" / "Über Moritz Bachmann" / "Sobre Carlos Nadalim" closing a post.
+ABOUT = re.compile(
+    r"(?i:about|über|sobre|à propos de|acerca de)\s+((?:[A-ZÄÖÜÀ-Ý][\w.\x27’-]*\s*){1,4}?)\s*:?"
+)
+
+
+def bio_follows(name: str, nxt: str) -> bool:
+    """`nxt` starts like a biography of `name`: 'Sam is a ...', 'Sam Jeans ist ...'."""
+    words = name.split()
+    for head in (name, words[0], words[-1]):
+        if nxt.startswith(head + " "):
+            rest = nxt[len(head) + 1 :].split(" ", 1)[0].lower()
+            return rest in _BIO_VERBS
+    return False

@@ -1,0 +1,332 @@
+"""Regex machinery of the strip rules: compiled rule groups and the pre-checks that keep a
+line from costing one attempt per rule.
+
+- Whole-line and line-start rules ("line", "short"): a line is tried only against the
+  patterns that can start (and, for whole lines, end) with its first (last) character,
+  known from the parsed pattern (FIRST/LAST sets). The test "can c come first" is a regex
+  compiled from exactly those items with the same flags, so it follows the engine's own
+  case-insensitive rules (Kelvin sign, long s): over-approximation is harmless (an extra
+  alternative that fails), under-approximation never happens.
+- Rules matched anywhere ("any", spam vocabularies): every match starts with one of a few
+  literals (triggers); one scan for them on the lower-cased line rules most lines out, and
+  the alternation is then tried only where a trigger starts.
+
+Either way the result is exactly that of the full alternation: the patterns left out
+cannot match, and the rest keep their order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from re import _casefix  # type: ignore[attr-defined]
+from re import _compiler as sre_compile  # type: ignore[attr-defined]
+from re import _constants as sre_c  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+
+# re.IGNORECASE equates some letters beyond upper/lower case (s and long s, i and dotless i)
+_CASE_FIXES: dict[int, tuple[int, ...]] = getattr(_casefix, "_EXTRA_CASES", {})
+_CONSUME = (sre_c.LITERAL, sre_c.NOT_LITERAL, sre_c.IN)
+_ZERO_WIDTH = (sre_c.AT, sre_c.ASSERT, sre_c.ASSERT_NOT)
+_REPEATS = tuple(
+    getattr(sre_c, name) for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") if hasattr(sre_c, name)
+)
+_ATOMIC = getattr(sre_c, "ATOMIC_GROUP", None)
+
+Atoms = list[tuple[object, object]]
+
+
+def _first(items: list[tuple[object, object]], rev: bool) -> tuple[Atoms | None, bool]:
+    """(items that can consume the first character - the last one if `rev` - or None for
+    'any character'; nullable)."""
+    atoms: Atoms = []
+    for op, av in reversed(items) if rev else items:
+        if op in _CONSUME:
+            atoms.append((op, av))
+            return atoms, False
+        if op in _ZERO_WIDTH:
+            continue  # \b, ^, lookarounds: ignoring them only over-approximates
+        if op is sre_c.SUBPATTERN:
+            got, nullable = _first(list(av[-1]), rev)  # type: ignore[index]
+        elif op in _REPEATS:
+            lo, _, sub = av  # type: ignore[misc]
+            got, nullable = _first(list(sub), rev)
+            nullable = nullable or lo == 0
+        elif op is sre_c.BRANCH:
+            got, nullable = [], False
+            for alt in av[1]:  # type: ignore[index]
+                sub_atoms, sub_null = _first(list(alt), rev)
+                if sub_atoms is None:
+                    return None, False
+                got += sub_atoms
+                nullable = nullable or sub_null
+        elif _ATOMIC is not None and op is _ATOMIC:
+            got, nullable = _first(list(av), rev)  # type: ignore[arg-type]
+        else:
+            return None, False  # ANY, group references, conditionals: anything may come first
+        if got is None:
+            return None, False
+        atoms += got
+        if not nullable:
+            return atoms, False
+    return atoms, True
+
+
+def first_matcher(pattern: str, suffix: str = "", last: bool = False) -> re.Pattern[str] | None:
+    """A one-character regex matching every character a nonempty match of `pattern` (then
+    `suffix`) can start with (end with, if `last`), under re.IGNORECASE; None when that is
+    any character or when the pattern can match the empty string (then it fires whatever
+    the line starts with)."""
+    parsed = sre_parse.parse(f"(?:{pattern}){suffix}", re.IGNORECASE)
+    atoms, nullable = _first(list(parsed), last)
+    if atoms is None or (nullable and not suffix):
+        return None
+    if not atoms:
+        return re.compile("(?!)")
+    state = sre_parse.State()
+    state.flags = re.IGNORECASE | re.UNICODE
+    alts = [sre_parse.SubPattern(state, [atom]) for atom in atoms]
+    sub = sre_parse.SubPattern(state, [(sre_c.BRANCH, (None, alts))])
+    return sre_compile.compile(sub, re.IGNORECASE | re.UNICODE)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str  # "<file>:<name>", e.g. "de:newsletter"
+    kind: str
+    zone: str
+    max_units: int
+
+
+def _trie(words: list[str]) -> str:
+    """A regex that matches where one of `words` starts (a word that is a prefix of another
+    makes the longer one redundant). `re` tries the alternatives of a branch one by one;
+    factored by first letter it rejects a position after one comparison per letter."""
+    heads: dict[str, list[str]] = {}
+    for w in words:
+        if not w:
+            return ""
+        heads.setdefault(w[0], []).append(w[1:])
+    alts = [re.escape(c) + _trie(rest) for c, rest in sorted(heads.items())]
+    return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+
+@dataclass(frozen=True)
+class Group:
+    """One compiled alternation; group names r<i> index into `rules`.
+
+    `triggers`: literals one of which every match starts with (None: unknown). Searching
+    a long line with a big alternation costs ~0.1 us per character; one search for the
+    literals (a plain-literal alternation, which `re` scans far faster) on the lower-cased
+    line rules most lines out first, and the alternation is then tried only where a
+    trigger starts. That is exact where lower-casing maps the line character by character
+    onto what `re.IGNORECASE` compares (`_exact`); elsewhere (a dotted capital I, a long s)
+    the whole line is searched as before."""
+
+    pattern: re.Pattern[str]
+    rules: tuple[Rule, ...]
+    triggers: tuple[str, ...] | None = None
+    trigger_re: re.Pattern[str] | None = None
+    risky: str = ""  # characters re.IGNORECASE equates with a trigger letter besides its case
+
+    def __post_init__(self) -> None:
+        if self.triggers is not None and self.trigger_re is None:
+            object.__setattr__(self, "trigger_re", re.compile(_trie(sorted(self.triggers))))
+            letters = {ord(c) for t in self.triggers for c in t}
+            extra = {chr(x) for c in letters for x in _CASE_FIXES.get(c, ())}
+            object.__setattr__(self, "risky", "".join(sorted(extra)))
+
+    def may_match(self, low: str) -> bool:
+        return self.trigger_re is None or self.trigger_re.search(low) is not None
+
+    def _exact(self, text: str, low: str) -> bool:
+        """Do positions in `low` hold exactly the characters IGNORECASE compares at the
+        same positions of `text`?"""
+        if len(low) != len(text):
+            return False
+        if not self.risky or (low.isascii() and self.risky > "\x7f"):
+            return True
+        return not any(c in low for c in self.risky)
+
+    def _starts(self, text: str, low: str) -> list[int] | None:
+        """Positions where a match may start, ascending; None: anywhere (search it all)."""
+        if self.trigger_re is None or not self._exact(text, low):
+            return None
+        out = []
+        m = self.trigger_re.search(low)
+        while m is not None:
+            out.append(m.start())
+            m = self.trigger_re.search(low, m.start() + 1)
+        return out
+
+    def search(self, text: str, low: str) -> Rule | None:
+        """The rule of the leftmost match (as `pattern.search`), or None."""
+        starts = self._starts(text, low)
+        if starts is None:
+            if not self.may_match(low):
+                return None
+            m = self.pattern.search(text)
+            return self.rules[int(m.lastgroup[1:])] if m and m.lastgroup else None
+        for pos in starts:
+            m = self.pattern.match(text, pos)
+            if m is not None:
+                return self.rules[int(m.lastgroup[1:])] if m.lastgroup else None
+        return None
+
+    def finditer(self, text: str, low: str) -> Iterator[re.Match[str]]:
+        """The matches `pattern.finditer` yields (non-empty patterns only)."""
+        starts = self._starts(text, low)
+        if starts is None:
+            if self.may_match(low):
+                yield from self.pattern.finditer(text)
+            return
+        end = 0
+        for pos in starts:
+            if pos < end:
+                continue
+            m = self.pattern.match(text, pos)
+            if m is not None:
+                yield m
+                end = m.end()
+
+
+_MAX_TRIGGERS = 24
+LINE_SUFFIX = r"\s*[:：.!！?？]?"  # what a whole-line rule allows after its match
+LINE_MAX = 160  # longer lines are never whole-line boilerplate
+
+
+def _prefixes(items: list[tuple[object, object]]) -> set[str] | None:
+    """Literal strings one of which every match of this parsed sequence starts with."""
+    out = {""}
+    for op, av in items:
+        if op in (sre_c.AT, sre_c.ASSERT, sre_c.ASSERT_NOT):
+            continue  # zero-width: \b, ^, lookarounds
+        if op is sre_c.LITERAL:
+            chars = {chr(av).lower()}  # type: ignore[call-overload,arg-type]
+        elif op is sre_c.IN and all(o is sre_c.LITERAL for o, _ in av):  # type: ignore[attr-defined]
+            chars = {chr(v).lower() for _, v in av}  # type: ignore[attr-defined]
+        elif op is sre_c.SUBPATTERN:
+            sub = _prefixes(list(av[-1]))  # type: ignore[index]
+            return _join(out, sub)
+        elif op is sre_c.BRANCH:
+            alts = [_prefixes(list(b)) for b in av[1]]  # type: ignore[index]
+            if any(a is None for a in alts):
+                return _join(out, None)
+            return _join(out, set().union(*alts))  # type: ignore[arg-type]
+        else:
+            return _join(out, None)
+        if any(len(c) != 1 for c in chars):
+            return _join(out, None)  # the dotted capital I lower-cases to two characters
+        out = {p + c for p in out for c in chars}
+        if len(out) > _MAX_TRIGGERS:
+            return None
+    return out
+
+
+def _join(heads: set[str], tails: set[str] | None) -> set[str] | None:
+    if tails is None or not all(tails):
+        return heads if all(heads) else None
+    joined = {h + t for h in heads for t in tails}
+    return joined if len(joined) <= _MAX_TRIGGERS else (heads if all(heads) else None)
+
+
+def _triggers(patterns: list[str]) -> tuple[str, ...] | None:
+    found: set[str] = set()
+    for p in patterns:
+        got = _prefixes(list(sre_parse.parse(p, re.IGNORECASE)))
+        if not got or any(len(t) < 2 and t.isascii() for t in got):
+            return None
+        found |= got
+    return tuple(sorted(found))
+
+
+def compile_group(rules: list[tuple[Rule, list[str]]], how: str) -> Group | None:
+    """how: "line" (used with fullmatch), "start" (used with match), "search"."""
+    if not rules:
+        return None
+    parts = []
+    for i, (_, patterns) in enumerate(rules):
+        alt = "|".join(f"(?:{p})" for p in patterns)
+        parts.append(f"(?P<r{i}>{alt})")
+    body = "|".join(parts)
+    if how == "line":
+        body = rf"(?:{body}){LINE_SUFFIX}"
+    elif how == "start":
+        body = rf"[\W_]*(?:{body})"
+    triggers = _triggers([p for _, ps in rules for p in ps]) if how == "search" else None
+    return Group(re.compile(body, re.IGNORECASE), tuple(r for r, _ in rules), triggers)
+
+
+class Dispatch:
+    """One anchored group ("line": fullmatch, "start": match), re-grouped by the first
+    character of the line (and for "line" its last one): a line is tried only against the
+    patterns that can start (and end) with those (see strip_first). Sub-groups are compiled
+    on first use and shared by all lines with the same candidates; the result is the full
+    group's, since the patterns left out cannot match and the rest keep their order."""
+
+    __slots__ = ("full", "_rules", "_units", "_how", "_first", "_last", "_sigs", "_groups", "_compiled")
+
+    def __init__(self, rules: list[tuple[Rule, list[str]]], how: str) -> None:
+        self.full = compile_group(rules, how)
+        self._rules = rules
+        self._how = how
+        line = how == "line"
+        suffix = LINE_SUFFIX if line else ""
+        self._units = [
+            (ri, pi, first_matcher(p, suffix), first_matcher(p, suffix, last=True) if line else None)
+            for ri, (_, patterns) in enumerate(rules)
+            for pi, p in enumerate(patterns)
+        ]
+        self._first: dict[str, int] = {}  # character -> candidate set id
+        self._last: dict[str, int] = {}
+        self._sigs: dict[frozenset[int], int] = {}
+        self._groups: dict[tuple[int, int], Group | None] = {}  # by (first, last) set ids
+        self._compiled: dict[frozenset[int], Group | None] = {}  # by candidate set
+
+    def _sig(self, c: str, slot: int, cache: dict[str, int]) -> int:
+        got = cache.get(c)
+        if got is None:
+            sig = frozenset(i for i, u in enumerate(self._units) if u[slot] is None or u[slot].match(c))
+            got = cache[c] = self._sigs.setdefault(sig, len(self._sigs))
+        return got
+
+    def group(self, c: str, last: str = "") -> Group | None:
+        """The group to try on a line that starts with c (and, for "line" groups, ends with
+        `last`). For "start" groups c must be alphanumeric: not skipped by the leading [\\W_]*."""
+        key = (self._sig(c, 2, self._first), self._sig(last, 3, self._last) if last else -1)
+        try:
+            return self._groups[key]
+        except KeyError:
+            pass
+        ids = {v: k for k, v in self._sigs.items()}
+        sig = ids[key[0]] & ids[key[1]] if last else ids[key[0]]
+        if sig not in self._compiled:
+            keep: dict[int, list[str]] = {}
+            for i in sorted(sig):
+                ri, pi = self._units[i][:2]
+                keep.setdefault(ri, []).append(self._rules[ri][1][pi])
+            rules = [(self._rules[ri][0], ps) for ri, ps in keep.items()]
+            self._compiled[sig] = compile_group(rules, self._how)
+        grp = self._groups[key] = self._compiled[sig]
+        return grp
+
+
+def fullmatch_rule(disp: Dispatch, stripped: str) -> Rule | None:
+    grp = disp.group(stripped[0], stripped[-1]) if stripped else None
+    if grp is None:
+        return None
+    m = grp.pattern.fullmatch(stripped)
+    return grp.rules[int(m.lastgroup[1:])] if m and m.lastgroup else None
+
+
+def start_rule(groups: tuple[tuple[int, Dispatch], ...], stripped: str, units: float) -> Rule | None:
+    for limit, disp in groups:
+        if units <= limit:
+            c = stripped[:1]
+            grp = disp.group(c) if c.isalnum() else disp.full
+            if grp is None:
+                return None
+            m = grp.pattern.match(stripped)
+            return grp.rules[int(m.lastgroup[1:])] if m and m.lastgroup else None
+    return None
