@@ -36,13 +36,26 @@ def line_key(line: str) -> int | None:
     return h - (1 << 64) if h & _SIGN64 else h
 
 
+_INLINE_SPACES = re.compile(r"[^\S\n]+")  # never crosses a newline
+_ODD_SPACE = re.compile(r"[^\S\n ]|  ")  # something for _INLINE_SPACES to change (most texts: nothing)
+
+
 def line_keys(text: str) -> list[int]:
-    """Fingerprints of the non-empty lines of `text`, in order (repeats kept)."""
+    """Fingerprints of the non-empty lines of `text`, in order (repeats kept).
+
+    Equal to `line_key` per line, normalising the whole text at once (casefold and the digit
+    fold never touch a newline; spaces are collapsed without crossing one).
+    """
+    norm = _DIGITS.sub("0", text.casefold())
+    if _ODD_SPACE.search(norm):
+        norm = _INLINE_SPACES.sub(" ", norm)
+    digest = xxhash.xxh3_64_intdigest
     keys: list[int] = []
-    for line in text.split("\n"):
-        key = line_key(line)
-        if key is not None:
-            keys.append(key)
+    for line in norm.split("\n"):
+        line = line.strip()
+        if line:
+            h = digest(line.encode("utf-8", "surrogatepass"))
+            keys.append(h - (1 << 64) if h & _SIGN64 else h)
     return keys
 
 
