@@ -92,6 +92,7 @@ class Document:
     problem: str | None = None  # "decode: binary content (NUL bytes)"
     fingerprint: Any = None  # set by the dedup stage in the worker, consumed by the parent
     origin: WarcOrigin | None = None  # the input WARC record, when the document came from one
+    template_keys: list[int] | None = None  # line fingerprints after repair, counted by the parent
 
     @property
     def from_html(self) -> bool:

@@ -338,7 +338,8 @@ def _count_templates(templates: TemplateStats, docs: list[Document]) -> Any:
         if d.outcome is Outcome.CLEAN and d.text:
             site = site_of(d)
             sites.add(site)
-            templates.add_page(site, line_keys(d.text))
+            templates.add_page(site, d.template_keys if d.template_keys is not None else line_keys(d.text))
+            d.template_keys = None  # counted: no need to ship them back to a worker
     return templates.snapshot(sites)
 
 
