@@ -333,14 +333,13 @@ def _flatten(batches: Any) -> list[Document]:
 
 
 def _count_templates(templates: TemplateStats, docs: list[Document]) -> Any:
-    sites = set()
+    pages = []
     for d in docs:
         if d.outcome is Outcome.CLEAN and d.text:
-            site = site_of(d)
-            sites.add(site)
-            templates.add_page(site, d.template_keys if d.template_keys is not None else line_keys(d.text))
+            pages.append((site_of(d), d.template_keys if d.template_keys is not None else line_keys(d.text)))
             d.template_keys = None  # counted: no need to ship them back to a worker
-    return templates.snapshot(sites)
+    templates.add_pages(pages)
+    return templates.snapshot({site for site, _ in pages})
 
 
 def _decide_and_write(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -130,16 +131,25 @@ class TemplateStats:
         )
 
     def add_page(self, site: str, keys: Iterable[int]) -> None:
-        distinct = sorted(set(keys))
-        self.conn.execute(
-            "INSERT INTO template_sites(site, pages) VALUES (?, 1) "
-            "ON CONFLICT(site) DO UPDATE SET pages = pages + 1",
-            (site,),
+        self.add_pages([(site, keys)])
+
+    def add_pages(self, pages: Iterable[tuple[str, Iterable[int]]]) -> None:
+        """Count each distinct line once per page; one upsert per (site, line) per call, so a
+        chunk's template lines (on every page of a site) cost one row write, not one per page."""
+        sites: Counter[str] = Counter()
+        lines: Counter[tuple[str, int]] = Counter()
+        for site, keys in pages:
+            sites[site] += 1
+            lines.update((site, k) for k in set(keys))
+        self.conn.executemany(
+            "INSERT INTO template_sites(site, pages) VALUES (?, ?) "
+            "ON CONFLICT(site) DO UPDATE SET pages = pages + excluded.pages",
+            sorted(sites.items()),
         )
         self.conn.executemany(
-            "INSERT INTO template_lines(site, key, pages) VALUES (?, ?, 1) "
-            "ON CONFLICT(site, key) DO UPDATE SET pages = pages + 1",
-            [(site, k) for k in distinct],
+            "INSERT INTO template_lines(site, key, pages) VALUES (?, ?, ?) "
+            "ON CONFLICT(site, key) DO UPDATE SET pages = pages + excluded.pages",
+            [(site, key, n) for (site, key), n in sorted(lines.items())],
         )
 
     def snapshot(self, sites: Iterable[str]) -> TemplateSnapshot:
