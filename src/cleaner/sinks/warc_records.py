@@ -31,6 +31,8 @@ _LINE_BREAKS = str.maketrans({"\r": " ", "\n": " ", "\x85": " ", "\u2028": " ", 
 _LINE_BREAK_RE = re.compile("[\r\n\x85\u2028\u2029]")
 # json.dumps with options builds a new encoder per call; the edit lines are the hot path
 _EDIT_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# the encoder's own string encoder for ensure_ascii=False (the C one when available)
+_encode_str = json.encoder.encode_basestring
 # Header fields of an input record that are rewritten or must not travel with a copy: ids and
 # references point into files we do not ship; length and digests are recomputed here.
 _COPY_DROP = {
@@ -152,15 +154,34 @@ def field_value(value: object) -> str:
 
 
 def edit_json(e: Edit) -> str:
-    """One `edit:` line; built by hand because dataclasses.asdict deep-copies (hot path)."""
-    fields = {"stage": e.stage, "rule": e.rule, "action": e.action, "start": e.start, "end": e.end,
-              "before": e.before, "after": e.after, "note": e.note}
-    text = _EDIT_ENCODER.encode(fields)
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("\x85", "\\u0085")
+    """One `edit:` line, byte for byte what `_EDIT_ENCODER.encode` of the Edit's fields gives.
+
+    Hot path (~30 edits a document): the strings go through json's C string encoder directly
+    and the object is laid out by an f-string, a third of the cost of the encoder's dict walk.
+    Anything not of the expected types (a str subclass, a bool offset) takes the encoder.
+    """
+    if not (type(e.start) is int and type(e.end) is int and type(e.stage) is str and type(e.rule) is str
+            and type(e.action) is str and type(e.before) is str and type(e.after) is str
+            and type(e.note) is str):
+        text = _EDIT_ENCODER.encode({"stage": e.stage, "rule": e.rule, "action": e.action, "start": e.start,
+                                     "end": e.end, "before": e.before, "after": e.after, "note": e.note})
+    else:
+        q = _encode_str
+        text = (f'{{"stage":{q(e.stage)},"rule":{q(e.rule)},"action":{q(e.action)},"start":{e.start},'
+                f'"end":{e.end},"before":{q(e.before)},"after":{q(e.after)},"note":{q(e.note)}}}')
+    if "\u2028" in text or "\u2029" in text or "\x85" in text:
+        text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("\x85", "\\u0085")
+    return text
 
 
 def warc_fields(pairs: list[tuple[str, str]]) -> bytes:
     return "".join(f"{k}: {field_value(v)}\r\n" for k, v in pairs).encode("utf-8")
+
+
+def edit_fields(edits: list[Edit]) -> bytes:
+    """The `edit:` lines of a metadata block; JSON already escapes every line break, so the
+    per-value folding of `warc_fields` has nothing to do (same bytes, one join)."""
+    return "".join(f"edit: {edit_json(e)}\r\n" for e in edits).encode("utf-8")
 
 
 @cache
@@ -367,9 +388,11 @@ def conversion_record(doc: Document, rid: str, uri: str, date: str, refers_to: s
     return Rec("conversion", rid, date, uri, block, TEXT_UTF8, digest, extra, block_digest=digest, mime=TEXT_UTF8)
 
 
-def metadata_record(rid: str, uri: str, date: str, refers_to: str | None, pairs: list[tuple[str, str]]) -> Rec:
+def metadata_record(rid: str, uri: str, date: str, refers_to: str | None, pairs: list[tuple[str, str]],
+                    tail: bytes = b"") -> Rec:
+    """`tail`: fields already serialised (see `edit_fields`), after `pairs`."""
     extra = [("WARC-Refers-To", refers_to)] if refers_to else []
-    return Rec("metadata", rid, date, uri, warc_fields(pairs), WARC_FIELDS, None, extra)
+    return Rec("metadata", rid, date, uri, warc_fields(pairs) + tail, WARC_FIELDS, None, extra)
 
 
 def warcinfo_record(rid: str, date: str, filename: str, pairs: list[tuple[str, str]]) -> Rec:

@@ -122,10 +122,69 @@ def _suspect(text: str) -> bool:
     return ("\xc2" in text or "\xc3" in text) and bool(_LOST_A0.search(text))
 
 
-def _looks_broken(text: str, is_bad: Any) -> bool:
-    if _CONTROL.search(text):
+# Characters ftfy's remove_control_chars deletes that `_CONTROL` does not cover.
+_FTFY_ONLY_CONTROL = re.compile(r"[\u206a-\u206f\ufeff\ufff9-\ufffc]")
+
+
+def _needs_ftfy(line: str, is_bad: Any) -> bool:
+    """Whether to hand the line to ftfy: controls, or a code-page pair and ftfy's `is_bad`.
+
+    ftfy's first step is `is_bad` itself, and on a line without controls (nor the few
+    characters only its control-character pass removes) a line that is not bad comes back
+    unchanged: such a suspect line goes straight to ftfy, which saves one `is_bad` scan
+    (the costly regex) on every broken line with no change in what gets fixed.
+    """
+    if _CONTROL.search(line):
         return True
-    return _suspect(text) and bool(is_bad(text))
+    if not _suspect(line):
+        return False
+    return not _FTFY_ONLY_CONTROL.search(line) or bool(is_bad(line))
+
+
+# ftfy.fix_and_explain's fixers after the encoding step, in its order (the config turns some off).
+_FTFY_FIXERS = ("fix_c1_controls", "fix_latin_ligatures", "fix_character_width", "uncurl_quotes",
+                "fix_line_breaks", "fix_surrogates", "remove_terminal_escapes", "remove_control_chars")
+
+
+def _fix_line(line: str, cfg: Any) -> tuple[str, list[Any]]:
+    """`ftfy.fix_and_explain(line, config=cfg)` for our config, same text and explanation.
+
+    fix_and_explain repeats [encoding steps until one changes nothing, then the fixers] until a
+    round changes nothing, so a repaired line costs a second round whose encoding step runs
+    `is_bad` (a full regex scan of the now clean line) on a text the first round already found
+    to be a fixed point. Here a text the encoding step returned unchanged with an empty plan
+    is remembered and not re-examined, and a round on such a text ends early when it holds no
+    character the fixers of `_ftfy()`'s config act on (controls, C1, surrogates, escapes).
+    Falls back to fix_and_explain if ftfy's internals moved.
+    """
+    import ftfy
+
+    one_step = getattr(ftfy, "_fix_encoding_one_step_and_explain", None)
+    try_fix = getattr(ftfy, "_try_fix", None)
+    if one_step is None or try_fix is None:  # pragma: no cover - another ftfy version
+        fixed, explanation = ftfy.fix_and_explain(line, config=cfg)
+        return fixed, list(explanation or ())
+    steps: list[Any] = []
+    text = line
+    settled: str | None = None  # one_step(settled) == (settled, [])
+    while True:
+        origtext = text
+        text = try_fix("unescape_html", text, cfg, steps)
+        while text != settled:
+            prevtext = text
+            text, plan = one_step(text, cfg)
+            if plan:
+                steps.extend(plan)
+            if text == prevtext:
+                if not plan:
+                    settled = text
+                break
+        if text == origtext == settled and not _CONTROL.search(text) and not _FTFY_ONLY_CONTROL.search(text):
+            return text, steps  # nothing left that the fixers `_ftfy()` turns on act upon
+        for fixer in _FTFY_FIXERS:
+            text = try_fix(fixer, text, cfg, steps)
+        if text == origtext:
+            return text, steps
 
 
 def _plan(explanation: Any) -> str:
@@ -134,16 +193,14 @@ def _plan(explanation: Any) -> str:
 
 def fix_encoding(text: str, edits: list[Edit]) -> str:
     """Run ftfy on the lines that look broken; clean text skips it entirely (it is slow)."""
-    if text.isascii() and not _CONTROL.search(text):
+    if not _CONTROL.search(text) and (text.isascii() or not _suspect(text)):
         return text
-    if not _CONTROL.search(text) and not _suspect(text):
-        return text
-    fix_and_explain, is_bad, cfg = _ftfy()
+    _, is_bad, cfg = _ftfy()
     rw = Rewriter(text, STAGE)
     pos = 0
     for line in text.split("\n"):
-        if line and _looks_broken(line, is_bad):
-            fixed, explanation = fix_and_explain(line, config=cfg)
+        if line and _needs_ftfy(line, is_bad):
+            fixed, explanation = _fix_line(line, cfg)
             if fixed != line:
                 a, b = _trim_common(line, fixed)
                 rw.replace(pos + a, pos + len(line) - b, fixed[a : len(fixed) - b], "ftfy",
@@ -153,15 +210,28 @@ def fix_encoding(text: str, edits: list[Edit]) -> str:
 
 
 def _trim_common(a: str, b: str) -> tuple[int, int]:
-    """Lengths of the common prefix and (non-overlapping) common suffix, for a minimal edit span."""
+    """Lengths of the common prefix and (non-overlapping) common suffix, for a minimal edit span.
+
+    Binary search with slice comparisons (C speed) rather than a loop per character.
+    """
     n = min(len(a), len(b))
-    p = 0
-    while p < n and a[p] == b[p]:
-        p += 1
-    s = 0
-    while s < n - p and a[len(a) - 1 - s] == b[len(b) - 1 - s]:
-        s += 1
-    return p, s
+    lo, hi = 0, n  # a[:lo] == b[:lo]; the prefix is no longer than hi
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    p = lo
+    la, lb = len(a), len(b)
+    lo, hi = 0, n - p  # the last lo characters agree
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[la - mid : la - lo] == b[lb - mid : lb - lo]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return p, lo
 
 
 # --- invisible characters ----------------------------------------------------------------------
