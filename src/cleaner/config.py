@@ -88,6 +88,7 @@ class DedupConfig:
     min_content: int = 32  # fewer content shingles (~ one long line): exact match only, of the same input text
     coverage: float = 0.4  # shared content must also be this share of the larger document's content
     short_content: int = 48  # a smaller document with fewer content shingles must match both ways
+    anchored_coverage: float = 0.2  # ... unless both start alike (a truncated copy): then this share of the larger's content suffices
 
 
 @dataclass(frozen=True)

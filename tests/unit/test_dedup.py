@@ -14,6 +14,7 @@ import pytest
 from cleaner.config import DedupConfig
 from cleaner.document import Document, Source
 from cleaner.stages.dedup import (
+    HEAD_SIZE,
     Fingerprint,
     _shingles,
     _tokens,
@@ -87,6 +88,17 @@ def test_fields_and_types() -> None:
     assert fp.shingles == len(shingle_set(ARTICLE))
     assert fp.length == len(ARTICLE)
     assert pickle.loads(pickle.dumps(fp)) == fp
+
+
+def test_head_anchors_where_the_text_proper_starts() -> None:
+    """The head skips short label lines and does not move when the end of the text is cut."""
+    body = ARTICLE.split("\n\n")
+    full = fingerprint_text("Menu\nHome | News\n\n" + ARTICLE, CFG)
+    cut = fingerprint_text("\n\n".join(body[: max(1, len(body) // 2)]), CFG)
+    assert full.head.size == HEAD_SIZE and np.array_equal(full.head, cut.head)
+    other = fingerprint_text("Menu\nHome | News\n\n" + article(5), CFG)
+    assert not np.array_equal(full.head, other.head)
+    assert fingerprint_text("", CFG).head.size == 0
 
 
 def test_same_fingerprint_in_another_process() -> None:

@@ -13,7 +13,7 @@ import pytest
 from cleaner.config import DedupConfig
 from cleaner.errors import UsageError
 from cleaner.stages.dedup import Fingerprint, fingerprint_text
-from cleaner.state.dedup_index import DedupIndex, Match, similarity
+from cleaner.state.dedup_index import DedupIndex, Match, row_of, similarity
 
 CFG = DedupConfig()
 _RND = random.Random(7)
@@ -101,6 +101,32 @@ def test_a_header_inside_a_long_article_is_not_a_duplicate(conn: sqlite3.Connect
     paras = long.split("\n\n")
     truncated = "\n\n".join(paras[:6])  # the first 2/3 of the paragraphs: a real copy
     assert index.check("truncated", fp(truncated)).duplicate_of == "long"  # type: ignore[union-attr]
+
+
+def test_a_short_articles_beginning_is_a_copy_but_a_shared_block_is_not(conn: sqlite3.Connection) -> None:
+    """Below short_content both ways is required, unless both texts start alike (a truncated copy)."""
+    index = DedupIndex(conn, CFG)  # verification only: candidates are given (LSH is probabilistic)
+    paras = [article(70 + i, paragraphs=1, size=s) for i, s in enumerate((20, 22, 35, 35))]
+    full = fp("\n\n".join(paras))
+    small = fp("\n\n".join(paras[:2]))  # 2 of 4 paragraphs: ~40% of the text, its beginning
+    assert CFG.min_content <= small.content < CFG.short_content
+    m = index.best_match("first-half", small, [row_of(1, "full", 0, full)])
+    assert m is not None and m.duplicate_of == "full"
+    # the same two paragraphs after another body: contained, but not where that page starts
+    other = fp("\n\n".join([article(90, paragraphs=1, size=35), article(91, paragraphs=1, size=35), *paras[:2]]))
+    assert index.best_match("first-half", small, [row_of(1, "other", 0, other)]) is None
+
+
+def test_coverage_counts_the_larger_pages_own_content(conn: sqlite3.Connection) -> None:
+    """Teaser lines are content in a remnant made only of them, side lines of a page with a body."""
+    teasers = "\n".join(article(100 + i, paragraphs=1, size=14) for i in range(5))
+    page = article(110, paragraphs=1, size=60) + "\n\nMost read\n" + teasers
+    small, large = fp(teasers), fp(page)
+    sim = similarity(small.sketch, small.shingles, large.sketch, large.shingles, small.content, large.content)
+    assert sim.containment > 0.9 and sim.coverage < 0.2
+    index = DedupIndex(conn, CFG)
+    index.add("page", large)
+    assert index.check("teasers", small) is None
 
 
 def test_little_content_only_matches_exactly(conn: sqlite3.Connection) -> None:

@@ -41,7 +41,7 @@ import numpy as np
 
 from cleaner.document import Document, Outcome
 from cleaner.stages.dedup import Fingerprint
-from cleaner.state.dedup_index import _MAX_CANDIDATES, DedupIndex, Match, band_keys
+from cleaner.state.dedup_index import _MAX_CANDIDATES, DedupIndex, Match, band_keys, row_of
 
 BAND, EXACT = 0, 1
 ROW = np.dtype([("kind", "u1"), ("key", "u8"), ("pos", "i4")])
@@ -219,7 +219,6 @@ def _merged(
     after = max((r[0] for r in rows), default=0) + 1  # chunk rows are inserted after every index row
     for q in sorted(near):
         f: Fingerprint = chunk.docs[q].fingerprint
-        rows.append((after + chunk.seq[q], chunk.docs[q].id, index.run_id, f.shingles, f.content,
-                     f.sketch.astype(np.uint32).tobytes()))
+        rows.append(row_of(after + chunk.seq[q], chunk.docs[q].id, index.run_id, f))
     return index.best_match(doc_id, fp, rows)
 

@@ -18,6 +18,10 @@ Text model (works for every script without a word tokenizer library):
   `cleaner.state.dedup_index` asks that the *content* of the smaller document be contained in
   the other, so two short bodies in one long template do not match on the template.
 
+* Head: the first shingles of the first sentence-long line (16-bit hashes): where the text
+  proper starts. A text contained in another that starts where the other starts is its
+  beginning (a truncated copy); the verifier then asks for less coverage of the larger one.
+
 Everything per token runs in numpy over the UTF-32 code points (no Python loop per word):
 token hashes are position-free polynomial hashes from one prefix sum, shingle hashes combine
 token hashes, MinHash uses datasketch-style affine permutations mod 2^32.
@@ -33,7 +37,7 @@ when what they were before cleaning is the same too.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -42,7 +46,7 @@ import xxhash
 from cleaner.config import DedupConfig
 from cleaner.document import Document, Edit
 
-SCHEME = "cleaner-dedup-2"  # bump when any hash below changes: persisted indexes must be rebuilt
+SCHEME = "cleaner-dedup-3"  # bump when any hash below changes: persisted indexes must be rebuilt
 
 _M64 = (1 << 64) - 1
 _BASE = 0x100000001B3  # odd: invertible mod 2^64 (FNV prime)
@@ -57,6 +61,8 @@ _GRAM_MULT = (  # odd 64-bit multipliers, one per position inside a shingle
     0x94D049BB133111EB,
     0xBF58476D1CE4E5B9,
 )
+HEAD_SIZE = 4  # shingles that anchor where a document's text starts (see `_head`)
+_HEAD_LINE_TOKENS = 8  # the anchor starts on the first line with this many tokens: a sentence, not a label
 _DENSIFY_TRIES = 64  # borrow attempts for an empty MinHash bin before the rotation fallback
 
 _SEP, _WORD, _CHAR, _UNSTABLE = 0, 1, 2, 4
@@ -85,6 +91,7 @@ class Fingerprint:
     shingles: int  # distinct shingles (0: no words at all: never matched)
     length: int  # characters of the normalised text
     content: int  # distinct shingles that start on a content line
+    head: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint16))  # 16-bit hashes of the HEAD_SIZE shingles that start the text proper (`_head`)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Fingerprint):
@@ -96,6 +103,7 @@ class Fingerprint:
             and self.content == other.content
             and np.array_equal(self.minhash, other.minhash)
             and np.array_equal(self.sketch, other.sketch)
+            and np.array_equal(self.head, other.head)
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -237,6 +245,21 @@ def _content_flags(lines: np.ndarray, m: int, ratio: float, cap: int) -> np.ndar
     return (counts >= need)[lines[:m]]
 
 
+def _head(sh: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """Where the text proper starts: the first HEAD_SIZE shingles of its first sentence-long line.
+
+    An absolute length (not the content ratio, which depends on the longest line) keeps the
+    anchor where it is when the end of the text is cut: a truncated copy has its original's
+    head, while a block that many pages share (an "About us" paragraph, teaser lines after the
+    body) rarely sits where another page starts.
+    """
+    counts = np.bincount(lines)
+    long_lines = np.flatnonzero(counts >= _HEAD_LINE_TOKENS)
+    start = int(np.searchsorted(lines, long_lines[0])) if long_lines.size else 0
+    start = min(start, max(sh.size - HEAD_SIZE, 0))
+    return (sh[start : start + HEAD_SIZE] >> np.uint64(48)).astype(np.uint16)  # 16 bits: an anchor, not an identity
+
+
 def one_permutation_minhash(h31: np.ndarray, num_perm: int) -> np.ndarray:
     """MinHash by one permutation hashing with optimal densification, from sorted distinct hashes.
 
@@ -295,7 +318,7 @@ def fingerprint_text(text: str, cfg: DedupConfig, source: str | bytes | None = N
     content = int(distinct.size - np.count_nonzero(distinct & np.uint64(1)))
     if content < cfg.min_content and source is not None:
         exact = xxhash.xxh3_128_digest(exact + _source_digest(source))
-    return Fingerprint(exact, minhash, sketch, int(distinct.size), length, content)
+    return Fingerprint(exact, minhash, sketch, int(distinct.size), length, content, _head(sh, lines))
 
 
 def _source_digest(source: str | bytes) -> bytes:

@@ -20,11 +20,15 @@ a kept document it matches directly (no transitive chains):
      Containment of the *smaller* text covers truncated copies (a teaser is contained in the
      full article) and copies wrapped in another site's header/footer; counting only content
      shingles (long lines) keeps two short bodies in one long site template apart.
-   - coverage = shared content / content shingles of L >= `coverage`: the shared text must be
-     a real part of the larger page too, not one paragraph many pages carry.
+   - coverage = shared share of L's *own* content shingles (L's content flags, on L's sample)
+     >= `coverage`: the shared text must be a real part of the larger page too, not one
+     paragraph many pages carry, nor teaser lines that are content only in a remnant of them.
    - S shorter than `short_content` content shingles (a paragraph or two) must match both ways:
      coverage (of L's content, or of all of L's shingles) >= `threshold`, like two copies of one
      short text. A short text contained in a longer one is more often a shared block than a copy.
+   - anchored instead: when S and L start alike (`same_start` on the fingerprints' heads: the
+     first shingles of the first sentence-long line), `anchored_coverage` of L (content or all
+     shingles) is enough: S is L's beginning, a truncated copy, not a block L carries elsewhere.
    - at least `_MIN_EVIDENCE` sampled shingles of S (fewer: undecidable, kept).
    Best verified candidate wins: highest containment, then the earliest indexed.
 
@@ -33,8 +37,8 @@ one session or several over the same SQLite file (band rows buffered or flushed,
 are ordered by a total key) and in any process (fingerprints are process-independent). The
 first-arriving copy is the one kept, unless it is itself a duplicate of something earlier.
 A *different* arrival order keeps other copies; since near matching is not transitive, the
-number of survivors may then differ slightly (dev set, 3 shuffles: precision 0.982-0.993,
-recall 0.943-0.952, lost clusters 7-14, vs 0.994 / 0.954 / 7 in corpus order).
+number of survivors may then differ slightly (dev set, 3 shuffles: precision 0.985-0.994,
+recall 0.953-0.962, lost clusters 5-10, vs 0.991 / 0.961 / 8 in corpus order).
 
 Measurements (benchmarks/quality_dedup.py on shared/eval/dedup, 3000 docs, product stages
 repair/strip/convert before fingerprinting; strip as of 2026-11-23; precision / recall / lost):
@@ -47,7 +51,17 @@ repair/strip/convert before fingerprinting; strip as of 2026-11-23; precision / 
       coverage 0.3 / 0.5                                               0.9777  0.9621  15 / 0.9874 0.9511 10
       containment 0.6 / 0.7                                            0.9832  0.9654  14 / 0.9864 0.9582 11
     + short_content 48 (both ways)                                     0.9920  0.9566   8
-    + min_content 32 (used; + all-shingle coverage for short S)         0.9937  0.9538   7
+    + min_content 32 (+ all-shingle coverage for short S)               0.9937  0.9538   7
+    round 3 (strip as of 2026-11-24; per-kind recall truncated / boilerplate / edited / reordered):
+      coverage on L's own content flags (was: containment x c_S / c_L)  0.9942  0.9461   6
+        (trunc 0.77 / boil 0.938 / ed 0.945 / reord 0.981; one fewer neg-template merge)
+      + anchored: same start, coverage >= 0.2 of L's content only       0.9909  0.9582   8
+      + anchored coverage of L's content or all shingles (used)         0.9909  0.9610   8
+        (trunc 0.885 / boil 0.935 / ed 0.949 / reord 0.977 / exact 0.996; neg-template lost 1)
+        anchored_coverage 0.3: 0.9909 0.9599 8; 0.25: same as 0.2
+      coverage counting shared shingles content in either document     0.9904  0.9615   9
+      head = text start + first two sentence lines, any one matching   0.9831  0.9582  12
+      anchored with the first-2-shingles-of-the-text head              worse (shared header lines anchor)
       min_content 48                                                   0.9971  0.9313   3
       short docs both ways at 0.55 / 0.6 instead of threshold          0.9903  0.9544  9 / 0.9926 0.9549 8
       sketch 96 or 128 values instead of 64                            no change (+-0.001)
@@ -58,12 +72,14 @@ repair/strip/convert before fingerprinting; strip as of 2026-11-23; precision / 
       candidates for truncated copies), simulated                      equal without: not adopted
 
 Exact verification and a larger sketch do not help: what remains is in the cleaned texts
-themselves. The 7 lost clusters are pages whose cleaned texts really are (near) copies:
-parts of one long meal-plan article that repeat the same paragraphs, two press releases
-whose cleaned text is mostly the same "About the company" paragraph, and template pages whose
-bodies strip removed (so only the site's teaser lines are left). The residual duplicates are
-mostly truncated copies of short articles (coverage of a 60-80% prefix is 0.6-0.8, below the
-both-ways bar) and copies where strip kept different parts of the two pages.
+themselves. Of the 8 lost clusters, 6 are parts of one long meal-plan article that repeat the
+same meals word for word (a disjoint part that starts with the same meal is, as text, that
+meal's truncated copy), one is two press releases whose cleaned text is mostly the same
+"About the company" paragraph, and one (neg-template) is two template pages whose bodies strip
+removed, leaving the same "Most read" teaser lines: identical cleaned texts. The residual
+duplicates (71) are mostly short documents (under min_content: exact only, 41 of them, many
+where strip kept different parts of the two pages or kept only a disclosure line) and
+copies where strip kept different parts (containment near 0).
 
 LSH trade-off (P(candidate) = 1 - (1 - J^rows)^bands, J = Jaccard of all shingles; the dev
 set columns are benchmarks/quality_dedup.py --templates, precision / recall / lost clusters):
@@ -177,10 +193,39 @@ def similarity(a: np.ndarray, n_a: int, b: np.ndarray, n_b: int, c_a: int = 0, c
         content = np.ones(sa.size, dtype=bool)
     evidence = int(content.sum())
     contained = float(inter[content].sum()) / evidence if evidence else 0.0
-    coverage = min(1.0, contained * c_a / c_b) if c_a and c_b else 1.0
+    coverage = _coverage(ha, sb, hb, c_a, c_b, contained)
     n_small, n_large = min(n_a, n_b), max(n_a, n_b)
     shared = jaccard * (n_small + n_large) / (1.0 + jaccard)  # |S & L| from the Jaccard estimate
     return Similarity(contained, jaccard, evidence, coverage, min(1.0, shared / n_large) if n_large else 0.0)
+
+
+def _coverage(ha: np.ndarray, sb: np.ndarray, hb: np.ndarray, c_a: int, c_b: int, contained: float) -> float:
+    """Share of the larger document's *own* content that the smaller one shares, on its sample.
+
+    The larger document's content flags decide: teaser lines that are content in a short
+    remnant (no longer line there) but side lines of the larger page do not cover that page's
+    body. Falls back to scaling the containment when the sample holds no content shingle.
+    """
+    if not (c_a and c_b):
+        return 1.0
+    own = (sb & 1).astype(bool)
+    if not own.any():
+        return min(1.0, contained * c_a / c_b)
+    return float(np.isin(hb[own], ha, assume_unique=True).sum()) / int(own.sum())
+
+
+Row = tuple[int, str, int, int, int, bytes, bytes]  # id, doc_id, run, shingles, content, sketch, head
+
+
+def row_of(row: int, doc_id: str, run: int, fp: Fingerprint) -> Row:
+    """A candidate row as the index stores it (the band shuffle builds rows of unindexed documents)."""
+    return (row, doc_id, run, fp.shingles, fp.content, fp.sketch.astype(np.uint32).tobytes(), fp.head.astype(np.uint16).tobytes())
+
+
+def same_start(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two texts start alike: at least half of their head shingles agree (a few edited words
+    near the start still anchor; an empty head never does)."""
+    return min(a.size, b.size) > 0 and 2 * int(np.isin(a, b).sum()) >= max(a.size, b.size)
 
 
 class DedupIndex:
@@ -220,7 +265,7 @@ class DedupIndex:
         c.execute(
             "CREATE TABLE IF NOT EXISTS dedup_docs(id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL UNIQUE,"
             " run INTEGER NOT NULL, exact BLOB NOT NULL, shingles INTEGER NOT NULL, content INTEGER NOT NULL,"
-            " length INTEGER NOT NULL, sketch BLOB NOT NULL)"
+            " length INTEGER NOT NULL, sketch BLOB NOT NULL, head BLOB NOT NULL)"
         )
         c.execute("CREATE INDEX IF NOT EXISTS dedup_docs_exact ON dedup_docs(exact)")
         c.execute(
@@ -244,17 +289,18 @@ class DedupIndex:
             return None
         return self.best_match(doc_id, fp, self._candidates(fp))
 
-    def best_match(self, doc_id: str, fp: Fingerprint, rows: list[tuple[int, str, int, int, int, bytes]]) -> Match | None:
-        """Verify candidate rows (id, doc_id, run, shingles, content, sketch): the highest
+    def best_match(self, doc_id: str, fp: Fingerprint, rows: list[Row]) -> Match | None:
+        """Verify candidate rows (id, doc_id, run, shingles, content, sketch, head): the highest
         containment wins, ties go to the earliest indexed row. Shared with the Ray engine's
-        band shuffle, which brings candidates of its own chunk."""
+        band shuffle, which brings candidates of its own chunk (`row_of`)."""
         best: tuple[float, int, str, Similarity] | None = None
-        for row, other, run, shingles, content, blob in rows:
+        for row, other, run, shingles, content, blob, head in rows:
             if other == doc_id or not self._scoped(run):
                 continue
             sim = similarity(fp.sketch, fp.shingles, np.frombuffer(blob, dtype=np.uint32), shingles, fp.content, content)
             smaller_content = fp.content if (fp.shingles, fp.sketch.size) <= (shingles, len(blob) // 4) else content
-            if not self._verified(sim, min(fp.shingles, shingles), smaller_content):
+            anchored = same_start(fp.head, np.frombuffer(head, dtype=np.uint16))
+            if not self._verified(sim, min(fp.shingles, shingles), smaller_content, anchored):
                 continue
             if best is None or (-sim.containment, row) < (-best[0], best[1]):
                 best = (sim.containment, row, other, sim)
@@ -271,23 +317,27 @@ class DedupIndex:
         """Too little text (or too little content) to tell a copy from a shared header: exact only."""
         return fp.shingles >= self.cfg.min_shingles and fp.content >= self.cfg.min_content
 
-    def _verified(self, sim: Similarity, smaller: int, smaller_content: int) -> bool:
+    def _verified(self, sim: Similarity, smaller: int, smaller_content: int, anchored: bool = False) -> bool:
         """A near duplicate: the smaller document's content is (mostly) in the other, that shared
         content is a real part of the larger one too, and the estimate rests on enough samples.
 
         A short smaller document (under `short_content` content shingles: a paragraph or two)
         must match both ways, like two copies of one short text: one long line or a few teaser
         lines that many pages of a site carry are contained in all of them, but explain only a
-        part of each.
+        part of each. Unless both texts start alike (`anchored`): a text contained in another
+        that also begins where the other begins is its beginning (a truncated copy), and then
+        `anchored_coverage` of the larger one's content is enough.
         """
-        cover = self.cfg.coverage if smaller_content >= self.cfg.short_content else max(self.cfg.coverage, self.cfg.threshold)
-        return (
-            sim.evidence >= min(_MIN_EVIDENCE, smaller)
-            and sim.containment >= self.cfg.threshold
-            and max(sim.coverage, sim.coverage_all if smaller_content < self.cfg.short_content else 0.0) >= cover
-        )
+        cfg = self.cfg
+        if sim.evidence < min(_MIN_EVIDENCE, smaller) or sim.containment < cfg.threshold:
+            return False
+        short = smaller_content < cfg.short_content
+        cover = max(cfg.coverage, cfg.threshold) if short else cfg.coverage
+        if max(sim.coverage, sim.coverage_all if short else 0.0) >= cover:
+            return True
+        return anchored and max(sim.coverage, sim.coverage_all) >= cfg.anchored_coverage
 
-    def _candidates(self, fp: Fingerprint) -> list[tuple[int, str, int, int, int, bytes]]:
+    def _candidates(self, fp: Fingerprint) -> list[Row]:
         keys = band_keys(fp.minhash, self.cfg.bands, self.cfg.rows).tolist()
         hits: dict[int, int] = defaultdict(int)
         marks = ",".join("?" * len(keys))
@@ -302,7 +352,7 @@ class DedupIndex:
         top = sorted(hits, key=lambda d: (-hits[d], d))[:_MAX_CANDIDATES]
         marks = ",".join("?" * len(top))
         rows = self.conn.execute(
-            f"SELECT id, doc_id, run, shingles, content, sketch FROM dedup_docs WHERE id IN ({marks})", top
+            f"SELECT id, doc_id, run, shingles, content, sketch, head FROM dedup_docs WHERE id IN ({marks})", top
         ).fetchall()
         rows.sort(key=lambda r: r[0])
         return rows
@@ -312,9 +362,9 @@ class DedupIndex:
         if fp.shingles == 0:
             return
         cur = self.conn.execute(
-            "INSERT OR IGNORE INTO dedup_docs(doc_id, run, exact, shingles, content, length, sketch)"
-            " VALUES(?, ?, ?, ?, ?, ?, ?)",
-            (doc_id, self.run_id, fp.exact, fp.shingles, fp.content, fp.length, fp.sketch.astype(np.uint32).tobytes()),
+            "INSERT OR IGNORE INTO dedup_docs(doc_id, run, exact, shingles, content, length, sketch, head)"
+            " VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+            (doc_id, self.run_id, fp.exact, fp.shingles, fp.content, fp.length, *row_of(0, doc_id, 0, fp)[5:]),
         )
         if cur.rowcount != 1 or not self._near_eligible(fp):
             return
