@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import cast
 from re import _casefix  # type: ignore[attr-defined]
 from re import _compiler as sre_compile  # type: ignore[attr-defined]
 from re import _constants as sre_c  # type: ignore[attr-defined]
@@ -50,7 +52,7 @@ def _first(items: list[tuple[object, object]], rev: bool) -> tuple[Atoms | None,
         if op is sre_c.SUBPATTERN:
             got, nullable = _first(list(av[-1]), rev)  # type: ignore[index]
         elif op in _REPEATS:
-            lo, _, sub = av  # type: ignore[misc]
+            lo, _, sub = cast("tuple[int, int, list[tuple[object, object]]]", av)
             got, nullable = _first(list(sub), rev)
             nullable = nullable or lo == 0
         elif op is sre_c.BRANCH:
@@ -62,7 +64,7 @@ def _first(items: list[tuple[object, object]], rev: bool) -> tuple[Atoms | None,
                 got += sub_atoms
                 nullable = nullable or sub_null
         elif _ATOMIC is not None and op is _ATOMIC:
-            got, nullable = _first(list(av), rev)  # type: ignore[arg-type]
+            got, nullable = _first(list(cast("list[tuple[object, object]]", av)), rev)
         else:
             return None, False  # ANY, group references, conditionals: anything may come first
         if got is None:
@@ -73,6 +75,7 @@ def _first(items: list[tuple[object, object]], rev: bool) -> tuple[Atoms | None,
     return atoms, True
 
 
+@lru_cache(maxsize=4096)
 def first_matcher(pattern: str, suffix: str = "", last: bool = False) -> re.Pattern[str] | None:
     """A one-character regex matching every character a nonempty match of `pattern` (then
     `suffix`) can start with (end with, if `last`), under re.IGNORECASE; None when that is
@@ -150,11 +153,17 @@ class Group:
         return not any(c in low for c in self.risky)
 
     def _starts(self, text: str, low: str) -> list[int] | None:
-        """Positions where a match may start, ascending; None: anywhere (search it all)."""
-        if self.trigger_re is None or not self._exact(text, low):
+        """Positions where a match may start, ascending; None: anywhere (search it all).
+        No trigger in `low` rules the line out either way (as `may_match`): most lines stop
+        at that one scan, before the exactness test."""
+        if self.trigger_re is None:
+            return None
+        m = self.trigger_re.search(low)
+        if m is None:
+            return []
+        if not self._exact(text, low):
             return None
         out = []
-        m = self.trigger_re.search(low)
         while m is not None:
             out.append(m.start())
             m = self.trigger_re.search(low, m.start() + 1)
@@ -259,74 +268,106 @@ def compile_group(rules: list[tuple[Rule, list[str]]], how: str) -> Group | None
 
 
 class Dispatch:
-    """One anchored group ("line": fullmatch, "start": match), re-grouped by the first
-    character of the line (and for "line" its last one): a line is tried only against the
-    patterns that can start (and end) with those (see strip_first). Sub-groups are compiled
-    on first use and shared by all lines with the same candidates; the result is the full
-    group's, since the patterns left out cannot match and the rest keep their order."""
+    """Anchored rules ("line": fullmatch, "start": match) re-grouped by the first character
+    of the line (and for "line" its last one): a line is tried only against the patterns
+    that can start (and end) with those, one pattern at a time, each compiled alone.
 
-    __slots__ = ("full", "_rules", "_units", "_how", "_first", "_last", "_sigs", "_groups", "_compiled")
+    That gives what the full alternation gives: an alternation returns the first of its
+    alternatives that can complete a match, the patterns left out cannot match, and the
+    rest keep their order. Compiling each pattern once (shared by every Dispatch that holds
+    it) is far cheaper than compiling an alternation per candidate set, and a pattern alone
+    keeps the literal-prefix scans `re` drops for big alternations."""
+
+    __slots__ = ("_rules", "_how", "_units", "_first", "_last", "_sigs", "_rows", "_full")
 
     def __init__(self, rules: list[tuple[Rule, list[str]]], how: str) -> None:
-        self.full = compile_group(rules, how)
         self._rules = rules
         self._how = how
         line = how == "line"
         suffix = LINE_SUFFIX if line else ""
         self._units = [
-            (ri, pi, first_matcher(p, suffix), first_matcher(p, suffix, last=True) if line else None)
-            for ri, (_, patterns) in enumerate(rules)
-            for pi, p in enumerate(patterns)
+            (rule, unit_pattern(p, suffix), first_matcher(p, suffix), first_matcher(p, suffix, True) if line else None)
+            for rule, patterns in rules
+            for p in patterns
         ]
         self._first: dict[str, int] = {}  # character -> candidate set id
         self._last: dict[str, int] = {}
         self._sigs: dict[frozenset[int], int] = {}
-        self._groups: dict[tuple[int, int], Group | None] = {}  # by (first, last) set ids
-        self._compiled: dict[frozenset[int], Group | None] = {}  # by candidate set
+        # first character's candidate set id -> last character -> candidates (the rows stay
+        # few: one per distinct candidate set, not per character)
+        self._rows: dict[int, dict[str, tuple[tuple[Rule, re.Pattern[str]], ...]]] = {}
+        self._full: Group | None | bool = False  # False: not compiled yet
+
+    @property
+    def full(self) -> Group | None:
+        """The whole alternation, for reference (matching does not need it)."""
+        if self._full is False:
+            self._full = compile_group(self._rules, self._how)
+        return self._full  # type: ignore[return-value]
 
     def _sig(self, c: str, slot: int, cache: dict[str, int]) -> int:
         got = cache.get(c)
         if got is None:
-            sig = frozenset(i for i, u in enumerate(self._units) if u[slot] is None or u[slot].match(c))
+            matchers = [u[slot] for u in self._units]
+            sig = frozenset(i for i, m in enumerate(matchers) if m is None or m.match(c))  # type: ignore[union-attr]
             got = cache[c] = self._sigs.setdefault(sig, len(self._sigs))
         return got
 
-    def group(self, c: str, last: str = "") -> Group | None:
-        """The group to try on a line that starts with c (and, for "line" groups, ends with
-        `last`). For "start" groups c must be alphanumeric: not skipped by the leading [\\W_]*."""
-        key = (self._sig(c, 2, self._first), self._sig(last, 3, self._last) if last else -1)
-        try:
-            return self._groups[key]
-        except KeyError:
-            pass
-        ids = {v: k for k, v in self._sigs.items()}
-        sig = ids[key[0]] & ids[key[1]] if last else ids[key[0]]
-        if sig not in self._compiled:
-            keep: dict[int, list[str]] = {}
-            for i in sorted(sig):
-                ri, pi = self._units[i][:2]
-                keep.setdefault(ri, []).append(self._rules[ri][1][pi])
-            rules = [(self._rules[ri][0], ps) for ri, ps in keep.items()]
-            self._compiled[sig] = compile_group(rules, self._how)
-        grp = self._groups[key] = self._compiled[sig]
-        return grp
+    def candidates(self, c: str, last: str = "") -> tuple[tuple[Rule, re.Pattern[str]], ...]:
+        """(rule, pattern) in rule order for the patterns that can start with c (c = "": can
+        match at the end of the line) and, for "line" rules, end with `last`."""
+        first = self._first.get(c)
+        if first is None:
+            first = self._sig(c, 2, self._first)
+        row = self._rows.get(first)
+        if row is None:
+            row = self._rows[first] = {}
+        got = row.get(last)
+        if got is None:
+            end = self._sig(last, 3, self._last) if last else -1
+            ids = {v: k for k, v in self._sigs.items()}
+            sig = ids[first] & ids[end] if last else ids[first]
+            got = row[last] = tuple((u[0], u[1]) for i, u in enumerate(self._units) if i in sig)
+        return got
+
+    def match_start(self, stripped: str) -> Rule | None:
+        """The rule `full.pattern.match(stripped)` names. Its leading [\\W_]* is greedy: the
+        alternation is tried after the whole run of non-word characters, then after one
+        fewer, down to none; a line that starts with a letter or digit has no such run."""
+        c = stripped[:1]
+        if c.isalnum():
+            for rule, pat in self.candidates(c):
+                if pat.match(stripped) is not None:
+                    return rule
+            return None
+        lead = _LEAD_NONWORD.match(stripped).end()  # type: ignore[union-attr]
+        for k in range(lead, -1, -1):
+            for rule, pat in self.candidates(stripped[k : k + 1]):
+                if pat.match(stripped, k) is not None:
+                    return rule
+        return None
+
+
+_LEAD_NONWORD = re.compile(r"[\W_]*", re.IGNORECASE)  # as the "start" groups' prefix
+
+
+@lru_cache(maxsize=4096)
+def unit_pattern(pattern: str, suffix: str = "") -> re.Pattern[str]:
+    """One rule pattern (then `suffix`) compiled alone, once per process."""
+    return re.compile(f"(?:{pattern}){suffix}", re.IGNORECASE)
 
 
 def fullmatch_rule(disp: Dispatch, stripped: str) -> Rule | None:
-    grp = disp.group(stripped[0], stripped[-1]) if stripped else None
-    if grp is None:
+    if not stripped:
         return None
-    m = grp.pattern.fullmatch(stripped)
-    return grp.rules[int(m.lastgroup[1:])] if m and m.lastgroup else None
+    for rule, pat in disp.candidates(stripped[0], stripped[-1]):
+        if pat.fullmatch(stripped) is not None:
+            return rule
+    return None
 
 
 def start_rule(groups: tuple[tuple[int, Dispatch], ...], stripped: str, units: float) -> Rule | None:
     for limit, disp in groups:
         if units <= limit:
-            c = stripped[:1]
-            grp = disp.group(c) if c.isalnum() else disp.full
-            if grp is None:
-                return None
-            m = grp.pattern.match(stripped)
-            return grp.rules[int(m.lastgroup[1:])] if m and m.lastgroup else None
+            return disp.match_start(stripped)
     return None

@@ -2,9 +2,10 @@
 
 Each file holds `[[rule]]` tables (name, kind, patterns, optional max_units and zone) and
 `[[spam]]` tables (name, terms); see rules/any.toml for the format. Adding a language is
-dropping a file. All patterns of one group are compiled into a single alternation with one
-named group per rule, so a line costs one regex search per group and the match names the
-rule that fired.
+dropping a file. Rules matched anywhere ("any", spam) are compiled into one alternation per
+group with one named group per rule, so a line costs one regex search per group and the
+match names the rule that fired; whole-line and line-start rules are compiled one pattern at
+a time and tried only where the line's first (last) character allows (strip_match.Dispatch).
 """
 
 from __future__ import annotations
