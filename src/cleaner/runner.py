@@ -41,6 +41,7 @@ from cleaner.state.lock import StateLock
 from cleaner.state.templates import TemplateStats, line_keys
 
 BATCH_DOCS = 32  # documents per worker task
+PIPELINE_DOCS = 256  # documents per pipeline step: small, so writing overlaps the workers' cleaning
 
 
 class Interrupted(BaseException):
@@ -257,37 +258,84 @@ def _process(
     kept_refs: dict[str, RecordRef] = {}
     try:
         with engine:
-            chunks = _chunks(_documents(todo, cfg), max(1, cfg.run.checkpoint_docs))
+            size = max(1, min(cfg.run.checkpoint_docs, PIPELINE_DOCS))
+            chunks = _chunks(_documents(todo, cfg), size)
             current = _start_chunk(engine, cfg, ledger, next(chunks, None))
-            while current is not None:
-                chunk, finished, preparing = current
-                work = _flatten(preparing)
-                snapshot = _count_templates(templates, work) if cfg.enabled("strip") else None
-                finishing = engine.map(bind(finish_batch, cfg), [FinishTask(b, snapshot) for b in _batches(work)])
-                # queue the next chunk's prepare behind this finish: the workers run it while the
-                # parent decides duplicates and writes this chunk
-                upcoming = _start_chunk(engine, cfg, ledger, next(chunks, None))
-                done = {d.id: d for d in _flatten(finishing)}
-                owners = {d.id: p for p, d in chunk}
-                ordered = [done[d.id] for _, d in chunk if d.id in done]
-                del work, done
-                if cfg.dedup.keep == "longest":
-                    ordered.sort(key=order_key)  # stable: arrival order among equals
-                planner = getattr(engine, "dedup_plan", None)  # the Ray engine's band shuffle
-                plan = planner(index, ordered) if planner is not None and cfg.enabled("dedup") else None
-                _decide_and_write(cfg, paths, ledger, index, ordered, owners, summary, stamp,
-                                  kept_refs, dry_run=dry_run, plan=plan)
-                _commit_inputs(ledger, finished, summary)
-                index.flush()
-                if not dry_run:
-                    ledger.commit()
-                bar.advance(len(finished))
-                current = upcoming
+            ready: Ready | None = None  # the previous chunk, cleaned, waiting to be written
+            cp: Checkpoint | None = None
+            # A pipeline over small chunks: while the parent (the single writer) writes chunk i-1,
+            # the workers finish chunk i and prepare chunk i+1. Outputs are published and the
+            # ledger committed every checkpoint_docs documents. Template counts of chunk i are
+            # taken before chunk i-1 is written, so a crash can count some pages twice on the
+            # rerun: the counts are evidence for strip, not outputs.
+            try:
+                while current is not None:
+                    chunk, finished, preparing = current
+                    work = _flatten(preparing)
+                    snapshot = _count_templates(templates, work) if cfg.enabled("strip") else None
+                    finishing = engine.map(bind(finish_batch, cfg),
+                                           [FinishTask(b, snapshot) for b in _batches(work)])
+                    upcoming = _start_chunk(engine, cfg, ledger, next(chunks, None))
+                    del work
+                    if ready is not None:
+                        cp = _write_chunk(cfg, paths, ledger, index, engine, ready, summary, stamp, kept_refs,
+                                          bar, cp, last=False, dry_run=dry_run)
+                    ready = Ready(chunk, finished, _flatten(finishing))
+                    current = upcoming
+                if ready is not None:
+                    cp = _write_chunk(cfg, paths, ledger, index, engine, ready, summary, stamp, kept_refs,
+                                      bar, cp, last=True, dry_run=dry_run)
+            except BaseException:
+                if cp is not None:
+                    cp.abort()
+                raise
     finally:
         bar.close()
 
 
 Chunk = tuple[list[tuple[PendingInput, Document]], list[PendingInput]]
+
+
+@dataclass
+class Ready:
+    """A chunk whose documents are cleaned and fingerprinted: the parent decides and writes it."""
+
+    chunk: list[tuple[PendingInput, Document]]
+    finished: list[PendingInput]  # inputs whose last document is in this chunk
+    docs: list[Document]
+
+
+def _write_chunk(
+    cfg: Config, paths: Paths, ledger: Ledger, index: DedupIndex, engine: Any, ready: Ready,
+    summary: RunSummary, stamp: str, kept_refs: dict[str, RecordRef], bar: Progress,
+    cp: Checkpoint | None, *, last: bool, dry_run: bool,
+) -> Checkpoint | None:
+    """Dedup decisions in arrival order into the open checkpoint; when it holds checkpoint_docs
+    documents (or the run ends): outputs published, then one ledger commit."""
+    done = {d.id: d for d in ready.docs}
+    owners = {d.id: p for p, d in ready.chunk}
+    ordered = [done[d.id] for _, d in ready.chunk if d.id in done]
+    if cfg.dedup.keep == "longest":
+        ordered.sort(key=order_key)  # stable: arrival order among equals
+    planner = getattr(engine, "dedup_plan", None)  # the Ray engine's band shuffle
+    plan = planner(index, ordered) if planner is not None and cfg.enabled("dedup") else None
+    if cp is None:
+        cp = Checkpoint(cfg, paths, summary, stamp, dry_run=dry_run)
+    try:
+        _decide_and_write(cfg, ledger, index, ordered, owners, summary, kept_refs, cp, plan=plan)
+        cp.finished.extend(ready.finished)
+        if not last and cp.docs < cfg.run.checkpoint_docs:
+            return cp
+        cp.publish(ledger, summary)
+    except BaseException:
+        cp.abort()
+        raise
+    _commit_inputs(ledger, cp.finished, summary)
+    index.flush()
+    if not dry_run:
+        ledger.commit()
+    bar.advance(len(cp.finished))
+    return None
 
 
 def _start_chunk(
@@ -342,80 +390,91 @@ def _count_templates(templates: TemplateStats, docs: list[Document]) -> Any:
     return templates.snapshot({site for site, _ in pages})
 
 
-def _decide_and_write(
-    cfg: Config, paths: Paths, ledger: Ledger, index: DedupIndex, docs: list[Document],
-    owners: dict[str, PendingInput], summary: RunSummary, stamp: str, kept_refs: dict[str, RecordRef],
-    *, dry_run: bool, plan: list[Match | None] | None = None,
-) -> None:
-    """`plan`: dedup decisions per position, made ahead by the engine (else asked of the index here)."""
-    archive = None if dry_run else ArchiveWriter(
-        paths.archive, cfg.archive, summary.run_id, cfg.sha256(),
-        json.dumps(cfg.to_dict(), ensure_ascii=False, sort_keys=True),
-    )
-    corpus = None if dry_run else CorpusWriter(paths.clean, cfg.corpus, stamp)
-    rows: list[dict[str, Any]] = []
-    try:
-        for pos, doc in enumerate(docs):
-            pending = owners[doc.id]
-            summary.documents += 1
-            if doc.outcome is Outcome.CLEAN and cfg.enabled("dedup") and doc.fingerprint is not None:
-                match = plan[pos] if plan is not None else index.check(doc.id, doc.fingerprint)
-                if match is not None:
-                    doc.outcome = Outcome.DUPLICATE
-                    doc.duplicate_of = match.duplicate_of
-                    doc.similarity = match.similarity
-                    doc.dedup_method = match.method
-                else:
-                    index.add(doc.id, doc.fingerprint)
-            for e in doc.edits:
-                if e.action == "remove" and e.stage in ("strip", "extract"):
-                    summary.rules[f"{e.stage}:{e.rule}"] += 1
-            refs = None
-            shard = None
-            if archive is not None and corpus is not None:
-                if doc.outcome is Outcome.CLEAN:
-                    refs = archive.write_article(doc)
-                    shard = corpus.write(doc, {"warc_record_id": refs.text.record_id if refs.text else None})
-                    if refs.raw is not None:
-                        kept_refs[doc.id] = refs.raw
-                elif doc.outcome is Outcome.DUPLICATE:
-                    original = kept_refs.get(doc.duplicate_of or "") or _ref_from_ledger(ledger, doc.duplicate_of)
-                    refs = archive.write_duplicate(doc, original)
-                else:
-                    refs = archive.write_quarantined(doc)
-            outcome = doc.outcome.value
-            pending.outcomes[outcome] = pending.outcomes.get(outcome, 0) + 1
-            pending.docs += 1
-            if doc.outcome is Outcome.CLEAN:
-                summary.clean += 1
-            elif doc.outcome is Outcome.DUPLICATE:
-                summary.duplicates += 1
-            else:
-                summary.quarantined += 1
-                where = doc.source.path + (f" {doc.source.member}" if doc.source.member else "")
-                summary.problems.append({"path": where, "problem": doc.problem or "?"})
-                pending.problems.append(doc.problem or "?")
-                LOG.warning("quarantined %s: %s", where, doc.problem,
-                            extra={"event": "quarantined", "path": where, "reason": doc.problem})
-            rows.append(_document_row(doc, summary.run_id, refs, shard))
-        if archive is not None and corpus is not None:
-            files = [p.name for p in archive.close()]
-            clean_files = [p.name for p in corpus.close()]
+class Checkpoint:
+    """What was written since the last ledger commit: open output files, their ledger rows and the
+    inputs whose last document is among them. `publish` makes the files durable and records them;
+    the caller then commits. `abort` leaves nothing behind."""
+
+    def __init__(self, cfg: Config, paths: Paths, summary: RunSummary, stamp: str, *, dry_run: bool) -> None:
+        self.archive = None if dry_run else ArchiveWriter(
+            paths.archive, cfg.archive, summary.run_id, cfg.sha256(),
+            json.dumps(cfg.to_dict(), ensure_ascii=False, sort_keys=True),
+        )
+        self.corpus = None if dry_run else CorpusWriter(paths.clean, cfg.corpus, stamp)
+        self.rows: list[dict[str, Any]] = []
+        self.finished: list[PendingInput] = []
+        self.docs = 0
+
+    def publish(self, ledger: Ledger, summary: RunSummary) -> None:
+        if self.archive is not None and self.corpus is not None:
+            files = [p.name for p in self.archive.close()]
+            clean_files = [p.name for p in self.corpus.close()]
             ledger.record_files(files, summary.run_id, "archive")
             ledger.record_files(clean_files, summary.run_id, "corpus")
             summary.files.extend(files + clean_files)
-        for row in rows:
+        for row in self.rows:
             ledger.record_document(row)
-    except BaseException:
+
+    def abort(self) -> None:
         # closing a file flushes its buffer, which fails again on a full disk: the caller's
         # rollback removes whatever an abort leaves behind
-        if archive is not None:
-            with contextlib.suppress(OSError):
-                archive.abort()
-        if corpus is not None:
-            with contextlib.suppress(OSError):
-                corpus.abort()
-        raise
+        for writer in (self.archive, self.corpus):
+            if writer is not None:
+                with contextlib.suppress(OSError):
+                    writer.abort()
+
+
+def _decide_and_write(
+    cfg: Config, ledger: Ledger, index: DedupIndex, docs: list[Document], owners: dict[str, PendingInput],
+    summary: RunSummary, kept_refs: dict[str, RecordRef], cp: Checkpoint,
+    *, plan: list[Match | None] | None = None,
+) -> None:
+    """`plan`: dedup decisions per position, made ahead by the engine (else asked of the index here)."""
+    archive, corpus = cp.archive, cp.corpus
+    for pos, doc in enumerate(docs):
+        pending = owners[doc.id]
+        summary.documents += 1
+        if doc.outcome is Outcome.CLEAN and cfg.enabled("dedup") and doc.fingerprint is not None:
+            match = plan[pos] if plan is not None else index.check(doc.id, doc.fingerprint)
+            if match is not None:
+                doc.outcome = Outcome.DUPLICATE
+                doc.duplicate_of = match.duplicate_of
+                doc.similarity = match.similarity
+                doc.dedup_method = match.method
+            else:
+                index.add(doc.id, doc.fingerprint)
+        for e in doc.edits:
+            if e.action == "remove" and e.stage in ("strip", "extract"):
+                summary.rules[f"{e.stage}:{e.rule}"] += 1
+        refs = None
+        shard = None
+        if archive is not None and corpus is not None:
+            if doc.outcome is Outcome.CLEAN:
+                refs = archive.write_article(doc)
+                shard = corpus.write(doc, {"warc_record_id": refs.text.record_id if refs.text else None})
+                if refs.raw is not None:
+                    kept_refs[doc.id] = refs.raw
+            elif doc.outcome is Outcome.DUPLICATE:
+                original = kept_refs.get(doc.duplicate_of or "") or _ref_from_ledger(ledger, doc.duplicate_of)
+                refs = archive.write_duplicate(doc, original)
+            else:
+                refs = archive.write_quarantined(doc)
+        outcome = doc.outcome.value
+        pending.outcomes[outcome] = pending.outcomes.get(outcome, 0) + 1
+        pending.docs += 1
+        if doc.outcome is Outcome.CLEAN:
+            summary.clean += 1
+        elif doc.outcome is Outcome.DUPLICATE:
+            summary.duplicates += 1
+        else:
+            summary.quarantined += 1
+            where = doc.source.path + (f" {doc.source.member}" if doc.source.member else "")
+            summary.problems.append({"path": where, "problem": doc.problem or "?"})
+            pending.problems.append(doc.problem or "?")
+            LOG.warning("quarantined %s: %s", where, doc.problem,
+                        extra={"event": "quarantined", "path": where, "reason": doc.problem})
+        cp.rows.append(_document_row(doc, summary.run_id, refs, shard))
+    cp.docs += len(docs)
 
 
 def _ref_from_ledger(ledger: Ledger, doc_id: str | None) -> RecordRef:
