@@ -334,6 +334,7 @@ def _write_chunk(
     index.flush()
     if not dry_run:
         ledger.commit()
+        kept_refs.clear()  # committed: later duplicates find their originals in the ledger
     bar.advance(len(cp.finished))
     return None
 
