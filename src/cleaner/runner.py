@@ -388,7 +388,10 @@ def _count_templates(templates: TemplateStats, docs: list[Document]) -> Any:
             pages.append((site_of(d), d.template_keys if d.template_keys is not None else line_keys(d.text)))
             d.template_keys = None  # counted: no need to ship them back to a worker
     templates.add_pages(pages)
-    return templates.snapshot({site for site, _ in pages})
+    wanted: dict[str, set[int]] = {}
+    for site, keys in pages:
+        wanted.setdefault(site, set()).update(keys)
+    return templates.snapshot(wanted, wanted)
 
 
 class Checkpoint:

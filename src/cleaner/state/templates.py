@@ -152,7 +152,9 @@ class TemplateStats:
             [(site, key, n) for (site, key), n in sorted(lines.items())],
         )
 
-    def snapshot(self, sites: Iterable[str]) -> TemplateSnapshot:
+    def snapshot(self, sites: Iterable[str], keys: Mapping[str, Iterable[int]] | None = None) -> TemplateSnapshot:
+        """Counts for these sites; with `keys`, only for those lines of each site (the lines of
+        the documents about to be stripped), so a snapshot stays small however old the site is."""
         out: dict[str, tuple[int, dict[int, int]]] = {}
         for site in set(sites):
             row = self.conn.execute(
@@ -160,11 +162,24 @@ class TemplateStats:
             ).fetchone()
             if row is None:
                 continue
-            keys = dict(
-                self.conn.execute(
-                    "SELECT key, pages FROM template_lines WHERE site = ? AND pages >= 2",
-                    (site,),
-                ).fetchall()
-            )
-            out[site] = (int(row[0]), keys)
+            if keys is None:
+                found = dict(
+                    self.conn.execute(
+                        "SELECT key, pages FROM template_lines WHERE site = ? AND pages >= 2",
+                        (site,),
+                    ).fetchall()
+                )
+            else:
+                wanted = sorted(set(keys.get(site, ())))
+                found = {}
+                for i in range(0, len(wanted), 500):
+                    part = wanted[i : i + 500]
+                    marks = ",".join("?" * len(part))
+                    found.update(
+                        self.conn.execute(
+                            f"SELECT key, pages FROM template_lines WHERE site = ? AND pages >= 2 AND key IN ({marks})",
+                            (site, *part),
+                        ).fetchall()
+                    )
+            out[site] = (int(row[0]), found)
         return TemplateSnapshot(out)
