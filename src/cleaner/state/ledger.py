@@ -80,6 +80,9 @@ def readonly_uri(path: Path) -> str:
     return f"file:{path}?mode=ro" + ("" if wal.exists() else "&immutable=1")
 
 
+CACHE_KB = 16 * 1024
+
+
 @dataclass(frozen=True)
 class InputRow:
     path: str
@@ -106,7 +109,9 @@ class Ledger:
                 self.conn.execute("PRAGMA synchronous=FULL")
                 self.conn.executescript(SCHEMA)
                 self.conn.commit()
-            self.conn.execute("PRAGMA cache_size=-65536")  # 64 MB page cache for the dedup index
+            # the page cache is most of the parent's memory growth on a big ledger; 16 MB keeps
+            # dedup lookups fast (index pages are hot) without growing with the archive
+            self.conn.execute(f"PRAGMA cache_size=-{CACHE_KB}")
         except sqlite3.DatabaseError as err:
             raise FatalError(f"state is unreadable: {self.path}: {err}") from None
 
