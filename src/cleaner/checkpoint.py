@@ -141,7 +141,7 @@ def _decide_and_write(
             else:
                 index.add(doc.id, doc.fingerprint)
         for e in doc.edits:
-            if e.action == "remove" and e.stage in ("strip", "extract"):
+            if e.action == "remove" and e.stage in ("strip", "extract") and e.rule != "whitespace":
                 summary.rules[f"{e.stage}:{e.rule}"] += 1
         refs = None
         shard = None
