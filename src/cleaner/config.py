@@ -89,6 +89,7 @@ class DedupConfig:
     coverage: float = 0.4  # shared content must also be this share of the larger document's content
     short_content: int = 48  # a smaller document with fewer content shingles must match both ways
     anchored_coverage: float = 0.2  # ... unless both start alike (a truncated copy): then this share of the larger's content suffices
+    short_sketch: int = 32  # short documents (under min_content): sample of their pre-strip shingles; near only if both texts match both ways (0: exact only)
 
 
 @dataclass(frozen=True)

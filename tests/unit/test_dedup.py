@@ -215,3 +215,17 @@ def test_short_cleaned_text_is_identified_with_its_input() -> None:
     assert a.exact != fingerprint_text(header, CFG).exact
     long = fingerprint_text(ARTICLE, CFG, source="anything")
     assert long.content >= CFG.min_content and long.exact == fingerprint_text(ARTICLE, CFG).exact
+    assert a.source_shingles == 0  # too few shingles to compare near: exact only
+    assert long.source_shingles == 0 and long.source.size == 0
+
+
+def test_short_document_keeps_a_sample_of_its_input() -> None:
+    """Only short documents with a text input carry the input sample (raw bytes: exact only)."""
+    header = "Disclosure: this post may contain affiliate links, meaning we get a commission at no cost to you."
+    source = header + "\n\n" + ARTICLE
+    f = fingerprint_text(header, CFG, source=source)
+    assert f.content < CFG.min_content and f.source_shingles > f.shingles
+    assert f.source.size == min(CFG.short_sketch, f.source_shingles) and np.all(f.source & 1)
+    assert np.all(np.diff(f.source.astype(np.int64)) > 0)
+    assert f == fingerprint_text(header, CFG, source=source) and f != fingerprint_text(header, CFG, source=header)
+    assert fingerprint_text(header, CFG, source=source.encode()).source_shingles == 0

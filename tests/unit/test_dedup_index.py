@@ -130,7 +130,7 @@ def test_coverage_counts_the_larger_pages_own_content(conn: sqlite3.Connection) 
 
 
 def test_little_content_only_matches_exactly(conn: sqlite3.Connection) -> None:
-    """Below min_content, near matches are off, and the exact hash needs the same input text."""
+    """Below min_shingles near matches are off; below min_content the exact hash needs the same input text."""
     index = DedupIndex(conn, CFG)
     line = "Disclosure: this post may contain affiliate links to shops"
     a = fingerprint_text(line, CFG, source=line + "\n\nBody of the first page about dogs")
@@ -143,6 +143,32 @@ def test_little_content_only_matches_exactly(conn: sqlite3.Connection) -> None:
     near = fingerprint_text(line + " now", CFG, source=line)
     assert index.check("near", near) is None
     assert index.size() == 1 and conn.execute("SELECT count(*) FROM dedup_bands").fetchone()[0] == 0
+
+
+SHORT_HEADER = "Disclosure: this post may contain affiliate links, meaning we get a commission if you buy through our links at no cost to you."
+
+
+def short(body: str, cfg: DedupConfig = CFG) -> Fingerprint:
+    """A page whose body strip removed: the cleaned text is the header, the input had the body."""
+    return fingerprint_text(SHORT_HEADER, cfg, source=SHORT_HEADER + "\n\n" + body)
+
+
+def test_short_documents_match_near_only_when_their_inputs_are_copies_too(conn: sqlite3.Connection) -> None:
+    index = DedupIndex(conn, CFG)
+    body = article(60, paragraphs=3, size=40)
+    a = short(body)
+    assert CFG.min_shingles <= a.shingles and a.content < CFG.min_content and a.source_shingles > 0
+    index.add("a", a)
+    m = index.check("a-edited", short(edit(body, 0.03, 1)))
+    assert m is not None and m.method == "near" and m.duplicate_of == "a"
+    assert index.check("other-page", short(article(61, paragraphs=3, size=40))) is None  # same remnant, other input
+    half = "\n\n".join(body.split("\n\n")[:1])
+    assert index.check("a-truncated-input", short(half)) is None  # input one way only: not a copy
+    wrapped = fp(SHORT_HEADER + "\n\n" + body)  # the same page where strip kept the body
+    assert wrapped.source_shingles == 0 and index.check("long", wrapped) is None  # long never matches short
+    off = dataclasses.replace(CFG, short_sketch=0)
+    assert short(body, off).source_shingles == 0
+    assert DedupIndex(sqlite3.connect(":memory:"), off).check("x", short(body, off)) is None
 
 
 def test_a_document_never_matches_itself(conn: sqlite3.Connection) -> None:

@@ -28,10 +28,12 @@ token hashes, MinHash uses datasketch-style affine permutations mod 2^32.
 
 Identity of short documents: below `cfg.min_content` content shingles the cleaned text is too
 little to identify a page (a cookie line or a site header that strip left when it removed a
-short body is shared by many different pages). Such a document is never a near duplicate, and
-its exact hash also covers its *input* text (the text before strip and convert, rebuilt by
-undoing their edits; the raw bytes when that fails): two short pages are the same page only
-when what they were before cleaning is the same too.
+short body is shared by many different pages). Its exact hash also covers its *input* text
+(the text before strip and convert, rebuilt by undoing their edits; the raw bytes when that
+fails): two short pages are the same page only when what they were before cleaning is the
+same too. For a near match it carries a bottom-k sample of the input's shingles (`source`):
+the index matches it near only to another short document whose cleaned AND input texts are
+copies of its own both ways (the same strip of one page's copies).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ import xxhash
 from cleaner.config import DedupConfig
 from cleaner.document import Document, Edit
 
-SCHEME = "cleaner-dedup-3"  # bump when any hash below changes: persisted indexes must be rebuilt
+SCHEME = "cleaner-dedup-4"  # bump when any hash below changes: persisted indexes must be rebuilt
 
 _M64 = (1 << 64) - 1
 _BASE = 0x100000001B3  # odd: invertible mod 2^64 (FNV prime)
@@ -83,7 +85,7 @@ _NEWLINES = (0x0A, 0x0D, 0x2028, 0x2029)
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
-    """What the parent needs to decide duplicates; small and picklable (~1.1 KB)."""
+    """What the parent needs to decide duplicates; small and picklable (~1.1 KB, short ones +128 B)."""
 
     exact: bytes  # xxh3_128 of the normalised token sequence (16 bytes); + input text when short
     minhash: np.ndarray  # uint32 (num_perm,): MinHash over all shingles, for LSH bands
@@ -92,6 +94,8 @@ class Fingerprint:
     length: int  # characters of the normalised text
     content: int  # distinct shingles that start on a content line
     head: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint16))  # 16-bit hashes of the HEAD_SIZE shingles that start the text proper (`_head`)
+    source: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))  # short documents only: bottom-k 31-bit hashes of the input text's shingles
+    source_shingles: int = 0  # distinct shingles of the input text (0: no source sample)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Fingerprint):
@@ -104,6 +108,8 @@ class Fingerprint:
             and np.array_equal(self.minhash, other.minhash)
             and np.array_equal(self.sketch, other.sketch)
             and np.array_equal(self.head, other.head)
+            and self.source_shingles == other.source_shingles
+            and np.array_equal(self.source, other.source)
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -316,16 +322,28 @@ def fingerprint_text(text: str, cfg: DedupConfig, source: str | bytes | None = N
     sketch = (distinct[: cfg.sketch_size] ^ np.uint64(1)).astype(np.uint32)
     minhash = one_permutation_minhash(h31[first], cfg.num_perm)
     content = int(distinct.size - np.count_nonzero(distinct & np.uint64(1)))
+    src, n_src = np.zeros(0, dtype=np.uint32), 0
     if content < cfg.min_content and source is not None:
-        exact = xxhash.xxh3_128_digest(exact + _source_digest(source))
-    return Fingerprint(exact, minhash, sketch, int(distinct.size), length, content, _head(sh, lines))
+        if isinstance(source, bytes):
+            exact = xxhash.xxh3_128_digest(exact + b"raw:" + xxhash.xxh3_128_digest(source))
+        else:
+            src_tok = _tokens(source)[0]
+            exact = xxhash.xxh3_128_digest(exact + b"text:" + xxhash.xxh3_128_digest(src_tok.tobytes()))
+            if cfg.short_sketch > 0 and distinct.size >= cfg.min_shingles:
+                src, n_src = _source_sample(src_tok, n, cfg.short_sketch)
+    return Fingerprint(exact, minhash, sketch, int(distinct.size), length, content, _head(sh, lines), src, n_src)
 
 
-def _source_digest(source: str | bytes) -> bytes:
-    """Input identity: normalised tokens of a text (layout and Unicode variants agree), raw bytes as is."""
-    if isinstance(source, bytes):
-        return b"raw:" + xxhash.xxh3_128_digest(source)
-    return b"text:" + xxhash.xxh3_128_digest(_tokens(source)[0].tobytes())
+def _source_sample(tok: np.ndarray, n: int, k: int) -> tuple[np.ndarray, int]:
+    """Bottom-k of the input text's shingles (sketch layout) and its distinct shingle count.
+
+    Lets a short document match near (see `cleaner.state.dedup_index`) only when what it was
+    before cleaning is a near copy too, not merely its remnant (a shared header or teaser).
+    """
+    if tok.size == 0:
+        return np.zeros(0, dtype=np.uint32), 0
+    h31 = np.unique(_shingles(tok, n) >> np.uint64(33))
+    return ((h31[:k] << np.uint64(1)) | np.uint64(1)).astype(np.uint32), int(h31.size)  # sketch layout, all content
 
 
 def undo(text: str, edits: list[Edit], stages: tuple[str, ...]) -> str | None:

@@ -12,6 +12,12 @@ a kept document it matches directly (no transitive chains):
    disclosure, a few teaser lines that strip left after removing a short body) the hash also
    covers the text before cleaning (cleaner.stages.dedup): such a remnant says nothing about
    which page it came from, so only the same input is the same page.
+1b. near, short (fewer than `min_content` content shingles, at least `min_shingles` shingles,
+   and a sample of the input text before strip, `short_sketch` values): only against another
+   short document, when both the cleaned texts and the input texts are copies both ways
+   (containment of the smaller and coverage of the larger >= `threshold`, on the cleaned
+   sketches and on the input samples): a strip that cut two copies alike. Short documents have
+   band rows too (the cleaned MinHash); a long document never matches a short one.
 2. near (documents with at least `min_shingles` shingles and `min_content` content shingles):
    candidates share at least one LSH band (bands x rows over the MinHash); each is verified on
    the bottom-k sketches (restricted to the smaller of the two thresholds, which makes both
@@ -59,6 +65,15 @@ repair/strip/convert before fingerprinting; strip as of 2026-11-23; precision / 
       + anchored coverage of L's content or all shingles (used)         0.9909  0.9610   8
         (trunc 0.885 / boil 0.935 / ed 0.949 / reord 0.977 / exact 0.996; neg-template lost 1)
         anchored_coverage 0.3: 0.9909 0.9599 8; 0.25: same as 0.2
+    round 4 (short documents near, rule 1b; per kind as above):
+      + short: cleaned AND input both ways >= 0.65, short_sketch 32 (used) 0.9910  0.9676  8
+        (trunc 0.888 / boil 0.938 / ed 0.977 / reord 0.984; neg-short 0, neg-template 1 lost;
+        shuffles 1-3 and --templates: recall +0.0055-0.0066, P and lost unchanged)
+      short_sketch 16: same; 64 / 128: 0.9910 0.9670 8; both ways at 0.55 / 0.75:
+        0.9893 0.9676 9 / 0.9910 0.9670 8; input only / cleaned only: 0.9893 0.967 / 0.969 9
+      input: containment of the smaller only                             0.9910  0.9687  8
+        but shuffle 1 lost 11 (was 10): inputs of one site share its template, and a 32-value
+        sample read that as containment 0.72 (both ways rejects it: coverage 0.40)
       coverage counting shared shingles content in either document     0.9904  0.9615   9
       head = text start + first two sentence lines, any one matching   0.9831  0.9582  12
       anchored with the first-2-shingles-of-the-text head              worse (shared header lines anchor)
@@ -77,9 +92,10 @@ same meals word for word (a disjoint part that starts with the same meal is, as 
 meal's truncated copy), one is two press releases whose cleaned text is mostly the same
 "About the company" paragraph, and one (neg-template) is two template pages whose bodies strip
 removed, leaving the same "Most read" teaser lines: identical cleaned texts. The residual
-duplicates (71) are mostly short documents (under min_content: exact only, 41 of them, many
-where strip kept different parts of the two pages or kept only a disclosure line) and
-copies where strip kept different parts (containment near 0).
+duplicates (71 before round 4, 59 after) are mostly short documents (under min_content, 41
+before round 4: many where strip kept different parts of the two pages or kept only a
+disclosure line whose inputs are then not copies both ways) and copies where strip kept
+different parts (containment near 0).
 
 LSH trade-off (P(candidate) = 1 - (1 - J^rows)^bands, J = Jaccard of all shingles; the dev
 set columns are benchmarks/quality_dedup.py --templates, precision / recall / lost clusters):
@@ -95,13 +111,15 @@ set columns are benchmarks/quality_dedup.py --templates, precision / recall / lo
     chances for a wrong merge). 36 x 3 with a 64-value sketch keeps the index under 1 KB per doc.
     (Columns P / R / lost measured with the first pass's rules, containment >= 0.75 only.)
 
-Storage per kept document (measured: 990 B on 5 KB documents, tests/unit/test_dedup_index.py):
-a docs row (doc id, run, exact hash, counts, sketch of 4 x sketch_size bytes) plus `bands`
-rows of (key, doc) in a WITHOUT ROWID table. This run's band rows are buffered in memory and
+Storage per kept document (measured: 990 B on 5 KB documents, tests/unit/test_dedup_index.py;
+917 B on the dev set): a docs row (doc id, run, exact hash, counts, sketch of 4 x sketch_size
+bytes; short documents also 4 x short_sketch bytes of input sample) plus `bands` rows of
+(key, doc) in a WITHOUT ROWID table. This run's band rows are buffered in memory and
 written sorted by `flush()` (called automatically every `_FLUSH_ROWS` rows, and by the ledger
 before it commits), so the B-tree is appended in key order instead of touched at random.
 Cost (benchmarks/test_bench_dedup.py, this 2-core shared machine): check 75-150 us against 5000
-indexed documents, check + add + flush 210-380 us; fingerprints 0.14-0.3 ms per 5 KB document.
+indexed documents, check + add + flush 210-380 us; fingerprints 0.14-0.3 ms per 5 KB document
+(a short document with a 5 KB input: 0.36 ms, its input sample included).
 """
 
 from __future__ import annotations
@@ -146,7 +164,7 @@ def scheme(cfg: DedupConfig) -> str:
     return (
         f"{SCHEME} perm={cfg.num_perm} bands={cfg.bands}x{cfg.rows} words={cfg.shingle_words} "
         f"chars={cfg.shingle_chars} sketch={cfg.sketch_size} "
-        f"content={cfg.content_ratio}/{cfg.content_tokens} min_content={cfg.min_content}"
+        f"content={cfg.content_ratio}/{cfg.content_tokens} min_content={cfg.min_content} short={cfg.short_sketch}"
     )
 
 
@@ -214,12 +232,16 @@ def _coverage(ha: np.ndarray, sb: np.ndarray, hb: np.ndarray, c_a: int, c_b: int
     return float(np.isin(hb[own], ha, assume_unique=True).sum()) / int(own.sum())
 
 
-Row = tuple[int, str, int, int, int, bytes, bytes]  # id, doc_id, run, shingles, content, sketch, head
+Row = tuple[int, str, int, int, int, bytes, bytes, bytes, int]
+# id, doc_id, run, shingles, content, sketch, head, source sketch, source shingles
 
 
 def row_of(row: int, doc_id: str, run: int, fp: Fingerprint) -> Row:
     """A candidate row as the index stores it (the band shuffle builds rows of unindexed documents)."""
-    return (row, doc_id, run, fp.shingles, fp.content, fp.sketch.astype(np.uint32).tobytes(), fp.head.astype(np.uint16).tobytes())
+    return (
+        row, doc_id, run, fp.shingles, fp.content, fp.sketch.astype(np.uint32).tobytes(),
+        fp.head.astype(np.uint16).tobytes(), fp.source.astype(np.uint32).tobytes(), fp.source_shingles,
+    )
 
 
 def same_start(a: np.ndarray, b: np.ndarray) -> bool:
@@ -265,7 +287,8 @@ class DedupIndex:
         c.execute(
             "CREATE TABLE IF NOT EXISTS dedup_docs(id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL UNIQUE,"
             " run INTEGER NOT NULL, exact BLOB NOT NULL, shingles INTEGER NOT NULL, content INTEGER NOT NULL,"
-            " length INTEGER NOT NULL, sketch BLOB NOT NULL, head BLOB NOT NULL)"
+            " length INTEGER NOT NULL, sketch BLOB NOT NULL, head BLOB NOT NULL, source BLOB NOT NULL,"
+            " source_shingles INTEGER NOT NULL)"
         )
         c.execute("CREATE INDEX IF NOT EXISTS dedup_docs_exact ON dedup_docs(exact)")
         c.execute(
@@ -290,18 +313,24 @@ class DedupIndex:
         return self.best_match(doc_id, fp, self._candidates(fp))
 
     def best_match(self, doc_id: str, fp: Fingerprint, rows: list[Row]) -> Match | None:
-        """Verify candidate rows (id, doc_id, run, shingles, content, sketch, head): the highest
-        containment wins, ties go to the earliest indexed row. Shared with the Ray engine's
+        """Verify candidate rows (`Row`): the highest containment wins, ties go to the earliest
+        indexed row. Shared with the Ray engine's
         band shuffle, which brings candidates of its own chunk (`row_of`)."""
         best: tuple[float, int, str, Similarity] | None = None
-        for row, other, run, shingles, content, blob, head in rows:
-            if other == doc_id or not self._scoped(run):
-                continue
+        short = fp.source_shingles > 0
+        for row, other, run, shingles, content, blob, head, src, src_shingles in rows:
+            if other == doc_id or not self._scoped(run) or short != (src_shingles > 0):
+                continue  # a short document only ever matches another short one
             sim = similarity(fp.sketch, fp.shingles, np.frombuffer(blob, dtype=np.uint32), shingles, fp.content, content)
-            smaller_content = fp.content if (fp.shingles, fp.sketch.size) <= (shingles, len(blob) // 4) else content
-            anchored = same_start(fp.head, np.frombuffer(head, dtype=np.uint16))
-            if not self._verified(sim, min(fp.shingles, shingles), smaller_content, anchored):
-                continue
+            if short:
+                before = similarity(fp.source, fp.source_shingles, np.frombuffer(src, dtype=np.uint32), src_shingles)
+                if not self._verified_short(sim, before, min(fp.shingles, shingles)):
+                    continue
+            else:
+                smaller_content = fp.content if (fp.shingles, fp.sketch.size) <= (shingles, len(blob) // 4) else content
+                anchored = same_start(fp.head, np.frombuffer(head, dtype=np.uint16))
+                if not self._verified(sim, min(fp.shingles, shingles), smaller_content, anchored):
+                    continue
             if best is None or (-sim.containment, row) < (-best[0], best[1]):
                 best = (sim.containment, row, other, sim)
         if best is None:
@@ -314,8 +343,21 @@ class DedupIndex:
         return Match(best[2], "near", round(sim.containment, 4), note)
 
     def _near_eligible(self, fp: Fingerprint) -> bool:
-        """Too little text (or too little content) to tell a copy from a shared header: exact only."""
-        return fp.shingles >= self.cfg.min_shingles and fp.content >= self.cfg.min_content
+        """Has band rows and near matches: enough text and content, or a short document with a
+        sample of its input text (matched only to other short ones, `_verified_short`). Else
+        too little text to tell a copy from a shared header: exact only."""
+        return fp.shingles >= self.cfg.min_shingles and (fp.content >= self.cfg.min_content or fp.source_shingles > 0)
+
+    def _verified_short(self, sim: Similarity, before: Similarity, smaller: int) -> bool:
+        """Two short documents are copies when their cleaned texts AND their input texts (before
+        strip) are copies of each other both ways: the remnant alone (a header, a disclosure
+        line) is shared by different pages, whose inputs then differ. Containment of the smaller
+        input only is not enough: inputs of one site share its template, and on a small sample
+        that reads as containment (a shuffled dev order merged a hard cluster that way)."""
+        t = self.cfg.threshold
+        if sim.evidence < min(_MIN_EVIDENCE, smaller) or before.evidence < _MIN_EVIDENCE:
+            return False
+        return min(sim.containment, max(sim.coverage, sim.coverage_all), before.containment, before.coverage_all) >= t
 
     def _verified(self, sim: Similarity, smaller: int, smaller_content: int, anchored: bool = False) -> bool:
         """A near duplicate: the smaller document's content is (mostly) in the other, that shared
@@ -352,7 +394,9 @@ class DedupIndex:
         top = sorted(hits, key=lambda d: (-hits[d], d))[:_MAX_CANDIDATES]
         marks = ",".join("?" * len(top))
         rows = self.conn.execute(
-            f"SELECT id, doc_id, run, shingles, content, sketch, head FROM dedup_docs WHERE id IN ({marks})", top
+            f"SELECT id, doc_id, run, shingles, content, sketch, head, source, source_shingles FROM dedup_docs"
+            f" WHERE id IN ({marks})",
+            top,
         ).fetchall()
         rows.sort(key=lambda r: r[0])
         return rows
@@ -362,8 +406,8 @@ class DedupIndex:
         if fp.shingles == 0:
             return
         cur = self.conn.execute(
-            "INSERT OR IGNORE INTO dedup_docs(doc_id, run, exact, shingles, content, length, sketch, head)"
-            " VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO dedup_docs(doc_id, run, exact, shingles, content, length, sketch, head, source,"
+            " source_shingles) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (doc_id, self.run_id, fp.exact, fp.shingles, fp.content, fp.length, *row_of(0, doc_id, 0, fp)[5:]),
         )
         if cur.rowcount != 1 or not self._near_eligible(fp):
