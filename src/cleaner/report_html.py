@@ -192,7 +192,7 @@ def _clusters_html(data: ReportData) -> str:
         out.append('<p class=empty>no duplicates.</p>')
         return "".join(out)
     out.append('<p class=note>each cluster: the kept document, then the documents recorded as its duplicates '
-               '(exact = same text fingerprint, near = MinHash estimate).</p>')
+               '(exact = same words in the same order, near = shared content estimated from shingle samples).</p>')
     rows: list[tuple[Any, ...]] = []
     for c in data.clusters:
         for i, m in enumerate(c.members):
