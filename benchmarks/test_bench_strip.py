@@ -28,6 +28,8 @@ def _strip_all() -> None:
 @pytest.mark.skipif(not TEXTS, reason="no samples in raw/")
 def test_bench_strip_samples(benchmark: pytest.FixtureRequest) -> None:
     benchmark(_strip_all)  # type: ignore[operator]
+    if benchmark.stats is None:  # type: ignore[attr-defined]  # --benchmark-disable: a smoke test
+        return
     mean = benchmark.stats.stats.mean  # type: ignore[attr-defined]
     benchmark.extra_info["lines_per_s"] = LINES / mean  # type: ignore[attr-defined]
     benchmark.extra_info["mb_per_s"] = BYTES / mean / 1e6  # type: ignore[attr-defined]
