@@ -171,10 +171,6 @@ def _coerce(value: Any, typ: Any, where: str) -> Any:
     return value
 
 
-def _section_types(cls: type) -> dict[str, Any]:
-    return get_type_hints(cls)
-
-
 def merge(cfg: Config, layer: Mapping[str, Mapping[str, Any]], origin: str) -> Config:
     """Overlay one layer of `{section: {key: value}}`; unknown sections or keys are errors."""
     sections = {f.name: f for f in fields(Config)}
@@ -185,7 +181,7 @@ def merge(cfg: Config, layer: Mapping[str, Mapping[str, Any]], origin: str) -> C
         if not isinstance(values, Mapping):
             raise UsageError(f"{origin}: [{section}] must be a table")
         current = getattr(cfg, section)
-        types = _section_types(type(current))
+        types = get_type_hints(type(current))
         changes: dict[str, Any] = {}
         for key, value in values.items():
             if key not in types:

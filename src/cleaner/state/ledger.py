@@ -202,23 +202,13 @@ class Ledger:
         self.conn.execute(f"INSERT OR REPLACE INTO documents({cols}) VALUES ({marks})", tuple(row.values()))
 
     def document(self, doc_id: str) -> dict[str, Any] | None:
-        cur = self.conn.execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,))
-        row = cur.fetchone()
-        if row is None:
-            return None
-        return dict(zip([c[0] for c in cur.description], row, strict=True))
+        return next(_dicts(self.conn.execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,))), None)
 
     def documents_for_input(self, path: str) -> list[dict[str, Any]]:
-        cur = self.conn.execute(
-            "SELECT * FROM documents WHERE input_path=? ORDER BY rowid", (path,)
-        )
-        names = [c[0] for c in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return list(_dicts(self.conn.execute("SELECT * FROM documents WHERE input_path=? ORDER BY rowid", (path,))))
 
     def duplicates_of(self, doc_id: str) -> list[dict[str, Any]]:
-        cur = self.conn.execute("SELECT * FROM documents WHERE duplicate_of=?", (doc_id,))
-        names = [c[0] for c in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return list(_dicts(self.conn.execute("SELECT * FROM documents WHERE duplicate_of=?", (doc_id,))))
 
     def counts(self) -> dict[str, int]:
         out = {"clean": 0, "duplicate": 0, "quarantined": 0}
@@ -236,10 +226,7 @@ class Ledger:
 
     def iter_documents(self, run_id: str | None = None) -> Iterator[dict[str, Any]]:
         sql = "SELECT * FROM documents" + (" WHERE run_id=?" if run_id else "") + " ORDER BY rowid"
-        cur = self.conn.execute(sql, (run_id,) if run_id else ())
-        names = [c[0] for c in cur.description]
-        for row in cur:
-            yield dict(zip(names, row, strict=True))
+        yield from _dicts(self.conn.execute(sql, (run_id,) if run_id else ()))
 
     # files --------------------------------------------------------------------------------
 
@@ -250,3 +237,10 @@ class Ledger:
 
     def committed_files(self, kind: str) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT name FROM files WHERE kind=?", (kind,))}
+
+
+def _dicts(cur: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
+    """Rows of a query as {column: value}."""
+    names = [c[0] for c in cur.description]
+    for row in cur:
+        yield dict(zip(names, row, strict=True))
