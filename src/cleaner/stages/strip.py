@@ -138,6 +138,7 @@ _W_PROSE_CAP, _W_PROSE_TOLL = 8.0, 4.0
 _W_OTHER_BASE, _W_OTHER_SLOPE, _W_OTHER_CAP = 3.0, 0.75, 12.0
 _W_TABLE = 1.0
 _W_REPEAT = 0.0
+_W_LONG = 15.0  # a line this long without sentence marks is a list item or a caption, not a menu
 _MIN_RUN = 20.0  # a run must score this much to count as text at all
 _SIDE_SHARE = 0.75  # a further run beside the main one must reach this share of its score
 
@@ -153,7 +154,7 @@ def _weight(ln: _Line) -> float:
         return _W_REPEAT
     if sh.good:
         return sh.units - _W_GOOD_TOLL
-    if sh.prose:
+    if sh.prose or sh.units >= _W_LONG:
         return min(sh.units, _W_PROSE_CAP) - _W_PROSE_TOLL
     return -_W_OTHER_BASE - min(sh.units, _W_OTHER_CAP) * _W_OTHER_SLOPE
 
