@@ -266,7 +266,10 @@ class DedupIndex:
         self.cfg = cfg
         self.run_id = run_id
         self._pending: dict[int, list[int]] = defaultdict(list)  # band key -> doc rows, unwritten
+        self._pending_keys: list[np.ndarray] = []  # the same rows as arrays, for a numpy sort at flush
+        self._pending_docs: list[int] = []
         self._pending_rows = 0
+        self._last_keys: tuple[Fingerprint | None, np.ndarray] = (None, np.zeros(0, dtype=np.int64))
         self._create()
 
     def _create(self) -> None:
@@ -379,8 +382,16 @@ class DedupIndex:
             return True
         return anchored and max(sim.coverage, sim.coverage_all) >= cfg.anchored_coverage
 
+    def _band_keys(self, fp: Fingerprint) -> np.ndarray:
+        """Band keys of `fp`, computed once for the check and the add that follows it."""
+        last, keys = self._last_keys
+        if last is not fp:
+            keys = band_keys(fp.minhash, self.cfg.bands, self.cfg.rows)
+            self._last_keys = (fp, keys)
+        return keys
+
     def _candidates(self, fp: Fingerprint) -> list[Row]:
-        keys = band_keys(fp.minhash, self.cfg.bands, self.cfg.rows).tolist()
+        keys = self._band_keys(fp).tolist()
         hits: dict[int, int] = defaultdict(int)
         marks = ",".join("?" * len(keys))
         for (doc,) in self.conn.execute(f"SELECT doc FROM dedup_bands WHERE key IN ({marks})", keys):
@@ -413,8 +424,11 @@ class DedupIndex:
         if cur.rowcount != 1 or not self._near_eligible(fp):
             return
         row = int(cur.lastrowid or 0)
-        for k in band_keys(fp.minhash, self.cfg.bands, self.cfg.rows).tolist():
+        keys = self._band_keys(fp)
+        for k in keys.tolist():
             self._pending[k].append(row)
+        self._pending_keys.append(keys)
+        self._pending_docs.append(row)
         self._pending_rows += self.cfg.bands
         if self._pending_rows >= _FLUSH_ROWS:
             self.flush()
@@ -423,9 +437,14 @@ class DedupIndex:
         """Write buffered band rows in key order; call before the connection commits."""
         if not self._pending:
             return
-        rows = sorted((k, d) for k, docs in self._pending.items() for d in docs)
+        keys = np.concatenate(self._pending_keys)
+        docs = np.repeat(np.asarray(self._pending_docs, dtype=np.int64), self.cfg.bands)
+        order = np.lexsort((docs, keys))  # by key, then doc: B-tree appends in key order
+        rows = zip(keys[order].tolist(), docs[order].tolist(), strict=True)
         self.conn.executemany("INSERT OR IGNORE INTO dedup_bands(key, doc) VALUES(?, ?)", rows)
         self._pending.clear()
+        self._pending_keys.clear()
+        self._pending_docs.clear()
         self._pending_rows = 0
 
     def size(self) -> int:
