@@ -313,3 +313,34 @@ def test_candidate_lookup_uses_the_band_index(conn: sqlite3.Connection) -> None:
     )
     assert "USING PRIMARY KEY" in plan or "USING COVERING INDEX" in plan
     assert np.int64  # keys are signed 64-bit integers: SQLite's INTEGER
+
+
+def test_band_levels_merge_without_changing_decisions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tiny level sizes force merges at every flush: same kept set, every band row still found,
+    level counts persisted for the next session."""
+    import cleaner.state.dedup_index as di
+
+    docs = corpus()
+    big = decide(docs, tmp_path / "big.sqlite", 3)
+    monkeypatch.setattr(di, "_LEVEL_ROWS", (40, 400))
+    small = decide(docs, tmp_path / "small.sqlite", 3)
+    assert small == big
+    conn = sqlite3.connect(tmp_path / "small.sqlite")
+    counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in di._LEVELS}
+    stored = dict(conn.execute("SELECT key, value FROM dedup_meta WHERE key LIKE 'rows:%'").fetchall())
+    total = conn.execute("SELECT count(*) FROM dedup_docs").fetchone()[0] * CFG.bands
+    assert sum(counts.values()) == total and counts["dedup_bands"] > 0
+    assert all(int(stored[f"rows:{t}"]) == counts[t] for t in di._LEVELS[:-1])
+    conn.close()
+
+
+def test_pipeline_ids_are_stored_packed_and_read_back(conn: sqlite3.Connection) -> None:
+    kept = "0123456789abcdef0123456789abcdef"  # a pipeline id: 32 lowercase hex digits
+    index = DedupIndex(conn, CFG)
+    index.add(kept, fp(article(31)))
+    index.add("Not-Hex-" + "x" * 24, fp(article(32)))
+    assert conn.execute("SELECT typeof(doc_id) FROM dedup_docs ORDER BY id").fetchall() == [("blob",), ("text",)]
+    assert index.check("f" * 32, fp(article(31))) == Match(kept, "exact", 1.0, "same words in the same order")
+    near = index.check("e" * 32, fp(edit(article(31), 0.03, 1)))
+    assert near is not None and near.duplicate_of == kept and near.method == "near"
+    assert index.check(kept, fp(article(31))) is None  # never itself

@@ -111,19 +111,39 @@ set columns are benchmarks/quality_dedup.py --templates, precision / recall / lo
     chances for a wrong merge). 36 x 3 with a 64-value sketch keeps the index under 1 KB per doc.
     (Columns P / R / lost measured with the first pass's rules, containment >= 0.75 only.)
 
-Storage per kept document (measured: 990 B on 5 KB documents, tests/unit/test_dedup_index.py;
-917 B on the dev set): a docs row (doc id, run, exact hash, counts, sketch of 4 x sketch_size
-bytes; short documents also 4 x short_sketch bytes of input sample) plus `bands` rows of
-(key, doc) in a WITHOUT ROWID table. This run's band rows are buffered in memory and
-written sorted by `flush()` (called automatically every `_FLUSH_ROWS` rows, and by the ledger
-before it commits), so the B-tree is appended in key order instead of touched at random.
-Cost (benchmarks/test_bench_dedup.py, this 2-core shared machine): check 75-150 us against 5000
-indexed documents, check + add + flush 210-380 us; fingerprints 0.14-0.3 ms per 5 KB document
-(a short document with a 5 KB input: 0.36 ms, its input sample included).
+Storage per kept document (measured: 945 B on 5 KB documents after VACUUM,
+tests/unit/test_dedup_index.py; 917 B on the dev set): a docs row (doc id, 16 bytes for a
+pipeline id, run, exact hash, counts, sketch of 4 x sketch_size bytes; short documents also
+4 x short_sketch bytes of input sample) plus `bands` rows of (key, doc) in WITHOUT ROWID tables.
+This run's band rows are buffered in memory and written sorted by `flush()` (called every
+`_FLUSH_ROWS` rows, and by the ledger before it commits) into the first of the `_LEVELS`; a
+level that outgrows `_LEVEL_ROWS` is merged in key order into the next (see `_LEVELS`).
+
+At scale (benchmarks/dedup_scale.py: synthetic 5 KB-document fingerprints, checkpoints of 2000,
+16 MB page cache, this 2-core machine shared with other jobs; add: wall microseconds per
+document while growing to that size, flushes and commits included; checks: p50 microseconds):
+
+    indexed   add+flush us/doc   live B/doc   check: miss   near   exact
+    10k              161             987              132    279      8
+    100k             326            1017              319    471     11
+    300k             411            1043              477    787     12
+    1M               431            1028              453    585     16
+    1M, one band table (before levels,
+        and before the numpy flush)  1117            1030              264    460     12
+
+One table made every checkpoint rewrite one random page per band row: at 1M documents flush +
+commit cost 1.3 ms per document and grew with the index. With levels it is 0.1 ms; a lookup
+probes up to three tables (at 1M: 27 + 90 + 123 us CPU per level) instead of one, about twice
+the CPU, a good trade while a document is checked once and added once. (The rows above use
+13-character ids; pipeline ids are 32 hex digits stored in 16 bytes: ~+6 B per document.)
+Cost at small scale (benchmarks/test_bench_dedup.py): check 75-150 us against 5000 indexed
+documents, check + add + flush 210-380 us; fingerprints 0.14-0.3 ms per 5 KB document (a short
+document with a 5 KB input: 0.36 ms, its input sample included).
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
@@ -137,6 +157,14 @@ from cleaner.stages.dedup import SCHEME, Fingerprint, mix64
 _MIN_EVIDENCE = 8  # sampled shingles of the smaller document needed to call a near duplicate
 _MAX_CANDIDATES = 64  # verified per query, most shared bands first (caps template-heavy sites)
 _FLUSH_ROWS = 100_000  # buffered band rows before they are written
+# Band rows live in levels, newest first (a log-structured merge, as LSM trees do): flushes go
+# to the first, small table; a level that outgrows its size is merged, in key order, into the
+# next, 16x larger one; the last (`dedup_bands`) is unbounded. Rows are rewritten about once
+# per level instead of one random B-tree page per row per checkpoint (at 1M documents the
+# single table cost 1.3 ms of flush+commit per document; see the measurements above).
+_LEVELS = ("dedup_bands_0", "dedup_bands_1", "dedup_bands")
+_LEVEL_ROWS = (500_000, 8_000_000)  # rows a level may hold before it is merged on (level 0 fits the page cache)
+_HEX_ID = re.compile(r"[0-9a-f]{32}")
 _FULL = 1 << 31  # sketch threshold of a document whose every shingle is in its sketch
 
 
@@ -284,7 +312,9 @@ class DedupIndex:
                     f"[{want}]; restore the settings or start a new state folder"
                 )
             c.execute("DROP TABLE IF EXISTS dedup_docs")  # empty: its layout may be an older one
-            c.execute("DROP TABLE IF EXISTS dedup_bands")
+            for table in _LEVELS:
+                c.execute(f"DROP TABLE IF EXISTS {table}")
+            c.execute("DELETE FROM dedup_meta WHERE key LIKE 'rows:%'")
         if row is None or row[0] != want:  # no write (no open transaction) when nothing changes
             c.execute("INSERT OR REPLACE INTO dedup_meta(key, value) VALUES('scheme', ?)", (want,))
         c.execute(
@@ -294,10 +324,15 @@ class DedupIndex:
             " source_shingles INTEGER NOT NULL)"
         )
         c.execute("CREATE INDEX IF NOT EXISTS dedup_docs_exact ON dedup_docs(exact)")
-        c.execute(
-            "CREATE TABLE IF NOT EXISTS dedup_bands(key INTEGER NOT NULL, doc INTEGER NOT NULL,"
-            " PRIMARY KEY(key, doc)) WITHOUT ROWID"
-        )
+        for table in _LEVELS:
+            c.execute(
+                f"CREATE TABLE IF NOT EXISTS {table}(key INTEGER NOT NULL, doc INTEGER NOT NULL,"
+                " PRIMARY KEY(key, doc)) WITHOUT ROWID"
+            )
+        self._rows = {t: 0 for t in _LEVELS[:-1]}  # rows per bounded level (the last is never merged)
+        for key, value in c.execute("SELECT key, value FROM dedup_meta WHERE key LIKE 'rows:%'"):
+            if key[5:] in self._rows:
+                self._rows[key[5:]] = int(value)
 
     def _scoped(self, run: int) -> bool:
         return self.cfg.scope != "run" or run == self.run_id
@@ -306,9 +341,10 @@ class DedupIndex:
         """The kept document `fp` duplicates, or None; never the document itself (by doc_id)."""
         if fp.shingles == 0:  # no words at all: nothing to compare
             return None
-        for _, other, run in self.conn.execute(
+        for _, stored, run in self.conn.execute(
             "SELECT id, doc_id, run FROM dedup_docs WHERE exact = ? ORDER BY id", (fp.exact,)
         ):
+            other = _unpacked(stored)
             if other != doc_id and self._scoped(run):
                 return Match(other, "exact", 1.0, "same words in the same order")
         if not self._near_eligible(fp):
@@ -394,7 +430,9 @@ class DedupIndex:
         keys = self._band_keys(fp).tolist()
         hits: dict[int, int] = defaultdict(int)
         marks = ",".join("?" * len(keys))
-        for (doc,) in self.conn.execute(f"SELECT doc FROM dedup_bands WHERE key IN ({marks})", keys):
+        levels = [t for t in _LEVELS if self._rows.get(t, 1)]  # empty levels are not asked
+        sql = " UNION ALL ".join(f"SELECT doc FROM {t} WHERE key IN ({marks})" for t in levels)
+        for (doc,) in self.conn.execute(sql, keys * len(levels)):
             hits[doc] += 1
         if self._pending:
             for k in keys:
@@ -408,9 +446,8 @@ class DedupIndex:
             f"SELECT id, doc_id, run, shingles, content, sketch, head, source, source_shingles FROM dedup_docs"
             f" WHERE id IN ({marks})",
             top,
-        ).fetchall()
-        rows.sort(key=lambda r: r[0])
-        return rows
+        )
+        return sorted(((r[0], _unpacked(r[1]), *r[2:]) for r in rows), key=lambda r: r[0])
 
     def add(self, doc_id: str, fp: Fingerprint) -> None:
         """Index a kept document (duplicates are never added); adding a doc_id twice is a no-op."""
@@ -419,7 +456,7 @@ class DedupIndex:
         cur = self.conn.execute(
             "INSERT OR IGNORE INTO dedup_docs(doc_id, run, exact, shingles, content, length, sketch, head, source,"
             " source_shingles) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (doc_id, self.run_id, fp.exact, fp.shingles, fp.content, fp.length, *row_of(0, doc_id, 0, fp)[5:]),
+            (_packed(doc_id), self.run_id, fp.exact, fp.shingles, fp.content, fp.length, *row_of(0, doc_id, 0, fp)[5:]),
         )
         if cur.rowcount != 1 or not self._near_eligible(fp):
             return
@@ -441,15 +478,40 @@ class DedupIndex:
         docs = np.repeat(np.asarray(self._pending_docs, dtype=np.int64), self.cfg.bands)
         order = np.lexsort((docs, keys))  # by key, then doc: B-tree appends in key order
         rows = zip(keys[order].tolist(), docs[order].tolist(), strict=True)
-        self.conn.executemany("INSERT OR IGNORE INTO dedup_bands(key, doc) VALUES(?, ?)", rows)
+        cur = self.conn.executemany(f"INSERT OR IGNORE INTO {_LEVELS[0]}(key, doc) VALUES(?, ?)", rows)
         self._pending.clear()
         self._pending_keys.clear()
         self._pending_docs.clear()
         self._pending_rows = 0
+        self._rows[_LEVELS[0]] += max(cur.rowcount, 0)
+        for i, cap in enumerate(_LEVEL_ROWS):
+            table, nxt = _LEVELS[i], _LEVELS[i + 1]
+            if self._rows[table] > cap:  # merge on, in key order: the next level's pages are visited once
+                moved = self.conn.execute(
+                    f"INSERT OR IGNORE INTO {nxt}(key, doc) SELECT key, doc FROM {table} ORDER BY key, doc"
+                ).rowcount
+                self.conn.execute(f"DELETE FROM {table}")
+                self._rows[table] = 0
+                if nxt in self._rows:
+                    self._rows[nxt] += max(moved, 0)
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO dedup_meta(key, value) VALUES(?, ?)",
+            [(f"rows:{t}", str(n)) for t, n in self._rows.items()],
+        )
 
     def size(self) -> int:
         """Kept documents indexed (all runs)."""
         return int(self.conn.execute("SELECT count(*) FROM dedup_docs").fetchone()[0])
+
+
+def _packed(doc_id: str) -> str | bytes:
+    """A pipeline id (32 lowercase hex digits) is stored as its 16 bytes: 32 bytes less per
+    document in the table and its unique index. Other ids are stored as they are."""
+    return bytes.fromhex(doc_id) if _HEX_ID.fullmatch(doc_id) else doc_id
+
+
+def _unpacked(stored: str | bytes) -> str:
+    return stored.hex() if isinstance(stored, bytes) else stored
 
 
 def _table_has_rows(conn: sqlite3.Connection, table: str) -> bool:
