@@ -2,6 +2,7 @@
 
     python benchmarks/quality_dedup.py [--eval ../shared/eval/dedup] [--runs 3] [--templates]
         [--bands 32 --rows 4 --threshold 0.75 --shingle-words 3] [--kept kept.txt] [--shuffle SEED]
+    python benchmarks/quality_dedup.py --pipeline [--workers 2]   # through `cleaner run` itself
 
 Input order of corpus.jsonl is the arrival order ("keep the first"). The texts go through the
 stages the product runs before fingerprinting (repair, strip, convert; each skipped with a
@@ -10,7 +11,9 @@ the whole corpus (all documents are one site here, as files in one input folder 
 what the pipeline does with its template statistics. `--runs N` splits the corpus into N index
 sessions over one SQLite file with a commit between them (the incremental case); the kept set
 must not change. `--shuffle SEED` changes the arrival order (another copy is then the first:
-the scores, not the kept ids, are comparable). Scores with ../shared/tools/score_dedup.py.
+the scores, not the kept ids, are comparable). `--pipeline` instead runs the product, `cleaner
+run` over EVAL/txt/ (file order, its site-template statistics, its worker processes), and scores
+the documents it wrote to clean/. Scores with ../shared/tools/score_dedup.py.
 """
 
 from __future__ import annotations
@@ -120,6 +123,24 @@ def evaluate(ev: Path, templates: bool = False) -> dict[str, float]:
     return {k: float(v) for k, v in (part.split("=") for part in last.split())}
 
 
+def pipeline_kept(ev: Path, workers: int, out: Path) -> None:
+    """Run `cleaner run` over EVAL/txt/ in a fresh folder; write the ids it kept (file stems) to `out`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        cmd = [sys.executable, "-m", "cleaner", "run", "--input", str(ev / "txt"), "--clean", str(work / "clean"),
+               "--archive", str(work / "archive"), "--state", str(work / "state"), "--workers", str(workers),
+               "--no-progress", "-q"]
+        t = time.perf_counter()
+        subprocess.run(cmd, cwd=work, check=True)
+        kept = [
+            Path(json.loads(line)["source"]).stem  # the input path, relative to --input
+            for shard in sorted((work / "clean").glob("*.jsonl"))
+            for line in shard.open(encoding="utf-8")
+        ]
+        print(f"cleaner run --workers {workers}: {len(kept)} kept in {time.perf_counter() - t:.1f} s")
+    out.write_text("".join(i + "\n" for i in kept), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--eval", default=str(ROOT.parent / "shared/eval/dedup"))
@@ -128,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-stages", action="store_true", help="fingerprint the raw texts")
     ap.add_argument("--shuffle", type=int, help="arrival order: corpus.jsonl shuffled with this seed")
     ap.add_argument("--kept", help="write kept ids here (default: a temporary file)")
+    ap.add_argument("--pipeline", action="store_true", help="score `cleaner run` itself (default config)")
+    ap.add_argument("--workers", type=int, default=2, help="with --pipeline")
     for f in dataclasses.fields(DedupConfig):
         if f.type in ("int", "float"):
             ap.add_argument("--" + f.name.replace("_", "-"), type=int if f.type == "int" else float)
@@ -136,6 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     base = Config()
     cfg = dataclasses.replace(base.dedup, **over)
     ev = Path(args.eval)
+    score = ROOT.parent / "shared/tools/score_dedup.py"
+    if args.pipeline:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(args.kept) if args.kept else Path(tmp) / "kept.txt"
+            pipeline_kept(ev, args.workers, out)
+            return subprocess.run([sys.executable, str(score), str(ev / "labels.jsonl"), str(out)], check=False).returncode
     docs = [json.loads(line) for line in (ev / "corpus.jsonl").open(encoding="utf-8")]
     if args.shuffle is not None:
         random.Random(args.shuffle).shuffle(docs)
@@ -164,7 +193,6 @@ def main(argv: list[str] | None = None) -> int:
             f"stages {1e3 * (t1 - t0) / n:.3f} ms/doc, fingerprint {1e3 * (t2 - t1) / n:.3f} ms/doc, "
             f"index check+add {1e3 * (t3 - t2) / n:.3f} ms/doc over {n} docs"
         )
-        score = ROOT.parent / "shared/tools/score_dedup.py"
         res = subprocess.run([sys.executable, str(score), str(ev / "labels.jsonl"), str(out)], check=False)
         return res.returncode
 
