@@ -37,5 +37,14 @@ def test_bench_strip_samples(benchmark: pytest.FixtureRequest) -> None:
 
 
 @pytest.mark.skipif(not TEXTS, reason="no samples in raw/")
+def test_bench_strip_samples_cold(benchmark: pytest.FixtureRequest) -> None:
+    """As above with strip's per-line memo emptied before each round: the cost of lines seen
+    for the first time (the warm figure is that of recurring lines: menus, footers)."""
+    from cleaner.stages.strip import clear_memo
+
+    benchmark.pedantic(_strip_all, setup=clear_memo, rounds=30)  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(not TEXTS, reason="no samples in raw/")
 def test_bench_explain_lines(benchmark: pytest.FixtureRequest) -> None:
     benchmark(lambda: [explain_lines(t, CFG) for t in TEXTS])  # type: ignore[operator]

@@ -55,6 +55,17 @@ def test_repair(benchmark: Any, name: str) -> None:
     _run(benchmark, lambda t: repair_text(t, cfg), inputs()[name])
 
 
+@pytest.mark.parametrize("name", ["de-damaged", "zh-damaged"])
+def test_repair_cold(benchmark: Any, name: str) -> None:
+    """test_repair with the remembered line fixes emptied before each round (first-sight cost)."""
+    from cleaner.stages.repair import clear_memo
+
+    cfg = RepairConfig()
+    text = inputs()[name]
+    benchmark.extra_info["bytes"] = len(text.encode("utf-8"))
+    benchmark.pedantic(repair_text, args=(text, cfg), setup=clear_memo, rounds=30)
+
+
 @pytest.mark.parametrize("name", ["de-clean", "zh-clean", "zh-traditional"])
 def test_convert(benchmark: Any, name: str) -> None:
     cfg = ConvertConfig()

@@ -234,3 +234,22 @@ def test_page_without_prose_keeps_its_text_and_logs_nothing_it_kept() -> None:
     out = extract_html("<html><body><div>short one</div><div>short two</div></body></html>")
     assert out.text == "short one\n\nshort two"
     assert out.dropped == []
+
+
+def test_whitespace_collapse_is_the_regex() -> None:
+    """split/join stands in for the \\s+ substitution; the renderer's ASCII fast path for
+    its own whitespace class."""
+    import re
+
+    from cleaner.stages.extract_render import _ASCII_SEPARATORS, _INLINE_WS
+    from cleaner.stages.extract_score import collapse
+
+    space = re.compile(r"\s+")
+    for c in range(0x3100):  # every whitespace character Python knows is below U+3100
+        ch = chr(c)
+        if 0xD800 <= c <= 0xDFFF:
+            continue
+        for text in (f" a{ch}b ", ch, f"{ch}{ch}x", f"x {ch}\t"):
+            assert collapse(text) == space.sub(" ", text).strip()
+            if text.isascii() and not _ASCII_SEPARATORS.search(text):
+                assert " ".join(text.split()) == _INLINE_WS.sub(" ", text).strip()

@@ -113,3 +113,47 @@ def test_trim_common_gives_minimal_span() -> None:
     assert _trim_common("aaaa", "aa") == (2, 0)
     assert _trim_common("", "abc") == (0, 0)
     assert _trim_common("xab", "yab") == (0, 2)
+
+
+def test_maybe_bad_is_ftfy_is_bad() -> None:
+    """The windowed search around non-ASCII characters agrees with ftfy's full scan."""
+    import random
+
+    from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
+
+    from cleaner.stages.repair import _badness, _maybe_bad
+
+    assert _badness() is not None  # the fast path is in use with the installed ftfy
+    alphabet = "".join(sorted(set("".join(MOJIBAKE_CATEGORIES.values())))) + "ÃÂØÙГўВЂβ€ā√≈‚×°²³Œœ"
+    rng = random.Random(7)
+    texts = [*_FTFY_LINES, "", "plain ascii", "Ã ", "x Ã ", "é" * 20 + "Ã©"]
+    for _ in range(20000):
+        n = rng.randint(1, 24)
+        texts.append("".join(rng.choice(alphabet) if rng.random() < 0.4 else rng.choice("ab Z.,?\n") for _ in range(n)))
+    for name in ("000_65eea8b01307b085.txt", "002_3055a5f10925dd99.txt"):
+        text = (RAW / name).read_text("utf-8")
+        texts += text.split("\n") + text.encode("utf-8").decode("cp1252", "replace").split("\n")
+    for text in texts:
+        assert _maybe_bad(text) == is_bad(text), repr(text)
+
+
+def test_line_fixes_are_remembered_not_changed() -> None:
+    """A repeated broken line is fixed once; the result is what a fresh fix gives."""
+    from cleaner.stages.repair import _line_fix
+
+    text = "\n".join(_FTFY_LINES * 2)
+    _line_fix.cache_clear()
+    first = repair_text(text, RepairConfig())
+    assert _line_fix.cache_info().hits >= len(_FTFY_LINES) - 1
+    _line_fix.cache_clear()
+    assert repair_text(text, RepairConfig()) == first
+    assert replay(text, first[1]) == first[0]
+
+
+def test_pinyin_table_is_pypinyins() -> None:
+    from pypinyin.constants import PINYIN_DICT
+
+    from cleaner.stages.repair_gbk import pinyin_table, readings
+
+    assert pinyin_table() == PINYIN_DICT
+    assert "quán" in readings("權")

@@ -285,3 +285,74 @@ def test_dateish_long_line_counts_words_chunk_by_chunk() -> None:
         sh = shape(line.strip())
         direct = len(_WORD.findall(_DATE_TOKENS.sub(" ", line.strip()))) <= 3
         assert dateish(line.strip(), sh) == (direct and sh.units <= 12), line
+
+
+# --- the per-line memo and the cheaper equivalents must not change a decision ------------------
+
+_SAMPLES = sorted((ROOT / "raw").glob("*.txt"))
+_ODD_TEXT = "  A\tb  12 \u00a0x\n\n\u3000Über  ẞ ١٢\x1c\n \n\u2028z\x0b\n\nMenu | Home | News | Sport\n"
+
+
+def test_template_keys_are_line_keys() -> None:
+    from cleaner.stages.strip import template_keys
+    from cleaner.state.templates import line_keys
+
+    for text in [_ODD_TEXT, "", "\n\n", "a\udc80b\nc 1", *(p.read_text("utf-8") for p in _SAMPLES)]:
+        assert template_keys(text) == line_keys(text)
+        assert template_keys(text) == line_keys(text)  # from the memo
+
+
+def test_decisions_do_not_depend_on_the_memo() -> None:
+    """explain_lines with a cold memo, a warm one, and one emptied mid-way agree."""
+    from cleaner.stages import strip as strip_mod
+
+    texts = [p.read_text("utf-8") for p in _SAMPLES] + [_ODD_TEXT]
+    keys = [line_key(ln) for t in texts for ln in t.split("\n") if line_key(ln) is not None]
+    snap = TemplateSnapshot({"s": (4, {k: 3 for k in keys})})
+
+    def run() -> list[object]:
+        return [explain_lines(t, CFG, snap, "s", html) for t in texts for html in (False, True)]
+
+    strip_mod.clear_memo()
+    cold = run()
+    assert run() == cold
+    old = strip_mod._MEMO_LINES
+    try:
+        strip_mod._MEMO_LINES = 5  # a new generation on every document
+        strip_mod.clear_memo()
+        assert run() == cold
+        assert run() == cold
+    finally:
+        strip_mod._MEMO_LINES = old
+
+
+def test_whitespace_pass_matches_lookbehind_pattern() -> None:
+    import random
+    import re
+
+    from cleaner.stages.strip import _BLANK_RUN_AFTER_NL, _TRAIL, _WS, _WS_CHARS
+
+    blank_run = re.compile(rf"(?<=\n){_WS}\n(?:{_WS}\n)+")
+    rng = random.Random(3)
+    for _ in range(3000):
+        text = "".join(rng.choice(["\n", " ", "\t", "\u3000", "\u00a0", "x", "\n\n"]) for _ in range(rng.randint(0, 20)))
+        want = [m.span() for m in blank_run.finditer(text)]
+        assert [m.span(1) for m in _BLANK_RUN_AFTER_NL.finditer(text)] == want
+        full = _TRAIL.search(text)
+        tail = _TRAIL.search(text, len(text.rstrip(_WS_CHARS)))
+        assert (full and full.span()) == (tail and tail.span())
+
+
+def test_layout_markers_given_or_computed_agree() -> None:
+    from cleaner.stages.strip_layout import comment_header, dateish, listings, repeated
+
+    lines = [ln.strip() for p in _SAMPLES for ln in p.read_text("utf-8").split("\n") if ln.strip()]
+    lines += ["Nov 19, 2019 at 6:34 am", "joe says:", "A title here", "Some prose that runs on. And on.",
+              "Nov 20, 2019 at 7:00 am", "ann says:", "Another title", "More prose here, longer. Yes.",
+              "Nov 21, 2019 at 8:00 am", "bob says:", "Third title", "Prose again and again. Fine.", "STRASSE x", "straße X"]
+    shapes = [shape(t) for t in lines]
+    markers = [(comment_header(t, s), dateish(t, s)) for t, s in zip(lines, shapes)]
+    assert listings(lines, shapes, markers=markers) == listings(lines, shapes)
+    want = {i for i, t in enumerate(lines) if shapes[i].units >= 2
+            and sum(u.casefold() == t.casefold() for j, u in enumerate(lines) if shapes[j].units >= 2) > 1}
+    assert repeated(lines, shapes) == want

@@ -18,6 +18,7 @@ from lxml import etree
 from cleaner.stages.extract_score import BLOCK_TAGS, Measure, class_weight, text_of
 
 _INLINE_WS = re.compile(r"[ \t\n\r\f\v\u00a0\u200b]+")
+_ASCII_SEPARATORS = re.compile(r"[\x1c-\x1f]")  # ASCII whitespace to str.split, not in _INLINE_WS
 _PUNCT = re.compile(r"[,，、。;；.!?！？]")
 _HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 _CHECKED = frozenset("ul ol dl div section table form p nav aside header footer center article".split())
@@ -40,7 +41,13 @@ class _Out:
             self.parts.append(text)
 
     def _end_line(self) -> bool:
-        line = _INLINE_WS.sub(" ", "".join(self.parts)).strip()
+        joined = "".join(self.parts)
+        if joined.isascii() and not _ASCII_SEPARATORS.search(joined):
+            # ASCII without \x1c-\x1f: _INLINE_WS's characters are exactly the whitespace
+            # str.split splits at, so split/join is the substitution plus strip, cheaper
+            line = " ".join(joined.split())
+        else:
+            line = _INLINE_WS.sub(" ", joined).strip()
         self.parts = []
         if line:
             self.lines.append(line)

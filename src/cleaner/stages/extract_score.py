@@ -15,7 +15,6 @@ import re
 from lxml import etree
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_WS = re.compile(r"\s+")
 _PUNCT = re.compile(r"[,，、。;；]")
 _POSITIVE = re.compile(
     r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story", re.I
@@ -40,6 +39,13 @@ _BASE = {
 _PARAGRAPH_TAGS = ("p", "pre", "td", "blockquote", "dd", "div", "section", "article", "center")
 
 
+def collapse(text: str) -> str:
+    """Whitespace runs collapsed to one space, trimmed: `re.sub(r"\\s+", " ", text).strip()`
+    (str.split and the regex class \\s agree on what whitespace is), but one split/join
+    instead of a substitution per space."""
+    return " ".join(text.split())
+
+
 def wlen(text: str) -> int:
     """Script-aware length: CJK characters weigh 3, other characters 1."""
     if text.isascii():
@@ -59,7 +65,7 @@ def _ink(text: str | None) -> int:
 
 def text_of(el: etree._Element) -> str:
     """Visible text of an element, whitespace collapsed."""
-    return _WS.sub(" ", etree.tostring(el, method="text", encoding=str, with_tail=False)).strip()
+    return collapse(etree.tostring(el, method="text", encoding=str, with_tail=False))
 
 
 def class_weight(el: etree._Element) -> int:
@@ -79,7 +85,7 @@ def _direct_text(el: etree._Element) -> str:
         if isinstance(ch.tag, str) and ch.tag not in BLOCK_TAGS:
             parts.append(etree.tostring(ch, method="text", encoding=str, with_tail=False))
         parts.append(ch.tail or "")
-    return _WS.sub(" ", "".join(parts)).strip()
+    return collapse("".join(parts))
 
 
 def _has_block_child(el: etree._Element) -> bool:

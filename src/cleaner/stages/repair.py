@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
+from re import _constants as sre_c  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 from cleaner.config import RepairConfig
@@ -172,7 +174,10 @@ def _fix_line(line: str, cfg: Any) -> tuple[str, list[Any]]:
         text = try_fix("unescape_html", text, cfg, steps)
         while text != settled:
             prevtext = text
-            text, plan = one_step(text, cfg)
+            # one_step returns a text it finds not `is_bad` as it is, with no plan; on a
+            # repaired line that verdict costs a full BADNESS_RE scan, `_maybe_bad` a few
+            # short ones
+            text, plan = one_step(text, cfg) if _maybe_bad(text) else (text, [])
             if plan:
                 steps.extend(plan)
             if text == prevtext:
@@ -187,6 +192,92 @@ def _fix_line(line: str, cfg: Any) -> tuple[str, list[Any]]:
             return text, steps
 
 
+# --- a cheaper `is_bad` for text that holds little non-ASCII ------------------------------
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _needs_non_ascii(items: Any) -> bool:
+    """Does every match of this parsed regex sequence consume a non-ASCII character?"""
+    for op, av in items:
+        if op is sre_c.LITERAL and av > 0x7F:
+            return True
+        if op is sre_c.IN and all(
+            (o is sre_c.LITERAL and v > 0x7F) or (o is sre_c.RANGE and v[0] > 0x7F) for o, v in av
+        ):
+            return True
+        if op is sre_c.SUBPATTERN and _needs_non_ascii(av[-1]):
+            return True
+        if op is sre_c.BRANCH and all(_needs_non_ascii(alt) for alt in av[1]):
+            return True
+        if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT) and av[0] >= 1 and _needs_non_ascii(av[2]):
+            return True
+    return False
+
+
+def _zero_width_free(items: Any) -> bool:
+    """No lookarounds, back references or anchors other than the start of the text: a match
+    depends only on the characters it consumes (and `^` on the real start of the text, which
+    `search(text, pos, endpos)` keeps), so searching a window finds exactly the matches
+    that lie inside it."""
+    for op, av in items:
+        if op is sre_c.AT and av not in (sre_c.AT_BEGINNING, sre_c.AT_BEGINNING_STRING):
+            return False
+        if op in (sre_c.ASSERT, sre_c.ASSERT_NOT, sre_c.GROUPREF, sre_c.GROUPREF_EXISTS):
+            return False
+        if op is sre_c.SUBPATTERN and not _zero_width_free(av[-1]):
+            return False
+        if op is sre_c.BRANCH and not all(_zero_width_free(alt) for alt in av[1]):
+            return False
+        if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT) and not _zero_width_free(av[2]):
+            return False
+        if op not in _KNOWN_OPS:
+            return False
+    return True
+
+
+_KNOWN_OPS = (sre_c.LITERAL, sre_c.NOT_LITERAL, sre_c.IN, sre_c.ANY, sre_c.SUBPATTERN, sre_c.BRANCH,
+              sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.CATEGORY, sre_c.AT)
+
+
+@lru_cache(maxsize=1)
+def _badness() -> tuple[re.Pattern[str], int] | None:
+    """(ftfy's BADNESS_RE, the most characters a match spans) when every match of it spans
+    a bounded number of characters, one of them non-ASCII, with no lookaround; else None.
+    `is_bad(text)` is `BADNESS_RE.search(text)`: then a match, if any, lies within `width`
+    characters of a non-ASCII character, and only those windows need searching."""
+    from ftfy import badness
+
+    pattern = getattr(badness, "BADNESS_RE", None)
+    if not isinstance(pattern, re.Pattern) or pattern.flags & re.IGNORECASE:
+        return None  # pragma: no cover - another ftfy
+    parsed = sre_parse.parse(pattern.pattern, pattern.flags)
+    if not _zero_width_free(parsed) or not _needs_non_ascii(parsed):
+        return None  # pragma: no cover - another ftfy
+    width = parsed.getwidth()[1]
+    return (pattern, width) if 0 < width < 64 else None
+
+
+def _maybe_bad(text: str) -> bool:
+    """False only where ftfy's `is_bad(text)` is False, without scanning the whole text:
+    BADNESS_RE is searched only around its non-ASCII characters (see `_badness`)."""
+    got = _badness()
+    if got is None:
+        return True
+    pattern, width = got
+    n = len(text)
+    lo = hi = -1
+    for m in _NON_ASCII.finditer(text):
+        i = m.start()
+        a, b = max(0, i - width + 1), min(n, i + width)
+        if a > hi:
+            if hi > lo and pattern.search(text, lo, hi):
+                return True
+            lo = a
+        hi = b
+    return hi > lo and pattern.search(text, lo, hi) is not None
+
+
 def _plan(explanation: Any) -> str:
     return ", ".join(f"{step} {arg}" for step, arg in explanation or ())
 
@@ -195,18 +286,36 @@ def fix_encoding(text: str, edits: list[Edit]) -> str:
     """Run ftfy on the lines that look broken; clean text skips it entirely (it is slow)."""
     if not _CONTROL.search(text) and (text.isascii() or not _suspect(text)):
         return text
-    _, is_bad, cfg = _ftfy()
     rw = Rewriter(text, STAGE)
     pos = 0
     for line in text.split("\n"):
-        if line and _needs_ftfy(line, is_bad):
-            fixed, explanation = _fix_line(line, cfg)
-            if fixed != line:
-                a, b = _trim_common(line, fixed)
-                rw.replace(pos + a, pos + len(line) - b, fixed[a : len(fixed) - b], "ftfy",
-                           _plan(explanation))
+        if line:
+            got = _line_fix(line)
+            if got is not None:
+                a, b, after, plan = got
+                rw.replace(pos + a, pos + len(line) - b, after, "ftfy", plan)
         pos += len(line) + 1
     return rw.apply(edits)
+
+
+def clear_memo() -> None:
+    """Forget the remembered line fixes (benchmarks of first-sight cost; tests)."""
+    _line_fix.cache_clear()
+
+
+@lru_cache(maxsize=4096)
+def _line_fix(line: str) -> tuple[int, int, str, str] | None:
+    """What ftfy changes in one line: (common prefix, common suffix, new middle, plan), or
+    None. A pure function of the line, remembered: the chrome of a mojibake site (menus,
+    footers) is broken the same way on every page, and ftfy is the slowest step of repair."""
+    _, is_bad, cfg = _ftfy()
+    if not _needs_ftfy(line, is_bad):
+        return None
+    fixed, explanation = _fix_line(line, cfg)
+    if fixed == line:
+        return None
+    a, b = _trim_common(line, fixed)
+    return a, b, fixed[a : len(fixed) - b], _plan(explanation)
 
 
 def _trim_common(a: str, b: str) -> tuple[int, int]:

@@ -8,10 +8,13 @@ original certain, the span is marked, not guessed.
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
+from pathlib import Path
 
 from cleaner.document import Edit, Rewriter
 from cleaner.language import HAN, opencc_converter
@@ -80,11 +83,25 @@ def _gbk(ch: str) -> bytes | None:
         return None
 
 
+@lru_cache(maxsize=1)
+def pinyin_table() -> Mapping[int, str]:
+    """pypinyin's single-character readings ({code point: "líng,yuán"}), read straight from
+    its data file: importing pypinyin also parses its phrase dictionary (0.2 s of start-up
+    and tens of MB), which cleaner never uses. Falls back to the import if the file moved."""
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is not None and spec.origin:
+        path = Path(spec.origin).with_name("pinyin_dict.json")
+        if path.is_file():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return {int(k): v for k, v in data.items()}
+    from pypinyin.constants import PINYIN_DICT  # pragma: no cover - another pypinyin layout
+
+    return PINYIN_DICT  # type: ignore[no-any-return]  # pragma: no cover
+
+
 @lru_cache(maxsize=4096)
 def readings(ch: str) -> tuple[str, ...]:
-    from pypinyin.constants import PINYIN_DICT
-
-    return tuple(PINYIN_DICT.get(ord(ch), "").split(","))
+    return tuple(pinyin_table().get(ord(ch), "").split(","))
 
 
 def _plausible(decoded: str) -> bool:

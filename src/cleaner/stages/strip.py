@@ -21,6 +21,9 @@ Decisions are made per line, in this order (first hit wins):
    to two headings right above a run. Short lines INSIDE a run (subheadings, list items) stay.
 
 Text extracted from HTML is already mostly article, so there only 1-4 apply.
+Every check of steps 1-3 (and the layout markers) is a function of the line's text alone,
+so its result is remembered per distinct line across documents (`_Seen`): menus, footers and
+template lines recur on every page of a site and are looked at once per process.
 `explain_lines` returns the decisions; `strip` applies exactly those, so the two never disagree.
 """
 
@@ -29,12 +32,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import xxhash
+
 from cleaner.config import StripConfig
 from cleaner.document import Document, Edit, Rewriter
-from cleaner.stages.strip_layout import data_tables, listings, repeated, teaser_records
+from cleaner.stages.strip_layout import comment_header, data_tables, dateish, listings, repeated, teaser_records
 from cleaner.stages.strip_rules import Rule, RuleBook, load_rules
 from cleaner.stages.strip_shape import ABOUT, Shape, bio_follows, is_name, list_shape, segments, shape
-from cleaner.state.templates import TemplateSnapshot, line_key
+from cleaner.state.templates import TemplateSnapshot, line_key, line_keys
 
 STAGE = "strip"
 _BLANK = Shape(0.0, 0, 0, False)
@@ -53,6 +58,51 @@ class LineDecision:
     end: int = 0  # offset just past the line (its newline excluded)
 
 
+_Check = tuple[tuple[str, str] | None, bool]  # _check's result: (rule, note) or None, bare URL
+_UNSET: object = object()
+
+
+@dataclass(slots=True)
+class _Seen:
+    """Everything strip derives from one distinct trimmed line alone (its shape, spam
+    vocabulary, rule checks, listing markers), computed on first need. These are functions
+    of the text and the rule book only, so the entry is shared by every line with that text
+    in this and later documents: menus, footers and template lines recur page after page."""
+
+    shape: Shape
+    spam: object = _UNSET  # _Spam
+    check_full: object = _UNSET  # _Check with every check
+    check_mid: object = _UNSET  # _Check for prose in the middle (disclaimers only)
+    edge: object = _UNSET  # Rule | None: the edge-only rule that fires
+    date: bool | None = None  # strip_layout.dateish
+    head: bool | None = None  # strip_layout.comment_header
+
+
+# Distinct lines remembered per rule book, in two generations: when the current one is
+# full it becomes the previous one (looked up second, its hits carried over) and the one
+# before is dropped. Lines that recur (menus, footers, template lines) stay; one-off prose
+# ages out, and memory stays bounded (~0.5 KB a line, 2 x _MEMO_LINES lines at most).
+_MEMO_LINES = 10_000
+_MEMOS: dict[tuple[str, ...], tuple[dict[str, _Seen], dict[str, _Seen]]] = {}
+
+
+def _memo(languages: tuple[str, ...]) -> tuple[dict[str, _Seen], dict[str, _Seen]]:
+    """(current, previous) generation of the line memo for these rules."""
+    got = _MEMOS.get(languages)
+    if got is None:
+        got = _MEMOS[languages] = ({"": _Seen(_BLANK)}, {})
+    elif len(got[0]) > _MEMO_LINES:
+        got = _MEMOS[languages] = ({"": got[0][""]}, got[0])
+    return got
+
+
+def clear_memo() -> None:
+    """Forget every remembered line (benchmarks of first-sight cost; tests)."""
+    _MEMOS.clear()
+    _KEYS.clear()
+    _KEYS_BEFORE.clear()
+
+
 @dataclass(slots=True)
 class _Line:
     index: int
@@ -61,6 +111,7 @@ class _Line:
     text: str
     stripped: str
     shape: Shape
+    seen: _Seen
     rule: str = ""
     note: str = ""
     repeat: bool = False  # printed more than once on the page
@@ -85,12 +136,12 @@ def _spam(book: RuleBook, stripped: str, sh: Shape) -> _Spam:
 def _spam_pass(book: RuleBook, nonblank: list[_Line]) -> None:
     """Keyword lists and keyword-stuffed lines (>= 3 terms, or >= 2 in a list of >= 4
     segments); runs of >= 3 short lines that each carry a spam term (hidden link lists)."""
-    seen: dict[str, _Spam] = {}  # a menu printed twice is looked at once
-    found = []
+    found: list[_Spam] = []
     for ln in nonblank:
-        if ln.stripped not in seen:
-            seen[ln.stripped] = _spam(book, ln.stripped, ln.shape)
-        found.append(seen[ln.stripped])
+        hit = ln.seen.spam  # a menu printed twice (or on every page) is looked at once
+        if hit is _UNSET:
+            hit = ln.seen.spam = _spam(book, ln.stripped, ln.shape)
+        found.append(hit)  # type: ignore[arg-type]
     for i, (ln, hit) in enumerate(zip(nonblank, found, strict=True)):
         if hit is None:
             continue
@@ -108,14 +159,14 @@ def _spam_pass(book: RuleBook, nonblank: list[_Line]) -> None:
 
 
 def _template(
-    ln: _Line, templates: TemplateSnapshot, site: str, min_pages: int, edge: bool
+    ln: _Line, templates: TemplateSnapshot, site: str, min_pages: int, edge: bool, key: int | None
 ) -> tuple[str, str] | None:
     """Site chrome: the line recurs on many of the site's pages; article prose in the middle
-    of a page is never template (repeated body text is dedup's business)."""
+    of a page is never template (repeated body text is dedup's business). `key` is
+    `line_key(ln.text)`."""
     total = templates.site_pages(site)
     if total < min_pages:
         return None
-    key = line_key(ln.text)
     if key is None:
         return None
     pages = templates.line_pages(site, key)
@@ -215,7 +266,14 @@ def _layout(nonblank: list[_Line]) -> None:
     """Listings, teaser pairs, repeated lines and data tables (see strip_layout)."""
     texts = [ln.stripped for ln in nonblank]
     shapes = [ln.shape for ln in nonblank]
-    for a, b, n in listings(texts, shapes):
+    markers = []
+    for ln in nonblank:
+        seen = ln.seen
+        if seen.date is None:
+            seen.head = comment_header(ln.stripped, ln.shape)
+            seen.date = dateish(ln.stripped, ln.shape)
+        markers.append((seen.head, seen.date))
+    for a, b, n in listings(texts, shapes, markers=markers):
         for ln in nonblank[a : b + 1]:
             if not ln.rule:
                 ln.rule, ln.note = "layout:listing", f"in a listing of {n} dated records or comments"
@@ -261,7 +319,47 @@ def _position(nonblank: list[_Line]) -> None:
             ln.rule, ln.note = "position:gap", "between runs of main text"
 
 
-def _check(book: RuleBook, stripped: str, sh: Shape, full: bool) -> tuple[tuple[str, str] | None, bool]:
+def _line_key(stripped: str) -> int | None:
+    """`templates.line_key` of a line, given trimmed (normalise_line trims anyway),
+    remembered per distinct line.
+
+    Its whitespace collapse plus strip is `" ".join(s.split())` (str.split and the regex
+    class \\s agree on what whitespace is): one call instead of a regex substitution per
+    run of spaces. Raises UnicodeEncodeError where line_key does (lone surrogates)."""
+    global _KEYS, _KEYS_BEFORE
+    key = _KEYS.get(stripped, _UNSET)
+    if key is _UNSET:
+        key = _KEYS_BEFORE.get(stripped, _UNSET)
+        if key is _UNSET:
+            norm = " ".join(_DIGIT.sub("0", stripped.casefold()).split())
+            if norm:
+                h = xxhash.xxh3_64_intdigest(norm.encode("utf-8"))
+                key = h - (1 << 64) if h & _SIGN64 else h
+            else:
+                key = None
+        if len(_KEYS) > _MEMO_LINES:  # a new generation, as for _MEMOS
+            _KEYS_BEFORE, _KEYS = _KEYS, {}
+        _KEYS[stripped] = key
+    return key  # type: ignore[return-value]
+
+
+def template_keys(text: str) -> list[int]:
+    """`templates.line_keys(text)` (the keys of the non-blank lines, for template counting),
+    through the per-line memo that strip's template lookups share."""
+    try:
+        keys = [_line_key(raw.strip()) for raw in text.split("\n")]
+    except UnicodeEncodeError:  # lone surrogates: line_keys hashes them with surrogatepass
+        return line_keys(text)
+    return [k for k in keys if k is not None]
+
+
+_DIGIT = re.compile(r"\d")
+_SIGN64 = 1 << 63
+_KEYS: dict[str, int | None] = {}  # trimmed line -> line key
+_KEYS_BEFORE: dict[str, int | None] = {}  # the previous generation
+
+
+def _check(book: RuleBook, stripped: str, sh: Shape, full: bool) -> _Check:
     """List shapes and the rules valid anywhere: ((rule, note) or None, is a bare URL)."""
     hit = list_shape(stripped, sh) if full or sh.stops < 2 else None
     url = hit is not None and hit[0] == "shape:bare-url"
@@ -280,17 +378,22 @@ def _classify(
     site: str,
     is_html: bool,
 ) -> list[_Line]:
-    book = load_rules(tuple(cfg.languages))
+    languages = tuple(cfg.languages)
+    book = load_rules(languages)
+    memo, previous = _memo(languages)
     lines: list[_Line] = []
-    shapes: dict[str, Shape] = {"": _BLANK}  # every check below is a function of the text
     pos = 0
     for i, raw in enumerate(text.split("\n")):
         stripped = raw.strip()
-        sh = shapes.get(stripped)
-        if sh is None:
-            sh = shapes[stripped] = shape(stripped)
-        lines.append(_Line(i, pos, pos + len(raw), raw, stripped, sh))
-        pos += len(raw) + 1
+        seen = memo.get(stripped)
+        if seen is None:
+            seen = previous.get(stripped)
+            if seen is None:
+                seen = _Seen(shape(stripped))
+            memo[stripped] = seen
+        end = pos + len(raw)
+        lines.append(_Line(i, pos, end, raw, stripped, seen.shape, seen))
+        pos = end + 1
     nonblank = [ln for ln in lines if ln.stripped]
     # 1-3: vocabulary and shape rules valid anywhere in the document.
     _spam_pass(book, nonblank)
@@ -298,21 +401,24 @@ def _classify(
     # last few prose lines get every check (offers and bios sit there).
     prose = [i for i, ln in enumerate(nonblank) if ln.shape.good]
     full_check = set(prose[:_EDGE_PROSE] + prose[-_EDGE_PROSE:])
-    checked: dict[tuple[str, bool], tuple[tuple[str, str] | None, bool]] = {}
     for i, ln in enumerate(nonblank):
         if ln.rule:
             continue
-        full = not ln.shape.good or i in full_check
-        key = (ln.stripped, full)
-        if key not in checked:
-            checked[key] = _check(book, ln.stripped, ln.shape, full)
-        hit, ln.url = checked[key]
+        seen = ln.seen
+        if not ln.shape.good or i in full_check:
+            got = seen.check_full
+            if got is _UNSET:
+                got = seen.check_full = _check(book, ln.stripped, ln.shape, True)
+        else:
+            got = seen.check_mid
+            if got is _UNSET:
+                got = seen.check_mid = _check(book, ln.stripped, ln.shape, False)
+        hit, ln.url = got  # type: ignore[misc]
         if hit is not None:
             ln.rule, ln.note = hit
     good = [i for i, ln in enumerate(nonblank) if not ln.rule and ln.shape.good]
     first_good, last_good = (good[0], good[-1]) if good else (len(nonblank), -1)
     # Edge-only rules and templates; author bio blocks after the middle of the document.
-    edge_rules: dict[str, Rule | None] = {}
     for i, ln in enumerate(nonblank):
         if ln.rule:
             continue
@@ -321,17 +427,21 @@ def _classify(
             # Every edge line went through the full check above (it is not prose in the
             # middle): the rules valid anywhere and the list shapes found nothing, so only
             # the edge-only rules and a bare URL are left to find.
-            if ln.stripped not in edge_rules:
-                edge_rules[ln.stripped] = book.match_edge_only(ln.stripped, ln.shape.units, ln.shape.cjk > 0)
-            rule = edge_rules[ln.stripped]
-            if rule is not None:
+            rule = ln.seen.edge
+            if rule is _UNSET:
+                rule = ln.seen.edge = book.match_edge_only(ln.stripped, ln.shape.units, ln.shape.cjk > 0)
+            if isinstance(rule, Rule):
                 ln.rule, ln.note = rule.id, f"{rule.kind} rule, outside the prose lines"
                 continue
             if ln.url:
                 ln.rule, ln.note = "shape:bare-url", "a bare URL"
                 continue
-        if templates is not None:
-            hit = _template(ln, templates, site, cfg.template_min_pages, edge)
+        if templates is not None and templates.site_pages(site) >= cfg.template_min_pages:
+            try:
+                key = _line_key(ln.stripped)
+            except UnicodeEncodeError:
+                key = line_key(ln.text)  # raises what it always raised
+            hit = _template(ln, templates, site, cfg.template_min_pages, edge, key)
             if hit is not None:
                 ln.rule, ln.note = hit
                 continue
@@ -369,11 +479,17 @@ def explain_lines(
 def _whitespace(text: str, edits: list[Edit]) -> str:
     """Close the gaps removals left: one blank line between paragraphs, none at the ends."""
     rw = Rewriter(text, STAGE)
-    rw.sub(_BLANK_RUN, "\n", "whitespace", "blank lines left by removals")
+    # The newline before each run is matched, not looked behind: the same spans (a run
+    # takes every blank line it can, so the newline in front of the next run is never
+    # inside this one), found by a literal scan for "\n".
+    for m in _BLANK_RUN_AFTER_NL.finditer(text):
+        rw.replace(m.start(1), m.end(1), "\n", "whitespace", "blank lines left by removals")
     m = _LEAD.match(text)
     if m and m.end() > 0:
         rw.remove(0, m.end(), "whitespace", "blank lines at the start")
-    m = _TRAIL.search(text)
+    # Only the trailing whitespace can match: searching from there finds the same match
+    # without trying the pattern at every position of the text.
+    m = _TRAIL.search(text, len(text.rstrip(_WS_CHARS)))
     if m and m.start() < len(text) and m.start() > 0:
         rw.replace(m.start(), len(text), "\n", "whitespace", "blank lines at the end")
     return rw.apply(edits)
@@ -402,7 +518,9 @@ def strip(
 
 
 _WS = r"[ \t\u3000\u00a0]*"
-_BLANK_RUN = re.compile(rf"(?<=\n){_WS}\n(?:{_WS}\n)+")
+_WS_CHARS = "\n \t\u3000\u00a0"  # what _TRAIL consumes
+# Group 1 is a run of blank lines: what (?<=\n){_WS}\n(?:{_WS}\n)+ matches.
+_BLANK_RUN_AFTER_NL = re.compile(rf"\n({_WS}\n(?:{_WS}\n)+)")
 _LEAD = re.compile(rf"(?:{_WS}\n)+")
 _TRAIL = re.compile(rf"(?:\n{_WS})+\Z")
 

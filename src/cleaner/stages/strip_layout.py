@@ -126,10 +126,20 @@ def _linked(
     return sum(_template(texts[i]) == form for i in chain) >= 2
 
 
-def listings(texts: Sequence[str], shapes: Sequence[Shape], max_gap: int = 12) -> list[tuple[int, int, int]]:
-    """Dated listings and comment threads: (first line, last line, records) per listing."""
-    heads = {i for i, (t, s) in enumerate(zip(texts, shapes, strict=True)) if comment_header(t, s)}
-    marks = sorted(heads | {i for i, (t, s) in enumerate(zip(texts, shapes, strict=True)) if dateish(t, s)})
+def listings(
+    texts: Sequence[str],
+    shapes: Sequence[Shape],
+    max_gap: int = 12,
+    markers: Sequence[tuple[bool, bool]] | None = None,
+) -> list[tuple[int, int, int]]:
+    """Dated listings and comment threads: (first line, last line, records) per listing.
+
+    `markers`: (comment_header, dateish) of each line where the caller already knows them
+    (strip remembers them per distinct line across documents)."""
+    if markers is None:
+        markers = [(comment_header(t, s), dateish(t, s)) for t, s in zip(texts, shapes, strict=True)]
+    heads = {i for i, (head, _) in enumerate(markers) if head}
+    marks = sorted(heads | {i for i, (_, date) in enumerate(markers) if date})
     out: list[tuple[int, int, int]] = []
     chain: list[int] = []
     for m in [*marks, 1 << 30]:
@@ -210,7 +220,12 @@ def _headline(text: str, sh: Shape) -> bool:
 
 def repeated(texts: Sequence[str], shapes: Sequence[Shape]) -> set[int]:
     """Lines (of >= 2 words) printed more than once on the page."""
-    keys = [t.casefold() if s.units >= 2 else "" for t, s in zip(texts, shapes, strict=True)]
+    # One casefold of the joined lines (casefold never makes a newline): line i of the
+    # result is texts[i].casefold(), at the cost of one call instead of one per line.
+    folded = "\n".join(texts).casefold().split("\n")
+    if len(folded) != len(texts):  # a line with a newline in it: not from strip
+        folded = [t.casefold() for t in texts]
+    keys = [f if s.units >= 2 else "" for f, s in zip(folded, shapes, strict=True)]
     counts = Counter(k for k in keys if k)
     return {i for i, k in enumerate(keys) if k and counts[k] > 1}
 
