@@ -70,3 +70,4 @@ def test_dedup_precision_recall_floor() -> None:
     scores = dedup_evaluate(DEDUP)
     assert scores["precision"] >= FLOORS["dedup_precision"] - 1e-9, f"dedup {scores}"
     assert scores["recall"] >= FLOORS["dedup_recall"] - 1e-9, f"dedup {scores}"
+    assert scores["lost_clusters"] <= FLOORS["dedup_lost_clusters_max"], f"dedup {scores}"

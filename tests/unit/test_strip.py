@@ -356,3 +356,37 @@ def test_layout_markers_given_or_computed_agree() -> None:
     want = {i for i, t in enumerate(lines) if shapes[i].units >= 2
             and sum(u.casefold() == t.casefold() for j, u in enumerate(lines) if shapes[j].units >= 2) > 1}
     assert repeated(lines, shapes) == want
+
+
+_ARTICLE = (
+    "The council approved the new budget on Tuesday after a long debate about the harbour.\n"
+    "Members argued for hours over the cost of repairs, and the vote was closer than expected.\n"
+    "The mayor said the decision would let work on the pier begin before the winter storms arrive."
+)
+
+
+def test_items_under_a_related_heading_go_with_it() -> None:
+    text = (
+        _ARTICLE + "\n\nMost read\n"
+        "Nesta página você terá sempre a classificação atualizada da NASCAR até a última corrida!\n"
+        "People across the nation are talking about it: the state is on the news again.\n"
+        "Experience is thrilled to have a long time member as our new President and CEO.\n"
+    )
+    got = {d.text: d for d in explain_lines(text, StripConfig()) if d.text}
+    assert all(got[line].kept for line in _ARTICLE.split("\n"))
+    items = [line for line in text.split("Most read\n")[1].split("\n") if line]
+    assert [got[line].rule for line in items] == ["layout:related-list"] * 3
+
+
+def test_bulleted_items_under_a_related_heading_go_but_a_paragraph_after_a_blank_line_is_no_item() -> None:
+    text = (
+        "You may also like\n\n• Time is not on the senator's side.\n\n• Beauty company Coty is breaking out.\n\n"
+        + _ARTICLE
+        + "\n\nRelated\n\n"
+        + "A paragraph after a blank line under the heading is not a list item: it has more words than a headline."
+    )
+    got = {d.text: d for d in explain_lines(text, StripConfig()) if d.text}
+    assert got["• Time is not on the senator's side."].rule == "layout:related-list"
+    assert got["• Beauty company Coty is breaking out."].rule == "layout:related-list"
+    assert all(got[line].kept for line in _ARTICLE.split("\n"))
+    assert got[text.rsplit("\n", 1)[1]].rule != "layout:related-list"  # (position may still cut it)

@@ -9,7 +9,8 @@ Decisions are made per line, in this order (first hit wins):
 4. site templates: a line that recurs on many pages of the same site (`template`), unless
    it reads as article prose in the middle of the page;
 5. layout (plain-text scrapes only, strip_layout.py): listings of dated records and
-   comment threads (`layout:listing`), runs of headline/excerpt teasers (`layout:teasers`);
+   comment threads (`layout:listing`), runs of headline/excerpt teasers (`layout:teasers`),
+   the items under a "Related" / "Most read" heading (`layout:related-list`);
    lines printed twice on the page and data tables scraped one cell a line are marked as
    evidence for step 6;
 6. position (plain-text scrapes only): the article is the highest-scoring run of lines, where
@@ -36,7 +37,15 @@ import xxhash
 
 from cleaner.config import StripConfig
 from cleaner.document import Document, Edit, Rewriter
-from cleaner.stages.strip_layout import comment_header, data_tables, dateish, listings, repeated, teaser_records
+from cleaner.stages.strip_layout import (
+    comment_header,
+    data_tables,
+    dateish,
+    listings,
+    related_lists,
+    repeated,
+    teaser_records,
+)
 from cleaner.stages.strip_rules import Rule, RuleBook, load_rules
 from cleaner.stages.strip_shape import ABOUT, Shape, bio_follows, is_name, list_shape, segments, shape
 from cleaner.state.templates import TemplateSnapshot, line_key, line_keys
@@ -281,6 +290,11 @@ def _layout(nonblank: list[_Line]) -> None:
         for ln in nonblank[a : b + 1]:
             if not ln.rule:
                 ln.rule, ln.note = "layout:teasers", "in a run of headline/excerpt teasers"
+    rules = [ln.rule for ln in nonblank]
+    for a, b in related_lists(texts, shapes, rules, [ln.index for ln in nonblank]):
+        for ln in nonblank[a : b + 1]:
+            if not ln.rule:
+                ln.rule, ln.note = "layout:related-list", "an item of the list under a related-links heading"
     for i in repeated(texts, shapes):
         nonblank[i].repeat = True
     for i in data_tables(texts, shapes):

@@ -247,3 +247,32 @@ def data_tables(texts: Sequence[str], shapes: Sequence[Shape], min_lines: int = 
                 out.update(range(i, j))
         i = j
     return out
+
+
+_ITEM = re.compile(r"^(?:[•·*▪◦›»–-]\s|\d{1,2}[.)]\s)")  # a bullet or a list number
+_MAX_ITEMS = 15
+_ITEM_UNITS = 25  # a teaser headline; an article paragraph is longer
+
+
+def related_lists(
+    texts: Sequence[str], shapes: Sequence[Shape], rules: Sequence[str], rows: Sequence[int]
+) -> list[tuple[int, int]]:
+    """The list under a 'Related' / 'Most read' heading (a teaser rule already marked the
+    heading): the bulleted items, or the headline-length lines printed right under each
+    other, that follow it, up to the first line that is neither. `rows` are the lines'
+    numbers on the page: a blank line ends an unbulleted list (the article may follow)."""
+    out: list[tuple[int, int]] = []
+    for i, rule in enumerate(rules):
+        if not rule.endswith(":teaser"):
+            continue
+        j = i + 1
+        while j < len(texts) and j - i <= _MAX_ITEMS:
+            t, sh = texts[j], shapes[j]
+            item = _ITEM.match(t) is not None
+            line = rows[j] == rows[j - 1] + 1 and sh.units <= _ITEM_UNITS and not t.endswith((":", "："))
+            if not (rules[j] or item or line):
+                break
+            j += 1
+        if j - i >= 3:  # at least two items
+            out.append((i + 1, j - 1))
+    return out
