@@ -10,7 +10,6 @@ removes and inputs that the next run processes again.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +21,10 @@ from cleaner.document import Document, Outcome
 from cleaner.errors import FatalError
 from cleaner.observe import LOG, Progress, RunSummary
 from cleaner.pipeline import site_of
-from cleaner.sinks.corpus import CorpusWriter
+from cleaner.sinks.corpus import CorpusWriter, rule_counts
+from cleaner.sinks.packed import Packed, removed_counts
 from cleaner.sinks.warc import ArchiveWriter, RecordRef
-from cleaner.stages.dedup import order_key
+from cleaner.stages.dedup import Fingerprint, order_key
 from cleaner.state.dedup_index import DedupIndex, Match
 from cleaner.state.ledger import Ledger
 
@@ -48,6 +48,7 @@ class Ready:
     chunk: list[tuple[PendingInput, Document]]
     finished: list[PendingInput]  # inputs whose last document is in this chunk
     docs: list[Document]
+    packed: dict[str, Packed] = field(default_factory=dict)  # doc id -> outputs built by a worker
 
 
 def write_step(
@@ -61,13 +62,14 @@ def write_step(
     owners = {d.id: p for p, d in ready.chunk}
     ordered = [done[d.id] for _, d in ready.chunk if d.id in done]
     if cfg.dedup.keep == "longest":
-        ordered.sort(key=order_key)  # stable: arrival order among equals
+        ordered.sort(key=lambda d: _order_key(d, ready.packed))  # stable: arrival order among equals
     planner = getattr(engine, "dedup_plan", None)  # the Ray engine's band shuffle
     plan = planner(index, ordered) if planner is not None and cfg.enabled("dedup") else None
     if cp is None:
         cp = Checkpoint(cfg, folders, summary, stamp, dry_run=dry_run)
     try:
-        _decide_and_write(cfg, ledger, index, ordered, owners, summary, kept_refs, cp, plan=plan)
+        _decide_and_write(cfg, ledger, index, ordered, owners, summary, kept_refs, cp, plan=plan,
+                          packed=ready.packed)
         cp.finished.extend(ready.finished)
         if not last and cp.docs < cfg.run.checkpoint_docs:
             return cp
@@ -109,8 +111,7 @@ class Checkpoint:
             ledger.record_files(files, summary.run_id, "archive")
             ledger.record_files(clean_files, summary.run_id, "corpus")
             summary.files.extend(files + clean_files)
-        for row in self.rows:
-            ledger.record_document(row)
+        ledger.record_documents(self.rows)
 
     def abort(self) -> None:
         # closing a file flushes its buffer, which fails again on a full disk: the caller's
@@ -121,15 +122,26 @@ class Checkpoint:
                     writer.abort()
 
 
+def _order_key(doc: Document, packed: dict[str, Packed]) -> int:
+    """`order_key` for documents whose text stayed in the worker (their length came along)."""
+    p = packed.get(doc.id)
+    if p is None or isinstance(doc.fingerprint, Fingerprint):
+        return order_key(doc)
+    return -p.chars
+
+
 def _decide_and_write(
     cfg: Config, ledger: Ledger, index: DedupIndex, docs: list[Document], owners: dict[str, PendingInput],
     summary: RunSummary, kept_refs: dict[str, RecordRef], cp: Checkpoint,
-    *, plan: list[Match | None] | None = None,
+    *, plan: list[Match | None] | None = None, packed: dict[str, Packed] | None = None,
 ) -> None:
-    """`plan`: dedup decisions per position, made ahead by the engine (else asked of the index here)."""
+    """`plan`: dedup decisions per position, made ahead by the engine (else asked of the index here).
+    `packed`: outputs of clean documents built by the workers (others are built here)."""
     archive, corpus = cp.archive, cp.corpus
+    packed = packed or {}
     for pos, doc in enumerate(docs):
         pending = owners[doc.id]
+        pk = packed.get(doc.id)
         summary.documents += 1
         if doc.outcome is Outcome.CLEAN and cfg.enabled("dedup") and doc.fingerprint is not None:
             match = plan[pos] if plan is not None else index.check(doc.id, doc.fingerprint)
@@ -140,15 +152,19 @@ def _decide_and_write(
                 doc.dedup_method = match.method
             else:
                 index.add(doc.id, doc.fingerprint)
-        for e in doc.edits:
-            if e.action == "remove" and e.stage in ("strip", "extract") and e.rule != "whitespace":
-                summary.rules[f"{e.stage}:{e.rule}"] += 1
+        removed = pk.removed if pk is not None else removed_counts(doc).items()
+        for key, n in removed:
+            summary.rules[key] += n
         refs = None
         shard = None
         if archive is not None and corpus is not None:
             if doc.outcome is Outcome.CLEAN:
-                refs = archive.write_article(doc)
-                shard = corpus.write(doc, {"warc_record_id": refs.text.record_id if refs.text else None})
+                if pk is not None:
+                    refs = archive.write_packed(pk.article)
+                    shard = corpus.write_line(pk.corpus_line, doc.id, pk.text)
+                else:
+                    refs = archive.write_article(doc)
+                    shard = corpus.write(doc, {"warc_record_id": refs.text.record_id if refs.text else None})
                 if refs.raw is not None:
                     kept_refs[doc.id] = refs.raw
             elif doc.outcome is Outcome.DUPLICATE:
@@ -170,7 +186,7 @@ def _decide_and_write(
             pending.problems.append(doc.problem or "?")
             LOG.warning("quarantined %s: %s", where, doc.problem,
                         extra={"event": "quarantined", "path": where, "reason": doc.problem})
-        cp.rows.append(_document_row(doc, summary.run_id, refs, shard))
+        cp.rows.append(_document_row(doc, summary.run_id, refs, shard, pk))
     cp.docs += len(docs)
 
 
@@ -181,24 +197,30 @@ def _ref_from_ledger(ledger: Ledger, doc_id: str | None) -> RecordRef:
     return RecordRef(**json.loads(row["raw_json"]))
 
 
-def _document_row(doc: Document, run_id: str, refs: Any, shard: str | None) -> dict[str, Any]:
-    rules: dict[str, int] = {}
-    for e in doc.edits:
-        key = f"{e.stage}:{e.rule}"
-        rules[key] = rules.get(key, 0) + 1
+def _ref_json(r: RecordRef | None) -> str | None:
+    """json.dumps(dataclasses.asdict(r)), without asdict's deep copy (a third of a row's cost)."""
+    if r is None:
+        return None
+    return json.dumps({"record_id": r.record_id, "filename": r.filename, "offset": r.offset, "length": r.length,
+                       "date": r.date, "target_uri": r.target_uri, "payload_digest": r.payload_digest})
 
-    def ref(r: RecordRef | None) -> str | None:
-        return json.dumps(dataclasses.asdict(r)) if r is not None else None
 
+def _document_row(
+    doc: Document, run_id: str, refs: Any, shard: str | None, packed: Packed | None = None
+) -> dict[str, Any]:
+    if packed is not None:
+        chars, edits_json = packed.chars, packed.edits_json
+    else:
+        chars, edits_json = len(doc.text), json.dumps(rule_counts(doc), ensure_ascii=False)
     return {
         "doc_id": doc.id, "input_path": doc.source.path, "input_sha256": doc.source.sha256,
         "member": doc.source.member, "run_id": run_id, "outcome": doc.outcome.value,
         "problem": doc.problem, "duplicate_of": doc.duplicate_of, "method": doc.dedup_method,
         "similarity": doc.similarity, "url": doc.url or doc.source.url, "title": doc.title,
-        "lang": doc.language, "site": site_of(doc), "chars": len(doc.text),
-        "raw_json": ref(refs.raw) if refs else None, "text_json": ref(refs.text) if refs else None,
-        "meta_json": ref(refs.metadata) if refs else None, "shard": shard,
-        "edits_json": json.dumps(rules, ensure_ascii=False),
+        "lang": doc.language, "site": site_of(doc), "chars": chars,
+        "raw_json": _ref_json(refs.raw) if refs else None, "text_json": _ref_json(refs.text) if refs else None,
+        "meta_json": _ref_json(refs.metadata) if refs else None, "shard": shard,
+        "edits_json": edits_json,
     }
 
 

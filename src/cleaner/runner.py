@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import secrets
 import signal
 import sqlite3
@@ -18,9 +19,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NamedTuple
 
 from cleaner import sources
 from cleaner.config import Config
@@ -28,14 +30,15 @@ from cleaner.document import Document, Outcome, Source, document_id
 from cleaner.engines.local import LocalEngine
 from cleaner.errors import FatalError, UsageError
 from cleaner.observe import LOG, Progress, RunSummary
-from cleaner.pipeline import FinishTask, bind, finish_batch, prepare_batch, site_of, warm_up
+from cleaner.pipeline import FinishTask, finish_batch, prepare_batch, site_of, warm_up
 from cleaner.checkpoint import Checkpoint, PendingInput, Ready, write_step
+from cleaner.sinks.packed import Packed, PackSpec, pack_all
 from cleaner.recovery import recover, rollback_files
 from cleaner.sinks.warc import RecordRef
 from cleaner.state.dedup_index import DedupIndex
 from cleaner.state.ledger import Ledger, readonly_uri
 from cleaner.state.lock import StateLock
-from cleaner.state.templates import TemplateStats, line_keys
+from cleaner.state.templates import TemplateSnapshot, TemplateStats, line_keys
 
 BATCH_DOCS = 32  # documents per worker task
 PIPELINE_DOCS = 256  # documents per pipeline step: small, so writing overlaps the workers' cleaning
@@ -241,6 +244,9 @@ def _process(
     warm_up(cfg)
     engine = _engine(cfg)
     kept_refs: dict[str, RecordRef] = {}
+    # the workers build clean documents' outputs too (sinks/packed.py): the parent only appends
+    spec = None if dry_run else PackSpec(cfg.archive, summary.run_id, cfg.sha256(), cfg.corpus.write_txt)
+    finish_fn = partial(finish_and_pack, cfg=cfg, spec=spec)
     try:
         with engine:
             size = max(1, min(cfg.run.checkpoint_docs, PIPELINE_DOCS))
@@ -257,16 +263,16 @@ def _process(
             try:
                 while current is not None:
                     chunk, finished, preparing = current
-                    work = _flatten(preparing)
-                    snapshot = _count_templates(templates, work) if cfg.enabled("strip") else None
-                    finishing = engine.map(bind(finish_batch, cfg),
-                                           [FinishTask(b, snapshot) for b in _batches(work)])
+                    sealed: list[Sealed] = list(preparing)
+                    pages = [page for s in sealed for page in s.pages]
+                    snapshot = _count_templates(templates, pages) if cfg.enabled("strip") else None
+                    finishing = engine.map(finish_fn, [(s.blob, snapshot) for s in sealed])
                     upcoming = _start_chunk(engine, cfg, ledger, next(chunks, None))
-                    del work
+                    del sealed, pages
                     if ready is not None:
                         cp = write_step(cfg, folders, ledger, index, engine, ready, summary, stamp, kept_refs,
                                         bar, cp, last=False, dry_run=dry_run)
-                    ready = Ready(chunk, finished, _flatten(finishing))
+                    ready = _ready(chunk, finished, finishing)
                     current = upcoming
                 if ready is not None:
                     cp = write_step(cfg, folders, ledger, index, engine, ready, summary, stamp, kept_refs,
@@ -291,7 +297,8 @@ def _start_chunk(
     chunk, finished = item
     already = _already_done(ledger, chunk)
     work = [d for _, d in chunk if d.id not in already]
-    return chunk, finished, engine.map(bind(prepare_batch, cfg), _batches(work))
+    seal = not getattr(engine, "in_process", False)
+    return chunk, finished, engine.map(partial(prepare_and_seal, cfg=cfg, seal=seal), _batches(work))
 
 
 def _engine(cfg: Config) -> Any:
@@ -306,30 +313,68 @@ def _engine(cfg: Config) -> Any:
 def _already_done(ledger: Ledger, chunk: list[tuple[PendingInput, Document]]) -> set[str]:
     """Documents a crashed run already committed (their input was not): never written twice,
     but counted for their input with the outcome they got then."""
+    known = ledger.outcomes(d.id for _, d in chunk)
     out = set()
+    if not known:
+        return out
     for pending, d in chunk:
-        row = ledger.document(d.id)
-        if row is not None:
+        outcome = known.get(d.id)
+        if outcome is not None:
             out.add(d.id)
-            pending.outcomes[row["outcome"]] = pending.outcomes.get(row["outcome"], 0) + 1
+            pending.outcomes[outcome] = pending.outcomes.get(outcome, 0) + 1
             pending.docs += 1
     return out
+
+
+def finish_and_pack(
+    task: tuple[bytes | list[Document], TemplateSnapshot | None], cfg: Config, spec: PackSpec | None
+) -> list[tuple[Document, Packed | None]]:
+    """Worker side of the second half: strip, convert, fingerprint a sealed batch, then (spec
+    given: not a dry run) build each clean document's records and lines: the parent appends them."""
+    blob, snapshot = task
+    docs = finish_batch(FinishTask(pickle.loads(blob) if isinstance(blob, bytes) else blob, snapshot), cfg)
+    if spec is None:
+        return [(d, None) for d in docs]
+    return pack_all(docs, spec)
+
+
+def _ready(chunk: list[tuple[PendingInput, Document]], finished: list[PendingInput], results: Any) -> Ready:
+    docs: list[Document] = []
+    packed: dict[str, Packed] = {}
+    for batch in results:
+        for doc, pk in batch:
+            docs.append(doc)
+            if pk is not None:
+                packed[doc.id] = pk
+    return Ready(chunk, finished, docs, packed)
 
 
 def _batches(docs: list[Document]) -> list[list[Document]]:
     return [docs[i : i + BATCH_DOCS] for i in range(0, len(docs), BATCH_DOCS)]
 
 
-def _flatten(batches: Any) -> list[Document]:
-    return [d for batch in batches for d in batch]
+class Sealed(NamedTuple):
+    """A prepared batch as the parent gets it: the documents stay pickled (the parent only
+    forwards them to a finish task, so it never unpickles and re-pickles them), beside the
+    one thing it reads, each clean page's site and line keys for the template counts."""
+
+    blob: bytes | list[Document]  # the documents themselves when the work runs in this process
+    pages: list[tuple[str, list[int]]]
 
 
-def _count_templates(templates: TemplateStats, docs: list[Document]) -> Any:
+def prepare_and_seal(docs: list[Document], cfg: Config, seal: bool = True) -> Sealed:
+    """Worker side of the first half: decode, extract, repair; then seal the batch."""
+    docs = prepare_batch(docs, cfg)
     pages = []
     for d in docs:
         if d.outcome is Outcome.CLEAN and d.text:
             pages.append((site_of(d), d.template_keys if d.template_keys is not None else line_keys(d.text)))
-            d.template_keys = None  # counted: no need to ship them back to a worker
+        d.template_keys = None  # counted by the parent: no need to ship them on
+    return Sealed(pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL) if seal else docs, pages)
+
+
+def _count_templates(templates: TemplateStats, pages: list[tuple[str, list[int]]]) -> Any:
+    """Count the chunk's pages, then snapshot the counts of their sites' lines for strip."""
     templates.add_pages(pages)
     wanted: dict[str, set[int]] = {}
     for site, keys in pages:

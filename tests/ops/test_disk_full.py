@@ -102,17 +102,17 @@ def test_ledger_full_after_the_files_were_published(project: Path, cli: Cli, mon
     assert cli("run", "--workers", "1", "--no-progress")[0] == 0
     before = _snapshot(project / "clean", project / "archive")
     _add_inputs(project / "raw", 3, "late")
-    real = Ledger.record_document
+    real = Ledger.record_documents
 
-    def ledger_full(self: Ledger, row: dict[str, Any]) -> None:
+    def ledger_full(self: Ledger, rows: list[dict[str, Any]]) -> None:
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(Ledger, "record_document", ledger_full)
+    monkeypatch.setattr(Ledger, "record_documents", ledger_full)  # the checkpoint's rows, after publishing
     code, _, err = cli("run", "--workers", "1", "--no-progress")
     assert code == 3, err
     assert _snapshot(project / "clean", project / "archive") == before
     _assert_archive_valid(cli, project / "archive")
-    monkeypatch.setattr(Ledger, "record_document", real)
+    monkeypatch.setattr(Ledger, "record_documents", real)
     assert cli("run", "--workers", "1", "--no-progress")[0] == 0
     assert sum(_status(cli)["counts"].values()) == 8
     _assert_archive_valid(cli, project / "archive")

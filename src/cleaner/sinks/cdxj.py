@@ -258,6 +258,13 @@ def cdxj_line(
     filename: str,
 ) -> str:
     """One CDXJ line, field for field what cdxj-indexer 1.5 writes (no trailing newline)."""
+    head = cdxj_head(url, warc_date, mime=mime, status=status, digest=digest)
+    return cdxj_finish(head, length=length, offset=offset, filename=filename)
+
+
+def cdxj_head(url: str, warc_date: str, *, mime: str | None, status: str | None, digest: str | None) -> str:
+    """A CDXJ line up to its last three fields, which only the writer knows (where the record
+    went): the SURT key and the JSON are the costly part and are built in the workers."""
     fields: dict[str, str] = {"url": url}
     if mime is not None:
         fields["mime"] = re.split(r"[;\s]", mime, maxsplit=1)[0].strip()
@@ -265,10 +272,12 @@ def cdxj_line(
         fields["status"] = status
     if digest is not None:
         fields["digest"] = digest
-    fields["length"] = str(length)
-    fields["offset"] = str(offset)
-    fields["filename"] = filename
-    return f"{surt(url)} {cdx_timestamp(warc_date)} {json.dumps(fields)}"
+    return f"{surt(url)} {cdx_timestamp(warc_date)} {json.dumps(fields)[:-1]}"
+
+
+def cdxj_finish(head: str, *, length: int, offset: int, filename: str) -> str:
+    """`cdxj_head` + length, offset, filename: the same text json.dumps gives for the whole dict."""
+    return f'{head}, "length": "{length}", "offset": "{offset}", "filename": {json.dumps(filename)}}}'
 
 
 def merge_sorted_lines(path: Path, new_lines: Iterable[str]) -> None:

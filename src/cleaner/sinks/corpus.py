@@ -36,15 +36,22 @@ def publish(open_path: Path, final_path: Path) -> None:
     fsync_dir(final_path.parent)
 
 
-def article_record(doc: Document, added: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def rule_counts(doc: Document) -> dict[str, int]:
+    """{stage:rule: edits}, in first-use order (the corpus metadata and the ledger row)."""
     rules: dict[str, int] = {}
     for e in doc.edits:
         key = f"{e.stage}:{e.rule}"
         rules[key] = rules.get(key, 0) + 1
+    return rules
+
+
+def article_record(
+    doc: Document, added: str, extra: dict[str, Any] | None = None, rules: dict[str, int] | None = None
+) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "source_sha256": doc.source.sha256,
         "encoding": doc.encoding,
-        "edits": rules,
+        "edits": rule_counts(doc) if rules is None else rules,
     }
     if doc.source.member is not None:
         meta["member"] = doc.source.member
@@ -64,6 +71,17 @@ def article_record(doc: Document, added: str, extra: dict[str, Any] | None = Non
         "added": added,
         "metadata": meta,
     }
+
+
+def added_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def article_line(
+    doc: Document, added: str, extra: dict[str, Any] | None = None, rules: dict[str, int] | None = None
+) -> str:
+    """One shard line, newline included (built in the workers: the writer only appends it)."""
+    return json.dumps(article_record(doc, added, extra, rules), ensure_ascii=False) + "\n"
 
 
 @dataclass
@@ -86,18 +104,23 @@ class CorpusWriter:
 
     def write(self, doc: Document, extra: dict[str, Any] | None = None) -> str:
         """Append an article; returns the shard name it goes to."""
+        return self.write_line(article_line(doc, added_now(), extra), doc.id, doc.text)
+
+    def write_line(self, line: str, doc_id: str, text: str | None) -> str:
+        """Append a line made by `article_line`; `text` is needed only with write_txt."""
         if self._fh is None or self._count >= self.cfg.shard_docs:
             self._rotate()
         assert self._fh is not None and self._open is not None
-        added = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self._fh.write(json.dumps(article_record(doc, added, extra), ensure_ascii=False) + "\n")
+        self._fh.write(line)
         self._count += 1
         if self.cfg.write_txt:
+            if text is None:
+                raise ValueError("corpus.write_txt needs the article text")
             txt_dir = self.clean_dir / "txt"
             txt_dir.mkdir(exist_ok=True)
-            tmp = txt_dir / f"{doc.id}.txt.open"
-            tmp.write_text(doc.text + "\n", encoding="utf-8")
-            self._pending.append((tmp, txt_dir / f"{doc.id}.txt"))
+            tmp = txt_dir / f"{doc_id}.txt.open"
+            tmp.write_text(text + "\n", encoding="utf-8")
+            self._pending.append((tmp, txt_dir / f"{doc_id}.txt"))
         return self._open.name.removesuffix(".open")
 
     def _rotate(self) -> None:
@@ -105,7 +128,7 @@ class CorpusWriter:
         name = f"part-{self.run_stamp}-{self._serial:05d}.jsonl"
         self._serial += 1
         self._open = self.clean_dir / f"{name}.open"
-        self._fh = open(self._open, "w", encoding="utf-8", newline="\n")
+        self._fh = open(self._open, "w", encoding="utf-8", newline="\n", buffering=1 << 20)  # noqa: SIM115
         self._count = 0
 
     def _finish_current(self) -> None:

@@ -20,18 +20,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from cleaner.config import ArchiveConfig
 from cleaner.document import Document, Outcome
 from cleaner.sinks import warc_records as wr
-from cleaner.sinks.cdxj import append_lines, cdxj_line, fsync_dir, merge_sorted_lines, page_line, pages_header
+from cleaner.sinks.cdxj import (
+    append_lines, cdxj_finish, cdxj_head, fsync_dir, merge_sorted_lines, page_line, pages_header,
+)
 
 INDEX_NAME = "index.cdxj"
 TEXT_INDEX_NAME = "text.cdxj"
 PAGES_NAME = "pages.jsonl"
 SUMS_NAME = "SHA256SUMS"
 _REPLAY_TYPES = ("resource", "response", "revisit")
+WRITE_BUFFER = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,103 @@ class ArticleRefs:
     raw: RecordRef | None
     text: RecordRef | None
     metadata: RecordRef
+
+
+class PackedRecord(NamedTuple):
+    """A record ready for the writer: everything but its file's warcinfo id, block deflated.
+
+    A NamedTuple because these cross from workers to the parent: tuples pickle cheaply."""
+
+    rid: str
+    date: str
+    uri: str
+    payload_digest: str | None
+    head_pre: bytes  # header before the WARC-Warcinfo-ID line
+    head_post: bytes  # header after it, blank line included
+    body: wr.Deflated
+    cdx: str | None  # CDXJ line without length/offset/filename; None when the record is not indexed
+
+
+class PackedArticle(NamedTuple):
+    """A clean document's archive records and its pages.jsonl line, built in a worker."""
+
+    raw: PackedRecord
+    text: PackedRecord
+    metadata: PackedRecord
+    page: bytes  # pages.jsonl line, newline included
+
+
+def _new_record_id() -> str:
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+class RecordBuilder:
+    """Builds one run's records from documents: in the workers for clean articles (`article`),
+    in the parent for duplicates and quarantined inputs, so the single writer mostly appends
+    bytes. Record ids and dates are made here: they do not depend on the file a record lands in."""
+
+    def __init__(
+        self, cfg: ArchiveConfig, run_id: str, config_sha256: str, *, level: int | None = None,
+        clock: Callable[[], datetime] | None = None, new_id: Callable[[], str] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.level = cfg.gzip_level if level is None else level
+        if not 0 <= self.level <= 9:
+            raise ValueError(f"archive.gzip_level must be 0-9, got {self.level}")
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.new_id = new_id or _new_record_id
+        self.run_fields = [
+            ("software", f"cleaner/{wr.cleaner_version()}"),
+            ("cleaner-run-id", run_id),
+            ("cleaner-config-sha256", config_sha256),
+        ]
+
+    def now(self) -> str:
+        return wr.w3c_date(self.clock())
+
+    def capture_date(self, doc: Document) -> str:
+        """Capture date of the input (the input record's own date for WARC inputs), else now."""
+        if doc.origin is not None:
+            date = wr.capture_date(doc.origin.header("WARC-Date"))
+            if date:
+                return date
+        return wr.capture_date(doc.source.fetched) or self.now()
+
+    def raw_record(self, doc: Document) -> tuple[wr.Rec, str, list[tuple[str, str]]]:
+        uri = wr.doc_uri(doc)
+        if doc.origin is not None:
+            rec, notes = wr.copy_record(doc.origin, self.new_id(), uri, self.capture_date(doc), doc.encoding)
+            return rec, uri, notes
+        return wr.resource_record(doc, self.new_id(), uri, self.capture_date(doc)), uri, []
+
+    def metadata(self, doc: Document, uri: str, refers_to: str | None,
+                 notes: list[tuple[str, str]], outcome: list[tuple[str, str]], tail: bytes = b"") -> wr.Rec:
+        cleaned_at = self.now()
+        pairs = wr.provenance(doc, self.run_fields, cleaned_at) + notes + outcome
+        return wr.metadata_record(self.new_id(), uri, cleaned_at, refers_to, pairs, tail)
+
+    def pack(self, rec: wr.Rec, raw_series: bool) -> PackedRecord:
+        """Header text, deflated block and index line head of a record for the raw or the text series."""
+        assert rec.uri is not None
+        wanted = rec.rtype in _REPLAY_TYPES if raw_series else rec.rtype == "conversion"
+        cdx = None
+        if wanted and not (rec.rtype == "resource" and rec.content_type == wr.WARC_FIELDS):
+            cdx = cdxj_head(rec.uri, rec.date, mime=rec.mime, status=rec.status, digest=rec.payload_digest)
+        pre, post = wr.header_parts(rec)
+        return PackedRecord(rec.rid, rec.date, rec.uri, rec.payload_digest, pre, post,
+                            wr.deflate_block(rec.block, self.level), cdx)
+
+    def article(self, doc: Document) -> PackedArticle:
+        """A clean document: raw original, its cleaned text (conversion) and provenance."""
+        raw, uri, notes = self.raw_record(doc)
+        conv = wr.conversion_record(doc, self.new_id(), uri, raw.date, raw.rid)
+        meta = self.metadata(doc, uri, conv.rid, notes, [
+            ("outcome", Outcome.CLEAN.value),
+            ("chars-out", str(len(doc.text))),
+            ("edits-count", str(len(doc.edits))),
+        ], wr.edit_fields(doc.edits))
+        page = page_line(doc.id, uri, raw.date, doc.title, doc.text).encode("utf-8") + b"\n"
+        return PackedArticle(self.pack(raw, True), self.pack(conv, False), self.pack(meta, False), page)
 
 
 def short_hostname() -> str:
@@ -101,6 +201,7 @@ class _Series:
         self.size = 0
         self.articles = 0
         self.warcinfo_id: str | None = None
+        self.warcinfo_line = b""
         self.sha = hashlib.sha256()
         self.finished: list[tuple[Path, str, str]] = []  # (.open path, final name, sha256)
 
@@ -111,9 +212,11 @@ class _Series:
             self.serial += 1
             if not (w.dir / name).exists() and not (w.dir / f"{name}.open").exists():
                 break
-        self.fh = open(w.dir / f"{name}.open", "xb")  # noqa: SIM115 (closed in _finish)
+        # a large buffer: members are ~1-3 KB, so the default 8 KB one meant a write call every few records
+        self.fh = open(w.dir / f"{name}.open", "xb", buffering=WRITE_BUFFER)  # noqa: SIM115 (closed in _finish)
         self.name, self.size, self.articles, self.sha = name, 0, 0, hashlib.sha256()
         self.warcinfo_id = w.new_id()
+        self.warcinfo_line = wr.warcinfo_line(self.warcinfo_id)
         pairs = [
             ("software", wr.software_versions()),
             ("format", "WARC File Format 1.1"),
@@ -149,15 +252,18 @@ class _Series:
         self.fh = None
         self.finished.append((self.w.dir / f"{self.name}.open", self.name, self.sha.hexdigest()))
 
-    def write_group(self, recs: list[wr.Rec]) -> list[tuple[wr.Rec, int, int]]:
+    def _member(self, rec: PackedRecord) -> bytes:
+        return wr.member(rec.head_pre + self.warcinfo_line + rec.head_post, rec.body, self.w.level)
+
+    def write_group(self, recs: list[PackedRecord]) -> list[tuple[PackedRecord, int, int]]:
         """Write one article's records into one file; rotate first if they would not fit."""
         if self.fh is None:
             self._open()
-        blobs = [wr.serialize(r, self.warcinfo_id, self.w.level) for r in recs]
+        blobs = [self._member(r) for r in recs]
         if self.articles and self.size + sum(map(len, blobs)) > self.w.cfg.rotate_bytes:
             self._finish()
             self._open()
-            blobs = [wr.serialize(r, self.warcinfo_id, self.w.level) for r in recs]
+            blobs = [self._member(r) for r in recs]
         self.articles += 1
         return [(r, self._write(b), len(b)) for r, b in zip(recs, blobs, strict=True)]
 
@@ -193,21 +299,14 @@ class ArchiveWriter:
         self.run_id = run_id
         self.config_sha256 = config_sha256
         self.config_json = wr.field_value(config_json)
-        self._clock = clock or (lambda: datetime.now(UTC))
-        self.new_id = new_id or (lambda: f"<urn:uuid:{uuid.uuid4()}>")
+        self.builder = RecordBuilder(cfg, run_id, config_sha256, level=gzip_level, clock=clock, new_id=new_id)
+        self.new_id = self.builder.new_id
         self.host = re.sub(r"[^A-Za-z0-9._~-]", "-", hostname) if hostname else short_hostname()
-        self.level = cfg.gzip_level if gzip_level is None else gzip_level
-        if not 0 <= self.level <= 9:
-            raise ValueError(f"archive.gzip_level must be 0-9, got {self.level}")
-        start = self._clock()
+        self.level = self.builder.level
+        start = self.builder.clock()
         self.ts14 = (start if start.tzinfo else start.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y%m%d%H%M%S")
         self.raw = _Series(self, cfg.prefix, "raw originals of cleaned articles")
         self.text = _Series(self, f"{cfg.prefix}-TEXT", "cleaned text and cleaning provenance")
-        self._run_fields = [
-            ("software", f"cleaner/{wr.cleaner_version()}"),
-            ("cleaner-run-id", run_id),
-            ("cleaner-config-sha256", config_sha256),
-        ]
         self._index: list[str] = []
         self._text_index: list[str] = []
         self._pages_path = self.dir / f".{cfg.prefix}-{self.ts14}-{os.getpid()}.pages.jsonl.open"
@@ -218,32 +317,30 @@ class ArchiveWriter:
 
     def write_article(self, doc: Document) -> ArticleRefs:
         """A clean document: raw original, its cleaned text (conversion) and provenance."""
-        raw_rec, uri, notes = self._raw_record(doc)
-        raw = self._put(self.raw, [raw_rec])[0]
-        conv = wr.conversion_record(doc, self.new_id(), uri, raw.date, raw.record_id)
-        meta = self._metadata(doc, uri, conv.rid, notes, [
-            ("outcome", Outcome.CLEAN.value),
-            ("chars-out", str(len(doc.text))),
-            ("edits-count", str(len(doc.edits))),
-        ], wr.edit_fields(doc.edits))
-        text, meta_ref = self._put(self.text, [conv, meta])
-        self._page(doc, uri, raw.date)
-        return ArticleRefs(raw, text, meta_ref)
+        return self.write_packed(self.builder.article(doc))
+
+    def write_packed(self, article: PackedArticle) -> ArticleRefs:
+        """A clean document whose records were built ahead (`RecordBuilder.article`, in a worker)."""
+        raw = self._put(self.raw, [article.raw])[0]
+        text, meta = self._put(self.text, [article.text, article.metadata])
+        self._page(article.page)
+        return ArticleRefs(raw, text, meta)
 
     def write_duplicate(self, doc: Document, original: RecordRef) -> ArticleRefs:
         """Exact payload duplicate -> revisit; near duplicate -> raw record. Metadata either way."""
+        b = self.builder
         uri = wr.doc_uri(doc)
         mine = wr.payload_digest_of(doc)
         notes: list[tuple[str, str]] = []
         if original.payload_digest and mine == original.payload_digest and (
             doc.origin is None or doc.origin.record_type != "revisit"
         ):
-            rec = wr.revisit_record(doc, self.new_id(), uri, self._capture_date(doc), original)
+            rec = wr.revisit_record(doc, b.new_id(), uri, b.capture_date(doc), original)
             if doc.origin is not None:
                 notes = [("source-record-id", doc.origin.record_id), ("source-offset", str(doc.origin.offset))]
         else:
-            rec, uri, notes = self._raw_record(doc)
-        raw = self._put(self.raw, [rec])[0]
+            rec, uri, notes = b.raw_record(doc)
+        raw = self._put(self.raw, [b.pack(rec, True)])[0]
         pairs = [("outcome", Outcome.DUPLICATE.value)]
         if doc.duplicate_of:
             pairs.append(("duplicate-of", doc.duplicate_of))
@@ -251,20 +348,21 @@ class ArchiveWriter:
         if doc.similarity is not None:
             pairs.append(("similarity", f"{doc.similarity:.4f}"))
         pairs.append(("method", doc.dedup_method or ("exact" if rec.rtype == "revisit" else "near")))
-        meta = self._metadata(doc, uri, raw.record_id, notes, pairs)
-        return ArticleRefs(raw, None, self._put(self.text, [meta])[0])
+        meta = b.metadata(doc, uri, raw.record_id, notes, pairs)
+        return ArticleRefs(raw, None, self._put(self.text, [b.pack(meta, False)])[0])
 
     def write_quarantined(self, doc: Document) -> ArticleRefs:
         """Keep the input (when there are bytes) and say why it was not cleaned."""
+        b = self.builder
         raw: RecordRef | None = None
         notes: list[tuple[str, str]] = []
         uri = wr.doc_uri(doc)
         if doc.origin is not None or doc.raw:
-            rec, uri, notes = self._raw_record(doc)
-            raw = self._put(self.raw, [rec])[0]
+            rec, uri, notes = b.raw_record(doc)
+            raw = self._put(self.raw, [b.pack(rec, True)])[0]
         pairs = [("outcome", Outcome.QUARANTINED.value), ("problem", doc.problem or "unknown")]
-        meta = self._metadata(doc, uri, raw.record_id if raw else None, notes, pairs)
-        return ArticleRefs(raw, None, self._put(self.text, [meta])[0])
+        meta = b.metadata(doc, uri, raw.record_id if raw else None, notes, pairs)
+        return ArticleRefs(raw, None, self._put(self.text, [b.pack(meta, False)])[0])
 
     def close(self) -> list[Path]:
         """Publish this run: fsync, rename `.open` files, merge indexes. Returns the WARC files."""
@@ -320,46 +418,20 @@ class ArchiveWriter:
     # ------------------------------------------------------------------ internals
 
     def now(self) -> str:
-        return wr.w3c_date(self._clock())
+        return self.builder.now()
 
-    def _capture_date(self, doc: Document) -> str:
-        """Capture date of the input (the input record's own date for WARC inputs), else now."""
-        if doc.origin is not None:
-            date = wr.capture_date(doc.origin.header("WARC-Date"))
-            if date:
-                return date
-        return wr.capture_date(doc.source.fetched) or self.now()
-
-    def _raw_record(self, doc: Document) -> tuple[wr.Rec, str, list[tuple[str, str]]]:
-        uri = wr.doc_uri(doc)
-        if doc.origin is not None:
-            rec, notes = wr.copy_record(doc.origin, self.new_id(), uri, self._capture_date(doc), doc.encoding)
-            return rec, uri, notes
-        return wr.resource_record(doc, self.new_id(), uri, self._capture_date(doc)), uri, []
-
-    def _metadata(self, doc: Document, uri: str, refers_to: str | None,
-                  notes: list[tuple[str, str]], outcome: list[tuple[str, str]], tail: bytes = b"") -> wr.Rec:
-        cleaned_at = self.now()
-        pairs = wr.provenance(doc, self._run_fields, cleaned_at) + notes + outcome
-        return wr.metadata_record(self.new_id(), uri, cleaned_at, refers_to, pairs, tail)
-
-    def _put(self, series: _Series, recs: list[wr.Rec]) -> list[RecordRef]:
+    def _put(self, series: _Series, recs: list[PackedRecord]) -> list[RecordRef]:
         if self._closed:
             raise RuntimeError("archive writer is closed")
         refs = []
+        index = self._index if series is self.raw else self._text_index
         for rec, offset, length in series.write_group(recs):
-            assert rec.uri is not None
             refs.append(RecordRef(rec.rid, series.name, offset, length, rec.date, rec.uri, rec.payload_digest))
-            index = self._index if series is self.raw else self._text_index
-            wanted = rec.rtype in _REPLAY_TYPES if series is self.raw else rec.rtype == "conversion"
-            if wanted and not (rec.rtype == "resource" and rec.content_type == wr.WARC_FIELDS):
-                index.append(cdxj_line(rec.uri, rec.date, mime=rec.mime, status=rec.status,
-                                       digest=rec.payload_digest, length=length, offset=offset,
-                                       filename=series.name))
+            if rec.cdx is not None:
+                index.append(cdxj_finish(rec.cdx, length=length, offset=offset, filename=series.name))
         return refs
 
-    def _page(self, doc: Document, uri: str, date: str) -> None:
+    def _page(self, line: bytes) -> None:
         if self._pages is None:
-            self._pages = open(self._pages_path, "wb")  # noqa: SIM115 (closed in close/abort)
-        line = page_line(doc.id, uri, date, doc.title, doc.text)
-        self._pages.write(line.encode("utf-8") + b"\n")
+            self._pages = open(self._pages_path, "wb", buffering=WRITE_BUFFER)  # noqa: SIM115 (closed in close/abort)
+        self._pages.write(line)

@@ -13,11 +13,13 @@ import base64
 import hashlib
 import json
 import re
+import struct
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
+from typing import NamedTuple
 
 from cleaner.document import Document, Edit, WarcOrigin
 from cleaner.sinks.cdxj import file_uri, to_uri
@@ -89,23 +91,79 @@ def sha1_b32(data: bytes) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
 
 
-def serialize(rec: Rec, warcinfo_id: str | None, level: int = GZIP_LEVEL) -> bytes:
-    """One gzip member holding exactly one record (WARC 1.1 annex D)."""
+def header_parts(rec: Rec) -> tuple[bytes, bytes]:
+    """A record's header, UTF-8, split where `WARC-Warcinfo-ID` goes: that id belongs to the
+    file the record lands in, which only the writer knows, so the rest is built beforehand."""
     lines = [f"WARC/1.1\r\nWARC-Type: {rec.rtype}\r\nWARC-Record-ID: {rec.rid}\r\nWARC-Date: {rec.date}\r\n"]
     if rec.uri is not None:
         lines.append(f"WARC-Target-URI: {rec.uri}\r\n")
     lines.extend(f"{k}: {v}\r\n" for k, v in rec.extra)
-    if warcinfo_id is not None:
-        lines.append(f"WARC-Warcinfo-ID: {warcinfo_id}\r\n")
-    if rec.content_type is not None:
-        lines.append(f"Content-Type: {rec.content_type}\r\n")
-    lines.append(f"WARC-Block-Digest: {rec.block_digest}\r\n")
+    tail = [f"Content-Type: {rec.content_type}\r\n"] if rec.content_type is not None else []
+    tail.append(f"WARC-Block-Digest: {rec.block_digest}\r\n")
     if rec.payload_digest is not None:
-        lines.append(f"WARC-Payload-Digest: {rec.payload_digest}\r\n")
-    lines.append(f"Content-Length: {len(rec.block)}\r\n\r\n")
+        tail.append(f"WARC-Payload-Digest: {rec.payload_digest}\r\n")
+    tail.append(f"Content-Length: {len(rec.block)}\r\n\r\n")
+    return "".join(lines).encode("utf-8"), "".join(tail).encode("utf-8")
+
+
+def warcinfo_line(warcinfo_id: str | None) -> bytes:
+    return f"WARC-Warcinfo-ID: {warcinfo_id}\r\n".encode() if warcinfo_id is not None else b""
+
+
+def serialize(rec: Rec, warcinfo_id: str | None, level: int = GZIP_LEVEL) -> bytes:
+    """One gzip member holding exactly one record (WARC 1.1 annex D)."""
+    pre, post = header_parts(rec)
     comp = zlib.compressobj(level, zlib.DEFLATED, 31)
-    head = comp.compress("".join(lines).encode("utf-8"))
+    head = comp.compress(pre + warcinfo_line(warcinfo_id) + post)
     return head + comp.compress(rec.block) + comp.compress(b"\r\n\r\n") + comp.flush()
+
+
+class Deflated(NamedTuple):
+    """A record block (+ the closing CRLFs) as the end of a gzip member: a raw deflate stream
+    with its final block, and what the writer needs to finish the member around it without
+    the uncompressed bytes. Built in the workers, so the single writer only appends bytes."""
+
+    data: bytes
+    crc: int  # crc32 of the uncompressed bytes
+    zero_crc: int  # crc32 of as many zero bytes (for combining CRCs, see `member`)
+    size: int  # uncompressed length
+
+
+_ZEROS = bytes(1 << 16)
+
+
+def _crc_zeros(n: int, crc: int) -> int:
+    """crc32 of n zero bytes, continued from `crc`."""
+    view = memoryview(_ZEROS)
+    while n > len(_ZEROS):
+        crc = zlib.crc32(view, crc)
+        n -= len(_ZEROS)
+    return zlib.crc32(view[:n], crc)
+
+
+def deflate_block(block: bytes, level: int = GZIP_LEVEL) -> Deflated:
+    comp = zlib.compressobj(level, zlib.DEFLATED, -15)
+    data = comp.compress(block) + comp.compress(b"\r\n\r\n") + comp.flush()
+    size = len(block) + 4
+    return Deflated(data, zlib.crc32(b"\r\n\r\n", zlib.crc32(block)), _crc_zeros(size, 0), size)
+
+
+@cache
+def _gzip_header(level: int) -> bytes:
+    """The 10-byte member header zlib writes at this level (its XFL byte depends on it)."""
+    return zlib.compressobj(level, zlib.DEFLATED, 31).flush()[:10]
+
+
+def member(head: bytes, body: Deflated, level: int = GZIP_LEVEL) -> bytes:
+    """One gzip member: `head` deflated here (sync flush, so the member goes on byte-aligned)
+    followed by the pre-deflated block. The two deflate streams decode as one: the second
+    never refers back past its own start. CRC32 is linear, so crc(head + block) comes from
+    the two parts' CRCs: crc32(block, c) = crc32(block, 0) ^ crc32(zeros, c) ^ crc32(zeros, 0)."""
+    comp = zlib.compressobj(level, zlib.DEFLATED, -15)
+    zhead = comp.compress(head) + comp.flush(zlib.Z_SYNC_FLUSH)
+    crc = _crc_zeros(body.size, zlib.crc32(head)) ^ body.zero_crc ^ body.crc
+    trailer = struct.pack("<II", crc, (len(head) + body.size) & 0xFFFFFFFF)
+    return b"".join((_gzip_header(level), zhead, body.data, trailer))
 
 
 # ----------------------------------------------------------------------------- small rules

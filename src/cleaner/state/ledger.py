@@ -201,6 +201,31 @@ class Ledger:
         marks = ",".join("?" for _ in row)
         self.conn.execute(f"INSERT OR REPLACE INTO documents({cols}) VALUES ({marks})", tuple(row.values()))
 
+    def record_documents(self, rows: list[dict[str, Any]]) -> None:
+        """Many `record_document` rows in one statement (rows with the same keys, as the
+        checkpoint builds them); rows with other key sets go one by one."""
+        if not rows:
+            return
+        keys = tuple(rows[0])
+        same = [tuple(r.values()) for r in rows if tuple(r) == keys]
+        if len(same) == len(rows):
+            marks = ",".join("?" for _ in keys)
+            self.conn.executemany(f"INSERT OR REPLACE INTO documents({','.join(keys)}) VALUES ({marks})", same)
+            return
+        for row in rows:
+            self.record_document(row)
+
+    def outcomes(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        """{doc id: outcome} of those of `doc_ids` the ledger holds (one query per 500 ids)."""
+        ids = list(doc_ids)
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            out.update(self.conn.execute(
+                f"SELECT doc_id, outcome FROM documents WHERE doc_id IN ({marks})", part).fetchall())
+        return out
+
     def document(self, doc_id: str) -> dict[str, Any] | None:
         return next(_dicts(self.conn.execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,))), None)
 

@@ -1,0 +1,74 @@
+"""What a worker hands the single writer for a clean document: its outputs, already serialised.
+
+The parent writes every record, line and row of the run, one after another, so whatever it
+builds is serial time that more workers cannot share. The worker that cleaned a document
+therefore also builds its archive records (headers, digests, deflated blocks, index lines),
+its pages.jsonl and clean/ lines, and the counts the ledger row needs; the parent appends bytes
+and fills in what only it knows (file name, offset, the file's warcinfo id).
+
+It is built for the outcome "clean". When the parent's dedup decision makes the document a
+duplicate, the parent writes it as before from the Document (no edits or text needed there),
+and the packed records are dropped: ids are random, so nothing refers to them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from cleaner.config import ArchiveConfig
+from cleaner.document import Document, Outcome
+from cleaner.sinks.corpus import added_now, article_line, rule_counts
+from cleaner.sinks.warc import PackedArticle, RecordBuilder
+
+
+@dataclass(frozen=True)
+class PackSpec:
+    """What a worker needs to build this run's records (picklable, sent with every task)."""
+
+    archive: ArchiveConfig
+    run_id: str
+    config_sha256: str
+    write_txt: bool  # clean/txt/ files are written: the parent needs the text
+
+
+class Packed(NamedTuple):
+    """A clean document's outputs; the Document that travels with it has no text and no edits."""
+
+    article: PackedArticle
+    corpus_line: str  # clean/ JSONL line, newline included
+    text: str | None  # the article text, only when clean/txt/ files are written
+    chars: int  # len(text)
+    edits_json: str  # {stage:rule: edits} for the ledger row
+    removed: tuple[tuple[str, int], ...]  # (stage:rule, lines removed) for the run summary
+
+
+def removed_counts(doc: Document) -> dict[str, int]:
+    """Lines and blocks removed per rule (the run summary's "removed per rule")."""
+    out: dict[str, int] = {}
+    for e in doc.edits:
+        if e.action == "remove" and e.stage in ("strip", "extract") and e.rule != "whitespace":
+            key = f"{e.stage}:{e.rule}"
+            out[key] = out.get(key, 0) + 1
+    return out
+
+
+def pack(doc: Document, builder: RecordBuilder, spec: PackSpec) -> Packed | None:
+    """Build a clean document's outputs and drop what the parent no longer needs from `doc`
+    (its edits and text: most of what pickling it back would cost). None for other outcomes."""
+    if doc.outcome is not Outcome.CLEAN:
+        return None
+    article = builder.article(doc)
+    rules = rule_counts(doc)
+    line = article_line(doc, added_now(), {"warc_record_id": article.text.rid}, rules)
+    packed = Packed(article, line, doc.text if spec.write_txt else None, len(doc.text),
+                    json.dumps(rules, ensure_ascii=False), tuple(removed_counts(doc).items()))
+    doc.edits = []
+    doc.text = ""
+    return packed
+
+
+def pack_all(docs: list[Document], spec: PackSpec) -> list[tuple[Document, Packed | None]]:
+    builder = RecordBuilder(spec.archive, spec.run_id, spec.config_sha256)
+    return [(d, pack(d, builder, spec)) for d in docs]
