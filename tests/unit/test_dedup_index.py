@@ -344,3 +344,13 @@ def test_pipeline_ids_are_stored_packed_and_read_back(conn: sqlite3.Connection) 
     near = index.check("e" * 32, fp(edit(article(31), 0.03, 1)))
     assert near is not None and near.duplicate_of == kept and near.method == "near"
     assert index.check(kept, fp(article(31))) is None  # never itself
+
+
+def test_sorted_membership_equals_isin() -> None:
+    from cleaner.state.dedup_index import _member
+
+    rng = np.random.default_rng(3)
+    for n, m in ((0, 5), (5, 0), (1, 1), (64, 64), (40, 200)):
+        x = np.unique(rng.integers(0, 300, n).astype(np.uint32))
+        y = np.unique(rng.integers(0, 300, m).astype(np.uint32))
+        assert np.array_equal(_member(x, y), np.isin(x, y))
