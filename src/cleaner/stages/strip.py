@@ -33,8 +33,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import xxhash
-
 from cleaner.config import StripConfig
 from cleaner.document import Document, Edit, Rewriter
 from cleaner.stages.strip_layout import (
@@ -334,24 +332,15 @@ def _position(nonblank: list[_Line]) -> None:
 
 
 def _line_key(stripped: str) -> int | None:
-    """`templates.line_key` of a line, given trimmed (normalise_line trims anyway),
-    remembered per distinct line.
-
-    Its whitespace collapse plus strip is `" ".join(s.split())` (str.split and the regex
-    class \\s agree on what whitespace is): one call instead of a regex substitution per
-    run of spaces. Raises UnicodeEncodeError where line_key does (lone surrogates)."""
+    """`templates.line_key` of a trimmed line, remembered per distinct line (two generations,
+    as `_MEMOS`). Raises UnicodeEncodeError where line_key does (lone surrogates)."""
     global _KEYS, _KEYS_BEFORE
     key = _KEYS.get(stripped, _UNSET)
     if key is _UNSET:
         key = _KEYS_BEFORE.get(stripped, _UNSET)
         if key is _UNSET:
-            norm = " ".join(_DIGIT.sub("0", stripped.casefold()).split())
-            if norm:
-                h = xxhash.xxh3_64_intdigest(norm.encode("utf-8"))
-                key = h - (1 << 64) if h & _SIGN64 else h
-            else:
-                key = None
-        if len(_KEYS) > _MEMO_LINES:  # a new generation, as for _MEMOS
+            key = line_key(stripped)
+        if len(_KEYS) > _MEMO_LINES:
             _KEYS_BEFORE, _KEYS = _KEYS, {}
         _KEYS[stripped] = key
     return key  # type: ignore[return-value]
@@ -367,8 +356,6 @@ def template_keys(text: str) -> list[int]:
     return [k for k in keys if k is not None]
 
 
-_DIGIT = re.compile(r"\d")
-_SIGN64 = 1 << 63
 _KEYS: dict[str, int | None] = {}  # trimmed line -> line key
 _KEYS_BEFORE: dict[str, int | None] = {}  # the previous generation
 

@@ -18,14 +18,16 @@ from urllib.parse import urlsplit
 import xxhash
 
 _DIGITS = re.compile(r"\d")
-_SPACES = re.compile(r"\s+")
 _MASK64 = (1 << 64) - 1
 _SIGN64 = 1 << 63
 
 
 def normalise_line(line: str) -> str:
-    """Casefold, digits -> 0, whitespace collapsed: dates and counters do not split a template."""
-    return _SPACES.sub(" ", _DIGITS.sub("0", line.casefold())).strip()
+    """Casefold, digits -> 0, whitespace collapsed: dates and counters do not split a template.
+
+    str.split() and the regex class \\s agree on what whitespace is; split + join is one call
+    where a substitution per run of spaces was several (strip keys every line of every page)."""
+    return " ".join(_DIGITS.sub("0", line.casefold()).split())
 
 
 def line_key(line: str) -> int | None:
