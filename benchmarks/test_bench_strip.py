@@ -40,7 +40,7 @@ def test_bench_strip_samples(benchmark: pytest.FixtureRequest) -> None:
 def test_bench_strip_samples_cold(benchmark: pytest.FixtureRequest) -> None:
     """As above with strip's per-line memo emptied before each round: the cost of lines seen
     for the first time (the warm figure is that of recurring lines: menus, footers)."""
-    from cleaner.stages.strip import clear_memo
+    from cleaner.stages.strip_memo import clear_memo
 
     benchmark.pedantic(_strip_all, setup=clear_memo, rounds=30)  # type: ignore[attr-defined]
 

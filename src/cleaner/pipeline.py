@@ -19,6 +19,7 @@ from cleaner.document import Document, Outcome
 from cleaner.engines.local import budget
 from cleaner.errors import InputError
 from cleaner.stages import convert, decode, dedup, extract, repair, strip
+from cleaner.stages.strip_memo import template_keys
 from cleaner.state.templates import TemplateSnapshot
 from cleaner.state.templates import site_of as templates_site_of
 
@@ -70,9 +71,9 @@ def prepare(doc: Document, cfg: Config) -> Document:
     if doc.outcome is Outcome.CLEAN and doc.html is not None and cfg.enabled("extract") is False:
         doc.quarantine("extract", "HTML input but the extract stage is skipped")
     if doc.outcome is Outcome.CLEAN and cfg.enabled("strip"):
-        # here, not in the parent: the parent is the bottleneck; strip.template_keys is
-        # state.templates.line_keys through a per-line memo that strip reuses
-        doc.template_keys = strip.template_keys(doc.text)
+        # here, not in the parent: the parent is the bottleneck; template_keys is
+        # state.templates.line_keys through the per-line memo that strip reuses
+        doc.template_keys = template_keys(doc.text)
     return doc
 
 

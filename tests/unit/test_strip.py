@@ -294,7 +294,7 @@ _ODD_TEXT = "  A\tb  12 \u00a0x\n\n\u3000Über  ẞ ١٢\x1c\n \n\u2028z\x0b\n\n
 
 
 def test_template_keys_are_line_keys() -> None:
-    from cleaner.stages.strip import template_keys
+    from cleaner.stages.strip_memo import template_keys
     from cleaner.state.templates import line_keys
 
     for text in [_ODD_TEXT, "", "\n\n", "a\udc80b\nc 1", *(p.read_text("utf-8") for p in _SAMPLES)]:
@@ -304,7 +304,7 @@ def test_template_keys_are_line_keys() -> None:
 
 def test_decisions_do_not_depend_on_the_memo() -> None:
     """explain_lines with a cold memo, a warm one, and one emptied mid-way agree."""
-    from cleaner.stages import strip as strip_mod
+    from cleaner.stages import strip_memo as strip_mod
 
     texts = [p.read_text("utf-8") for p in _SAMPLES] + [_ODD_TEXT]
     keys = [line_key(ln) for t in texts for ln in t.split("\n") if line_key(ln) is not None]

@@ -44,12 +44,12 @@ from cleaner.stages.strip_layout import (
     repeated,
     teaser_records,
 )
+from cleaner.stages.strip_memo import _UNSET, _Check, _line_key, _memo, _Seen
 from cleaner.stages.strip_rules import Rule, RuleBook, load_rules
 from cleaner.stages.strip_shape import ABOUT, Shape, bio_follows, is_name, list_shape, segments, shape
-from cleaner.state.templates import TemplateSnapshot, line_key, line_keys
+from cleaner.state.templates import TemplateSnapshot, line_key
 
 STAGE = "strip"
-_BLANK = Shape(0.0, 0, 0, False)
 _EDGE_PROSE = 3  # prose lines at each end of a document that get every rule check
 
 
@@ -63,51 +63,6 @@ class LineDecision:
     note: str = ""
     start: int = 0  # offset of the line in the stage input
     end: int = 0  # offset just past the line (its newline excluded)
-
-
-_Check = tuple[tuple[str, str] | None, bool]  # _check's result: (rule, note) or None, bare URL
-_UNSET: object = object()
-
-
-@dataclass(slots=True)
-class _Seen:
-    """Everything strip derives from one distinct trimmed line alone (its shape, spam
-    vocabulary, rule checks, listing markers), computed on first need. These are functions
-    of the text and the rule book only, so the entry is shared by every line with that text
-    in this and later documents: menus, footers and template lines recur page after page."""
-
-    shape: Shape
-    spam: object = _UNSET  # _Spam
-    check_full: object = _UNSET  # _Check with every check
-    check_mid: object = _UNSET  # _Check for prose in the middle (disclaimers only)
-    edge: object = _UNSET  # Rule | None: the edge-only rule that fires
-    date: bool | None = None  # strip_layout.dateish
-    head: bool | None = None  # strip_layout.comment_header
-
-
-# Distinct lines remembered per rule book, in two generations: when the current one is
-# full it becomes the previous one (looked up second, its hits carried over) and the one
-# before is dropped. Lines that recur (menus, footers, template lines) stay; one-off prose
-# ages out, and memory stays bounded (~0.5 KB a line, 2 x _MEMO_LINES lines at most).
-_MEMO_LINES = 10_000
-_MEMOS: dict[tuple[str, ...], tuple[dict[str, _Seen], dict[str, _Seen]]] = {}
-
-
-def _memo(languages: tuple[str, ...]) -> tuple[dict[str, _Seen], dict[str, _Seen]]:
-    """(current, previous) generation of the line memo for these rules."""
-    got = _MEMOS.get(languages)
-    if got is None:
-        got = _MEMOS[languages] = ({"": _Seen(_BLANK)}, {})
-    elif len(got[0]) > _MEMO_LINES:
-        got = _MEMOS[languages] = ({"": got[0][""]}, got[0])
-    return got
-
-
-def clear_memo() -> None:
-    """Forget every remembered line (benchmarks of first-sight cost; tests)."""
-    _MEMOS.clear()
-    _KEYS.clear()
-    _KEYS_BEFORE.clear()
 
 
 @dataclass(slots=True)
@@ -329,35 +284,6 @@ def _position(nonblank: list[_Line]) -> None:
             ln.rule, ln.note = "position:tail", f"after the main text (line {nonblank[e].index + 1})"
         else:
             ln.rule, ln.note = "position:gap", "between runs of main text"
-
-
-def _line_key(stripped: str) -> int | None:
-    """`templates.line_key` of a trimmed line, remembered per distinct line (two generations,
-    as `_MEMOS`). Raises UnicodeEncodeError where line_key does (lone surrogates)."""
-    global _KEYS, _KEYS_BEFORE
-    key = _KEYS.get(stripped, _UNSET)
-    if key is _UNSET:
-        key = _KEYS_BEFORE.get(stripped, _UNSET)
-        if key is _UNSET:
-            key = line_key(stripped)
-        if len(_KEYS) > _MEMO_LINES:
-            _KEYS_BEFORE, _KEYS = _KEYS, {}
-        _KEYS[stripped] = key
-    return key  # type: ignore[return-value]
-
-
-def template_keys(text: str) -> list[int]:
-    """`templates.line_keys(text)` (the keys of the non-blank lines, for template counting),
-    through the per-line memo that strip's template lookups share."""
-    try:
-        keys = [_line_key(raw.strip()) for raw in text.split("\n")]
-    except UnicodeEncodeError:  # lone surrogates: line_keys hashes them with surrogatepass
-        return line_keys(text)
-    return [k for k in keys if k is not None]
-
-
-_KEYS: dict[str, int | None] = {}  # trimmed line -> line key
-_KEYS_BEFORE: dict[str, int | None] = {}  # the previous generation
 
 
 def _check(book: RuleBook, stripped: str, sh: Shape, full: bool) -> _Check:

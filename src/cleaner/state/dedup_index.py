@@ -46,99 +46,13 @@ A *different* arrival order keeps other copies; since near matching is not trans
 number of survivors may then differ slightly (dev set, 3 shuffles: precision 0.985-0.994,
 recall 0.953-0.962, lost clusters 5-10, vs 0.991 / 0.961 / 8 in corpus order).
 
-Measurements (benchmarks/quality_dedup.py on shared/eval/dedup, 3000 docs, product stages
-repair/strip/convert before fingerprinting; strip as of 2026-11-23; precision / recall / lost):
-
-    rule set                                                           P       R       lost
-    first pass: containment >= 0.75 only                               0.9758  0.9516  19
-    + min_content 16 (short remnants: exact only, of the same input)   0.9773  0.9483  16
-    + containment 0.65                                                 0.9777  0.9637  16
-    + coverage >= 0.4                                                  0.9865  0.9643  11
-      coverage 0.3 / 0.5                                               0.9777  0.9621  15 / 0.9874 0.9511 10
-      containment 0.6 / 0.7                                            0.9832  0.9654  14 / 0.9864 0.9582 11
-    + short_content 48 (both ways)                                     0.9920  0.9566   8
-    + min_content 32 (+ all-shingle coverage for short S)               0.9937  0.9538   7
-    round 3 (strip as of 2026-11-24; per-kind recall truncated / boilerplate / edited / reordered):
-      coverage on L's own content flags (was: containment x c_S / c_L)  0.9942  0.9461   6
-        (trunc 0.77 / boil 0.938 / ed 0.945 / reord 0.981; one fewer neg-template merge)
-      + anchored: same start, coverage >= 0.2 of L's content only       0.9909  0.9582   8
-      + anchored coverage of L's content or all shingles (used)         0.9909  0.9610   8
-        (trunc 0.885 / boil 0.935 / ed 0.949 / reord 0.977 / exact 0.996; neg-template lost 1)
-        anchored_coverage 0.3: 0.9909 0.9599 8; 0.25: same as 0.2
-    round 4 (short documents near, rule 1b; per kind as above):
-      + short: cleaned AND input both ways >= 0.65, short_sketch 32 (used) 0.9910  0.9676  8
-        (trunc 0.888 / boil 0.938 / ed 0.977 / reord 0.984; neg-short 0, neg-template 1 lost;
-        shuffles 1-3 and --templates: recall +0.0055-0.0066, P and lost unchanged)
-      short_sketch 16: same; 64 / 128: 0.9910 0.9670 8; both ways at 0.55 / 0.75:
-        0.9893 0.9676 9 / 0.9910 0.9670 8; input only / cleaned only: 0.9893 0.967 / 0.969 9
-      input: containment of the smaller only                             0.9910  0.9687  8
-        but shuffle 1 lost 11 (was 10): inputs of one site share its template, and a 32-value
-        sample read that as containment 0.72 (both ways rejects it: coverage 0.40)
-      coverage counting shared shingles content in either document     0.9904  0.9615   9
-      head = text start + first two sentence lines, any one matching   0.9831  0.9582  12
-      anchored with the first-2-shingles-of-the-text head              worse (shared header lines anchor)
-      min_content 48                                                   0.9971  0.9313   3
-      short docs both ways at 0.55 / 0.6 instead of threshold          0.9903  0.9544  9 / 0.9926 0.9549 8
-      sketch 96 or 128 values instead of 64                            no change (+-0.001)
-      LSH 42 x 3 / 32 x 4 (sketch 64)                                  0.9854  0.9665  13 / 0.9869 0.9555 11
-    exact sets instead of sketches, every pair sharing a content       same rule: 0.9864 0.9555 11
-      shingle as a candidate (upper bound of verification + candidates)  (vs 0.9865 0.9643 11)
-    bottom-16/24/32 content hashes as extra lookup keys (containment   recall +0.003 with bands,
-      candidates for truncated copies), simulated                      equal without: not adopted
-
-Exact verification and a larger sketch do not help: what remains is in the cleaned texts
-themselves. Of the 8 lost clusters, 6 are parts of one long meal-plan article that repeat the
-same meals word for word (a disjoint part that starts with the same meal is, as text, that
-meal's truncated copy), one is two press releases whose cleaned text is mostly the same
-"About the company" paragraph, and one (neg-template) is two template pages whose bodies strip
-removed, leaving the same "Most read" teaser lines: identical cleaned texts. The residual
-duplicates (71 before round 4, 59 after) are mostly short documents (under min_content, 41
-before round 4: many where strip kept different parts of the two pages or kept only a
-disclosure line whose inputs are then not copies both ways) and copies where strip kept
-different parts (containment near 0).
-
-LSH trade-off (P(candidate) = 1 - (1 - J^rows)^bands, J = Jaccard of all shingles; the dev
-set columns are benchmarks/quality_dedup.py --templates, precision / recall / lost clusters):
-
-    bands x rows   J=0.2   J=0.3   J=0.4   J=0.5   J=0.7   dev set P / R / lost    bytes/doc
-    64 x 2         0.92    1.00    1.00    1.00    1.00    0.966 / 0.956 / 30      ~1300
-    42 x 3         0.29    0.68    0.93    0.99    1.00    0.975 / 0.955 / 23      ~1060
-    36 x 3 (used)  0.25    0.63    0.90    0.99    1.00    0.982 / 0.954 / 19      ~990
-    32 x 4         0.05    0.23    0.56    0.87    1.00    0.979 / 0.940 / 19      ~930
-    Truncated copies and copies inside another site's template have a low Jaccard with their
-    original (0.2-0.4) while their containment is ~1: 32 x 4 misses half of those; 64 x 2 finds
-    them, but its extra candidates are mostly same-template pages (4x the lookup time, and more
-    chances for a wrong merge). 36 x 3 with a 64-value sketch keeps the index under 1 KB per doc.
-    (Columns P / R / lost measured with the first pass's rules, containment >= 0.75 only.)
-
-Storage per kept document (measured: 945 B on 5 KB documents after VACUUM,
-tests/unit/test_dedup_index.py; 917 B on the dev set): a docs row (doc id, 16 bytes for a
-pipeline id, run, exact hash, counts, sketch of 4 x sketch_size bytes; short documents also
-4 x short_sketch bytes of input sample) plus `bands` rows of (key, doc) in WITHOUT ROWID tables.
-This run's band rows are buffered in memory and written sorted by `flush()` (called every
-`_FLUSH_ROWS` rows, and by the ledger before it commits) into the first of the `_LEVELS`; a
-level that outgrows `_LEVEL_ROWS` is merged in key order into the next (see `_LEVELS`).
-
-At scale (benchmarks/dedup_scale.py: synthetic 5 KB-document fingerprints, checkpoints of 2000,
-16 MB page cache, this 2-core machine shared with other jobs; add: wall microseconds per
-document while growing to that size, flushes and commits included; checks: p50 microseconds):
-
-    indexed   add+flush us/doc   live B/doc   check: miss   near   exact
-    10k              161             987              132    279      8
-    100k             326            1017              319    471     11
-    300k             411            1043              477    787     12
-    1M               431            1028              453    585     16
-    1M, one band table (before levels,
-        and before the numpy flush)  1117            1030              264    460     12
-
-One table made every checkpoint rewrite one random page per band row: at 1M documents flush +
-commit cost 1.3 ms per document and grew with the index. With levels it is 0.1 ms; a lookup
-probes up to three tables (at 1M: 27 + 90 + 123 us CPU per level) instead of one, about twice
-the CPU, a good trade while a document is checked once and added once. (The rows above use
-13-character ids; pipeline ids are 32 hex digits stored in 16 bytes: ~+6 B per document.)
-Cost at small scale (benchmarks/test_bench_dedup.py): check 75-150 us against 5000 indexed
-documents, check + add + flush 210-380 us; fingerprints 0.14-0.3 ms per 5 KB document (a short
-document with a 5 KB input: 0.36 ms, its input sample included).
+Why these rules and parameters: every rule, threshold and the bands x rows choice was measured
+on the labelled dev set, and the index's storage and speed at 10k-1M documents; the tables
+(precision / recall / lost clusters per rule added, the LSH trade-off, bytes per document, lookup
+and add costs at scale) are in benchmarks/README.md, "Dedup: how the rules were chosen". In
+short: 36 bands x 3 rows over a 108-value MinHash finds truncated and wrapped copies (Jaccard
+0.2-0.4, containment ~1) and keeps the index near 1 KB per document (945 B on 5 KB documents);
+band rows live in levels (`_LEVELS`) so that adding stays cheap at millions of documents.
 """
 
 from __future__ import annotations
