@@ -66,7 +66,7 @@ import numpy as np
 
 from cleaner.config import DedupConfig
 from cleaner.errors import UsageError
-from cleaner.stages.dedup import SCHEME, Fingerprint, mix64
+from cleaner.stages.dedup import SCHEME, Fingerprint, band_keys
 
 _MIN_EVIDENCE = 8  # sampled shingles of the smaller document needed to call a near duplicate
 _MAX_CANDIDATES = 64  # verified per query, most shared bands first (caps template-heavy sites)
@@ -108,20 +108,6 @@ def scheme(cfg: DedupConfig) -> str:
         f"chars={cfg.shingle_chars} sketch={cfg.sketch_size} "
         f"content={cfg.content_ratio}/{cfg.content_tokens} min_content={cfg.min_content} short={cfg.short_sketch}"
     )
-
-
-def band_keys(minhash: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """One 48-bit key per band, band number mixed in (SQLite stores it in 6 bytes, not 8).
-
-    A chance collision only adds a candidate that verification then rejects: at 10 million
-    documents that is ~1.5 extra candidates per query.
-    """
-    m = minhash[: bands * rows].astype(np.uint64).reshape(bands, rows)
-    with np.errstate(over="ignore"):
-        acc = np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-        for j in range(rows):
-            acc = mix64(acc ^ m[:, j])
-    return (acc >> np.uint64(16)).astype(np.int64)
 
 
 def similarity(a: np.ndarray, n_a: int, b: np.ndarray, n_b: int, c_a: int = 0, c_b: int = 0) -> Similarity:
@@ -346,7 +332,9 @@ class DedupIndex:
         return anchored and max(sim.coverage, sim.coverage_all) >= cfg.anchored_coverage
 
     def _band_keys(self, fp: Fingerprint) -> np.ndarray:
-        """Band keys of `fp`, computed once for the check and the add that follows it."""
+        """Band keys of `fp`: the worker's, or computed here once for the check and the add that follows it."""
+        if fp.bands.size == self.cfg.bands:  # computed by the worker (`fingerprint_text`)
+            return fp.bands
         last, keys = self._last_keys
         if last is not fp:
             keys = band_keys(fp.minhash, self.cfg.bands, self.cfg.rows)
