@@ -346,11 +346,44 @@ def test_pipeline_ids_are_stored_packed_and_read_back(conn: sqlite3.Connection) 
     assert index.check(kept, fp(article(31))) is None  # never itself
 
 
-def test_sorted_membership_equals_isin() -> None:
-    from cleaner.state.dedup_index import _member
+def _reference_similarity(a: np.ndarray, n_a: int, b: np.ndarray, n_b: int, c_a: int, c_b: int) -> tuple:
+    """The estimate written plainly with numpy sets: what `similarity` must equal, value for value."""
+    tau = min(int(a[-1]) >> 1 if a.size < n_a else 1 << 31, int(b[-1]) >> 1 if b.size < n_b else 1 << 31)
+    sa, sb = a[(a >> 1) <= tau], b[(b >> 1) <= tau]
+    if (n_a, sa.size) > (n_b, sb.size):
+        sa, sb, c_a, c_b = sb, sa, c_b, c_a
+    inter = np.isin(sa >> 1, sb >> 1)
+    union = sa.size + sb.size - int(inter.sum())
+    jaccard = float(inter.sum()) / union if union else 0.0
+    content = (sa & 1).astype(bool)
+    if not content.any():
+        content = np.ones(sa.size, dtype=bool)
+    contained = float(inter[content].sum()) / int(content.sum()) if content.size else 0.0
+    own = (sb & 1).astype(bool)
+    if not (c_a and c_b):
+        coverage = 1.0
+    elif not own.any():
+        coverage = min(1.0, contained * c_a / c_b)
+    else:
+        coverage = float(np.isin(sb[own] >> 1, sa >> 1).sum()) / int(own.sum())
+    n_small, n_large = min(n_a, n_b), max(n_a, n_b)
+    shared = jaccard * (n_small + n_large) / (1.0 + jaccard)
+    return contained, jaccard, int(content.sum()), coverage, min(1.0, shared / n_large) if n_large else 0.0
 
+
+def _sketch(hashes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Sorted sketch values: 31-bit hash << 1 | a random content flag per value."""
+    return ((hashes << np.uint64(1)) | rng.integers(0, 2, hashes.size, dtype=np.uint64)).astype(np.uint32)
+
+
+def test_similarity_equals_the_plain_numpy_estimate() -> None:
     rng = np.random.default_rng(3)
-    for n, m in ((0, 5), (5, 0), (1, 1), (64, 64), (40, 200)):
-        x = np.unique(rng.integers(0, 300, n).astype(np.uint32))
-        y = np.unique(rng.integers(0, 300, m).astype(np.uint32))
-        assert np.array_equal(_member(x, y), np.isin(x, y))
+    for trial in range(300):
+        pool = rng.integers(0, 1 << 31, 120, dtype=np.uint64)  # overlapping samples
+        k_a, k_b = int(rng.integers(1, 65)), int(rng.integers(1, 65))
+        a, b = (_sketch(np.unique(rng.choice(pool, k)), rng) for k in (k_a, k_b))
+        n_a = a.size + int(rng.integers(0, 3)) * 50  # full sketch or a bottom-k sample
+        n_b = b.size + int(rng.integers(0, 3)) * 50
+        c_a, c_b = int(rng.integers(0, n_a + 1)), int(rng.integers(0, n_b + 1))
+        got = dataclasses.astuple(similarity(a, n_a, b, n_b, c_a, c_b))
+        assert got == _reference_similarity(a, n_a, b, n_b, c_a, c_b), trial

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -119,33 +120,31 @@ def similarity(a: np.ndarray, n_a: int, b: np.ndarray, n_b: int, c_a: int = 0, c
     thresholds gives two consistent samples (every hash below it is in both or flagged absent).
     c_a, c_b are their content shingle counts (0: unknown, coverage is then reported as 1.0).
     """
-    tau_a = int(a[-1]) >> 1 if a.size < n_a else _FULL
-    tau_b = int(b[-1]) >> 1 if b.size < n_b else _FULL
-    tau = min(tau_a, tau_b)
-    ha = a >> 1
-    hb = b >> 1
-    keep_a = ha <= tau
-    keep_b = hb <= tau
-    sa, sb = a[keep_a], b[keep_b]
-    ha, hb = ha[keep_a], hb[keep_b]
-    if (n_a, sa.size) > (n_b, sb.size):
-        sa, sb, ha, hb = sb, sa, hb, ha
+    la, lb = a.tolist(), b.tolist()  # <= 64 values each: plain ints beat numpy's per-call cost
+    tau_a = la[-1] >> 1 if len(la) < n_a else _FULL
+    tau_b = lb[-1] >> 1 if len(lb) < n_b else _FULL
+    cut = 2 * min(tau_a, tau_b) + 1  # hash <= tau  <=>  value <= 2 tau + 1 (values are sorted)
+    sa, sb = la[: bisect_right(la, cut)], lb[: bisect_right(lb, cut)]
+    if (n_a, len(sa)) > (n_b, len(sb)):
+        sa, sb = sb, sa
         c_a, c_b = c_b, c_a
-    inter = _member(ha, hb)
-    union = ha.size + hb.size - int(inter.sum())
-    jaccard = float(inter.sum()) / union if union else 0.0
-    content = (sa & 1).astype(bool)
-    if not content.any():
-        content = np.ones(sa.size, dtype=bool)
-    evidence = int(content.sum())
-    contained = float(inter[content].sum()) / evidence if evidence else 0.0
-    coverage = _coverage(ha, sb, hb, c_a, c_b, contained)
+    hb = {v >> 1 for v in sb}
+    inter = [v >> 1 in hb for v in sa]
+    shared_n = sum(inter)
+    union = len(sa) + len(sb) - shared_n
+    jaccard = float(shared_n) / union if union else 0.0
+    content = [v & 1 == 1 for v in sa]
+    if not any(content):
+        content = [True] * len(sa)
+    evidence = sum(content)
+    contained = float(sum(i and c for i, c in zip(inter, content))) / evidence if evidence else 0.0
+    coverage = _coverage(sa, sb, c_a, c_b, contained)
     n_small, n_large = min(n_a, n_b), max(n_a, n_b)
     shared = jaccard * (n_small + n_large) / (1.0 + jaccard)  # |S & L| from the Jaccard estimate
     return Similarity(contained, jaccard, evidence, coverage, min(1.0, shared / n_large) if n_large else 0.0)
 
 
-def _coverage(ha: np.ndarray, sb: np.ndarray, hb: np.ndarray, c_a: int, c_b: int, contained: float) -> float:
+def _coverage(sa: list[int], sb: list[int], c_a: int, c_b: int, contained: float) -> float:
     """Share of the larger document's *own* content that the smaller one shares, on its sample.
 
     The larger document's content flags decide: teaser lines that are content in a short
@@ -154,10 +153,11 @@ def _coverage(ha: np.ndarray, sb: np.ndarray, hb: np.ndarray, c_a: int, c_b: int
     """
     if not (c_a and c_b):
         return 1.0
-    own = (sb & 1).astype(bool)
-    if not own.any():
+    own = [v >> 1 for v in sb if v & 1]
+    if not own:
         return min(1.0, contained * c_a / c_b)
-    return float(_member(hb[own], ha).sum()) / int(own.sum())
+    ha = {v >> 1 for v in sa}
+    return float(sum(h in ha for h in own)) / len(own)
 
 
 Row = tuple[int, str, int, int, int, bytes, bytes, bytes, int]
@@ -179,16 +179,6 @@ def same_start(a: np.ndarray, b: np.ndarray) -> bool:
         return False
     other = set(b.tolist())  # a few values: a set beats numpy's per-call overhead
     return 2 * sum(v in other for v in a.tolist()) >= max(a.size, b.size)
-
-
-def _member(x: np.ndarray, sorted_y: np.ndarray) -> np.ndarray:
-    """np.isin(x, sorted_y) for an ascending `sorted_y` (sketches are): one binary search per
-    value instead of isin's concatenate-and-sort, which dominated a candidate's verification."""
-    if sorted_y.size == 0:
-        return np.zeros(x.size, dtype=bool)
-    pos = np.searchsorted(sorted_y, x)
-    np.minimum(pos, sorted_y.size - 1, out=pos)
-    return sorted_y[pos] == x
 
 
 class DedupIndex:
