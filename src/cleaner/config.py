@@ -89,7 +89,6 @@ class DedupConfig:
     coverage: float = 0.4  # shared content must also be this share of the larger document's content
     short_content: int = 48  # a smaller document with fewer content shingles must match both ways
     anchored_coverage: float = 0.2  # ... unless both start alike (a truncated copy): then this share of the larger's content suffices
-    anchored_threshold: float = 0.55  # containment enough when both start alike, neither is short and >= 32 shingles were sampled (an edited copy)
     short_sketch: int = 32  # short documents (under min_content): sample of their pre-strip shingles; near only if both texts match both ways (0: exact only)
 
 
@@ -210,8 +209,6 @@ def validate(cfg: Config) -> None:
         raise UsageError(f"dedup.keep must be first or longest, got {cfg.dedup.keep!r}")
     if not 0.0 < cfg.dedup.threshold <= 1.0:
         raise UsageError("dedup.threshold must be in (0, 1]")
-    if not 0.0 < cfg.dedup.anchored_threshold <= 1.0:
-        raise UsageError("dedup.anchored_threshold must be in (0, 1]")
     if not 0 <= cfg.archive.gzip_level <= 9:
         raise UsageError(f"archive.gzip_level must be 0-9, got {cfg.archive.gzip_level}")
 

@@ -70,7 +70,6 @@ from cleaner.errors import UsageError
 from cleaner.stages.dedup import SCHEME, Fingerprint, band_keys
 
 _MIN_EVIDENCE = 8  # sampled shingles of the smaller document needed to call a near duplicate
-_EDITED_EVIDENCE = 32  # sampled content shingles needed before `anchored_threshold` applies (half a sketch)
 _MAX_CANDIDATES = 64  # verified per query, most shared bands first (caps template-heavy sites)
 _FLUSH_ROWS = 100_000  # buffered band rows before they are written
 # Band rows live in levels, newest first (a log-structured merge, as LSM trees do): flushes go
@@ -312,20 +311,11 @@ class DedupIndex:
         part of each. Unless both texts start alike (`anchored`): a text contained in another
         that also begins where the other begins is its beginning (a truncated copy), and then
         `anchored_coverage` of the larger one's content is enough.
-
-        Two longer texts that start alike need only `anchored_threshold` containment, on a
-        sample of at least `_EDITED_EVIDENCE` shingles: every changed word breaks up to three
-        word 3-grams, so a copy with 10% of its words edited keeps only ~0.6-0.7 of them, while
-        two different articles rarely share their first sentence.
         """
         cfg = self.cfg
+        if sim.evidence < min(_MIN_EVIDENCE, smaller) or sim.containment < cfg.threshold:
+            return False
         short = smaller_content < cfg.short_content
-        if sim.evidence < min(_MIN_EVIDENCE, smaller):
-            return False
-        if sim.containment < cfg.threshold and not (
-            anchored and not short and sim.evidence >= _EDITED_EVIDENCE and sim.containment >= cfg.anchored_threshold
-        ):
-            return False
         cover = max(cfg.coverage, cfg.threshold) if short else cfg.coverage
         if max(sim.coverage, sim.coverage_all if short else 0.0) >= cover:
             return True
