@@ -10,9 +10,13 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
-from re import _constants as sre_c  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
+
+try:  # CPython's regex parser (private): lets `_badness` prove a window search equals is_bad
+    from re import _constants as sre_c  # type: ignore[attr-defined]
+    from re import _parser as sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - another Python: ftfy's own full scan is used
+    sre_c = sre_parse = None
 
 from cleaner.config import RepairConfig
 from cleaner.document import Document, Edit, Rewriter
@@ -236,8 +240,11 @@ def _zero_width_free(items: Any) -> bool:
     return True
 
 
-_KNOWN_OPS = (sre_c.LITERAL, sre_c.NOT_LITERAL, sre_c.IN, sre_c.ANY, sre_c.SUBPATTERN, sre_c.BRANCH,
-              sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.CATEGORY, sre_c.AT)
+_KNOWN_OPS = (
+    (sre_c.LITERAL, sre_c.NOT_LITERAL, sre_c.IN, sre_c.ANY, sre_c.SUBPATTERN, sre_c.BRANCH,
+     sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.CATEGORY, sre_c.AT)
+    if sre_c is not None else ()
+)
 
 
 @lru_cache(maxsize=1)
@@ -249,7 +256,7 @@ def _badness() -> tuple[re.Pattern[str], int] | None:
     from ftfy import badness
 
     pattern = getattr(badness, "BADNESS_RE", None)
-    if not isinstance(pattern, re.Pattern) or pattern.flags & re.IGNORECASE:
+    if sre_parse is None or not isinstance(pattern, re.Pattern) or pattern.flags & re.IGNORECASE:
         return None  # pragma: no cover - another ftfy
     parsed = sre_parse.parse(pattern.pattern, pattern.flags)
     if not _zero_width_free(parsed) or not _needs_non_ascii(parsed):
