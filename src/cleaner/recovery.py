@@ -74,7 +74,8 @@ def rollback_files(ledger: Ledger, archive_dir: Path, clean_dir: Path, run_ids: 
 
 
 def _drop_index_lines(archive_dir: Path, filenames: set[str], ledger: Ledger) -> None:
-    """Remove index, checksum and page lines of files being deleted (each file rewritten atomically)."""
+    """Remove index, checksum and page lines of files being deleted, and a checksum or page line
+    an append cut short (each file rewritten atomically)."""
     for name in ("index.cdxj", "text.cdxj"):
         path = archive_dir / name
         if not path.exists():
@@ -85,13 +86,13 @@ def _drop_index_lines(archive_dir: Path, filenames: set[str], ledger: Ledger) ->
             _rewrite(path, "".join(kept))
     sums = archive_dir / "SHA256SUMS"
     if sums.exists():
-        lines = sums.read_text(encoding="utf-8").splitlines(keepends=True)
+        lines = _terminated(sums)
         kept = [ln for ln in lines if ln.rstrip("\n").split("  ", 1)[-1] not in filenames]
-        if len(kept) != len(lines):
+        if len(kept) != len(lines) or not _ends_clean(sums):
             _rewrite(sums, "".join(kept))
     pages = archive_dir / "pages.jsonl"
     if pages.exists():
-        lines = pages.read_text(encoding="utf-8").splitlines(keepends=True)
+        lines = _terminated(pages)
         kept = []
         for ln in lines:
             try:
@@ -102,8 +103,23 @@ def _drop_index_lines(archive_dir: Path, filenames: set[str], ledger: Ledger) ->
             if "id" in obj and "url" in obj and ledger.document(obj["id"]) is None:
                 continue  # the page of a document whose chunk never committed
             kept.append(ln)
-        if len(kept) != len(lines):
+        if len(kept) != len(lines) or not _ends_clean(pages):
             _rewrite(pages, "".join(kept))
+
+
+def _terminated(path: Path) -> list[str]:
+    """The file's complete lines: an append cut short by a crash leaves an unterminated tail."""
+    text = path.read_text(encoding="utf-8", errors="surrogateescape")
+    return text[: text.rfind("\n") + 1].splitlines(keepends=True)
+
+
+def _ends_clean(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        if fh.tell() == 0:
+            return True
+        fh.seek(-1, 2)
+        return fh.read(1) == b"\n"
 
 
 def _cdxj_filename(line: str) -> str | None:

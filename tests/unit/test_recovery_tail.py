@@ -1,0 +1,44 @@
+"""pages.jsonl and SHA256SUMS are appended in place; recovery removes what a crash left there."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from cleaner.cli import main
+from cleaner.recovery import rollback_files
+from cleaner.sinks.archive_check import verify_archive
+from cleaner.state.ledger import Ledger
+from tests.conftest import SAMPLES
+
+
+def test_a_crash_mid_append_leaves_nothing_after_recovery(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for p in sorted(SAMPLES.glob("*.txt"))[:2]:
+        shutil.copy(p, raw / p.name)
+    archive, clean, state = tmp_path / "archive", tmp_path / "clean", tmp_path / "state"
+    args = ["run", "--input", str(raw), "--clean", str(clean), "--archive", str(archive), "--state", str(state)]
+    assert main([*args, "--no-progress", "-q"]) == 0
+    pages, sums = archive / "pages.jsonl", archive / "SHA256SUMS"
+    before = {p: p.read_bytes() for p in (pages, sums)}
+    assert before[pages].endswith(b"\n") and before[sums].endswith(b"\n")
+
+    # A later checkpoint published a WARC and was cut short while appending its lines: one
+    # complete page line of a document the ledger never committed, then an unterminated tail.
+    warc = sorted(archive.glob("CLEANER-TEXT-*.warc.gz"))[0]
+    orphan = archive / "CLEANER-TEXT-29991231235959-00000-host.warc.gz"
+    shutil.copy(warc, orphan)
+    with open(pages, "ab") as fh:
+        fh.write(b'{"id": "' + b"d" * 32 + b'", "url": "file:///x.txt", "ts": "2999-12-31T23:59:59Z"}\n{"id": "ee')
+    with open(sums, "ab") as fh:
+        fh.write(f"{'0' * 64}  {orphan.name}\n{'1' * 20}".encode())
+
+    ledger = Ledger(state)
+    try:
+        assert rollback_files(ledger, archive, clean, ["29991231235958-abcdef"]) == (0, 1)
+    finally:
+        ledger.close()
+    assert not orphan.exists()
+    assert {p: p.read_bytes() for p in (pages, sums)} == before
+    assert verify_archive(archive) == []
