@@ -18,7 +18,6 @@ import sqlite3
 from pathlib import Path
 
 from cleaner.config import StripConfig
-from cleaner.document import Document, Source
 from cleaner.stages.strip import explain_lines
 from cleaner.state.templates import TemplateStats, line_keys
 
