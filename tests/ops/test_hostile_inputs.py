@@ -6,7 +6,6 @@ import gzip
 import json
 import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
