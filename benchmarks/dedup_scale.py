@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from cleaner.config import DedupConfig
-from cleaner.stages.dedup import HEAD_SIZE, Fingerprint
+from cleaner.stages.dedup import HEAD_SIZE, Fingerprint, band_keys
 from cleaner.state.dedup_index import DedupIndex
 from cleaner.state.ledger import CACHE_KB
 
@@ -36,18 +36,20 @@ CHUNK = 2000  # documents per commit (run.checkpoint_docs)
 def synthetic(rng: np.random.Generator, cfg: DedupConfig) -> Fingerprint:
     """A long document's fingerprint: random hashes, real shapes (500 shingles, 400 content)."""
     sketch = np.sort(rng.integers(0, 1 << 31, cfg.sketch_size, dtype=np.uint64)) << np.uint64(1)
+    minhash = rng.integers(0, 1 << 32, cfg.num_perm, dtype=np.uint64).astype(np.uint32)
     return Fingerprint(
         exact=rng.bytes(16),
-        minhash=rng.integers(0, 1 << 32, cfg.num_perm, dtype=np.uint64).astype(np.uint32),
+        minhash=minhash,
         sketch=(sketch | np.uint64(1)).astype(np.uint32),
         shingles=500,
         length=5000,
         content=400,
         head=rng.integers(0, 1 << 16, HEAD_SIZE, dtype=np.uint64).astype(np.uint16),
+        bands=band_keys(minhash, cfg.bands, cfg.rows),  # the worker computes them (stages.dedup)
     )
 
 
-def edited(fp: Fingerprint, rng: np.random.Generator, share: float = 0.25) -> Fingerprint:
+def edited(fp: Fingerprint, rng: np.random.Generator, cfg: DedupConfig, share: float = 0.25) -> Fingerprint:
     """A near copy: `share` of the MinHash bins and of the sketch values replaced."""
     mh = fp.minhash.copy()
     bins = rng.random(mh.size) < share
@@ -55,7 +57,8 @@ def edited(fp: Fingerprint, rng: np.random.Generator, share: float = 0.25) -> Fi
     sk = fp.sketch.copy()
     vals = rng.random(sk.size) < share
     sk[vals] = rng.integers(0, 1 << 31, int(vals.sum()), dtype=np.uint64).astype(np.uint32) << 1 | 1
-    return Fingerprint(rng.bytes(16), mh, np.sort(sk), fp.shingles, fp.length, fp.content, fp.head)
+    return Fingerprint(rng.bytes(16), mh, np.sort(sk), fp.shingles, fp.length, fp.content, fp.head,
+                       bands=band_keys(mh, cfg.bands, cfg.rows))
 
 
 def timed(index: DedupIndex, queries: list[tuple[str, Fingerprint]]) -> tuple[float, float, int]:
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             per_doc = (pages - free) * size / added  # live pages: a merged level's pages are free for reuse
             picks = [sample[int(i)] for i in rng.integers(0, len(sample), args.queries)]
             miss = [(f"q-{i}", synthetic(rng, cfg)) for i in range(args.queries)]
-            near = [(f"n-{i}", edited(fp, rng)) for i, (_, fp) in enumerate(picks)]
+            near = [(f"n-{i}", edited(fp, rng, cfg)) for i, (_, fp) in enumerate(picks)]
             exact = [(f"e-{i}", fp) for i, (_, fp) in enumerate(picks)]
             cols = []
             for name, queries in (("miss", miss), ("near", near), ("exact", exact)):

@@ -2,25 +2,28 @@
 
 `prepare` (decode, extract, repair) and `finish` (strip, convert, fingerprint) are pure
 functions of a document; between them the parent counts each site's lines so that strip can
-recognise the site's template from the first batch on. Anything a stage raises becomes a
+recognise the site's template from the first batch on. The worker tasks around them
+(`prepare_and_seal`, `finish_and_pack`) also seal prepared batches for the trip through the
+parent and build clean documents' outputs (sinks/packed.py), so the parent only appends. Anything a stage raises becomes a
 quarantined outcome naming the stage and the reason: one bad input never stops a run.
 """
 
 from __future__ import annotations
 
+import pickle
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
+from typing import NamedTuple
 
 from cleaner.config import Config
 from cleaner.document import Document, Outcome
 from cleaner.engines.local import budget
 from cleaner.errors import InputError
+from cleaner.sinks.packed import Packed, PackSpec, pack_all
 from cleaner.stages import convert, decode, dedup, extract, repair, strip
 from cleaner.stages.strip_memo import template_keys
-from cleaner.state.templates import TemplateSnapshot
+from cleaner.state.templates import TemplateSnapshot, line_keys
 from cleaner.state.templates import site_of as templates_site_of
 
 Stage = Callable[[Document, Config], Document]
@@ -113,8 +116,36 @@ def site_of(doc: Document) -> str:
     return templates_site_of(doc.url or doc.source.url, doc.source.path)
 
 
-def bind(fn: Callable[..., Any], cfg: Config) -> Callable[..., Any]:
-    return partial(fn, cfg=cfg)
+class Sealed(NamedTuple):
+    """A prepared batch as the parent gets it: the documents stay pickled (the parent only
+    forwards them to a finish task, so it never unpickles and re-pickles them), beside the
+    one thing it reads, each clean page's site and line keys for the template counts."""
+
+    blob: bytes | list[Document]  # the documents themselves when the work runs in this process
+    pages: list[tuple[str, list[int]]]
+
+
+def prepare_and_seal(docs: list[Document], cfg: Config, seal: bool = True) -> Sealed:
+    """Worker side of the first half: decode, extract, repair; then seal the batch."""
+    docs = prepare_batch(docs, cfg)
+    pages = []
+    for d in docs:
+        if d.outcome is Outcome.CLEAN and d.text:
+            pages.append((site_of(d), d.template_keys if d.template_keys is not None else line_keys(d.text)))
+        d.template_keys = None  # counted by the parent: no need to ship them on
+    return Sealed(pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL) if seal else docs, pages)
+
+
+def finish_and_pack(
+    task: tuple[bytes | list[Document], TemplateSnapshot | None], cfg: Config, spec: PackSpec | None
+) -> list[tuple[Document, Packed | None]]:
+    """Worker side of the second half: strip, convert, fingerprint a sealed batch, then (spec
+    given: not a dry run) build each clean document's records and lines: the parent appends them."""
+    blob, snapshot = task
+    docs = finish_batch(FinishTask(pickle.loads(blob) if isinstance(blob, bytes) else blob, snapshot), cfg)
+    if spec is None:
+        return [(d, None) for d in docs]
+    return pack_all(docs, spec)
 
 
 WARM_UP_TEXT = (

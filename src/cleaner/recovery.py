@@ -86,13 +86,13 @@ def _drop_index_lines(archive_dir: Path, filenames: set[str], ledger: Ledger) ->
             _rewrite(path, "".join(kept))
     sums = archive_dir / "SHA256SUMS"
     if sums.exists():
-        lines = _terminated(sums)
+        lines, whole = _complete_lines(sums)
         kept = [ln for ln in lines if ln.rstrip("\n").split("  ", 1)[-1] not in filenames]
-        if len(kept) != len(lines) or not _ends_clean(sums):
+        if len(kept) != len(lines) or not whole:
             _rewrite(sums, "".join(kept))
     pages = archive_dir / "pages.jsonl"
     if pages.exists():
-        lines = _terminated(pages)
+        lines, whole = _complete_lines(pages)
         kept = []
         for ln in lines:
             try:
@@ -103,23 +103,16 @@ def _drop_index_lines(archive_dir: Path, filenames: set[str], ledger: Ledger) ->
             if "id" in obj and "url" in obj and ledger.document(obj["id"]) is None:
                 continue  # the page of a document whose chunk never committed
             kept.append(ln)
-        if len(kept) != len(lines) or not _ends_clean(pages):
+        if len(kept) != len(lines) or not whole:
             _rewrite(pages, "".join(kept))
 
 
-def _terminated(path: Path) -> list[str]:
-    """The file's complete lines: an append cut short by a crash leaves an unterminated tail."""
+def _complete_lines(path: Path) -> tuple[list[str], bool]:
+    """The file's complete lines, and whether that is all of it: an append cut short by a
+    crash leaves an unterminated tail."""
     text = path.read_text(encoding="utf-8", errors="surrogateescape")
-    return text[: text.rfind("\n") + 1].splitlines(keepends=True)
-
-
-def _ends_clean(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        fh.seek(0, 2)
-        if fh.tell() == 0:
-            return True
-        fh.seek(-1, 2)
-        return fh.read(1) == b"\n"
+    end = text.rfind("\n") + 1
+    return text[:end].splitlines(keepends=True), end == len(text)
 
 
 def _cdxj_filename(line: str) -> str | None:

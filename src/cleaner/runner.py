@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import secrets
 import signal
 import sqlite3
@@ -22,23 +21,23 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from types import FrameType
-from typing import Any, NamedTuple
+from typing import Any
 
 from cleaner import sources
 from cleaner.config import Config
-from cleaner.document import Document, Outcome, Source, document_id
+from cleaner.document import Document, Source, document_id
 from cleaner.engines.local import LocalEngine
 from cleaner.errors import FatalError, UsageError
 from cleaner.observe import LOG, Progress, RunSummary
-from cleaner.pipeline import FinishTask, finish_batch, prepare_batch, site_of, warm_up
+from cleaner.pipeline import Sealed, finish_and_pack, prepare_and_seal, warm_up
 from cleaner.checkpoint import Checkpoint, PendingInput, Ready, write_step
-from cleaner.sinks.packed import Packed, PackSpec, pack_all
+from cleaner.sinks.packed import Packed, PackSpec
 from cleaner.recovery import recover, rollback_files
 from cleaner.sinks.warc import RecordRef
 from cleaner.state.dedup_index import DedupIndex
 from cleaner.state.ledger import Ledger, readonly_uri
 from cleaner.state.lock import StateLock
-from cleaner.state.templates import TemplateSnapshot, TemplateStats, line_keys
+from cleaner.state.templates import TemplateStats
 
 BATCH_DOCS = 32  # documents per worker task
 PIPELINE_DOCS = 256  # documents per pipeline step: small, so writing overlaps the workers' cleaning
@@ -326,18 +325,6 @@ def _already_done(ledger: Ledger, chunk: list[tuple[PendingInput, Document]]) ->
     return out
 
 
-def finish_and_pack(
-    task: tuple[bytes | list[Document], TemplateSnapshot | None], cfg: Config, spec: PackSpec | None
-) -> list[tuple[Document, Packed | None]]:
-    """Worker side of the second half: strip, convert, fingerprint a sealed batch, then (spec
-    given: not a dry run) build each clean document's records and lines: the parent appends them."""
-    blob, snapshot = task
-    docs = finish_batch(FinishTask(pickle.loads(blob) if isinstance(blob, bytes) else blob, snapshot), cfg)
-    if spec is None:
-        return [(d, None) for d in docs]
-    return pack_all(docs, spec)
-
-
 def _ready(chunk: list[tuple[PendingInput, Document]], finished: list[PendingInput], results: Any) -> Ready:
     docs: list[Document] = []
     packed: dict[str, Packed] = {}
@@ -351,26 +338,6 @@ def _ready(chunk: list[tuple[PendingInput, Document]], finished: list[PendingInp
 
 def _batches(docs: list[Document]) -> list[list[Document]]:
     return [docs[i : i + BATCH_DOCS] for i in range(0, len(docs), BATCH_DOCS)]
-
-
-class Sealed(NamedTuple):
-    """A prepared batch as the parent gets it: the documents stay pickled (the parent only
-    forwards them to a finish task, so it never unpickles and re-pickles them), beside the
-    one thing it reads, each clean page's site and line keys for the template counts."""
-
-    blob: bytes | list[Document]  # the documents themselves when the work runs in this process
-    pages: list[tuple[str, list[int]]]
-
-
-def prepare_and_seal(docs: list[Document], cfg: Config, seal: bool = True) -> Sealed:
-    """Worker side of the first half: decode, extract, repair; then seal the batch."""
-    docs = prepare_batch(docs, cfg)
-    pages = []
-    for d in docs:
-        if d.outcome is Outcome.CLEAN and d.text:
-            pages.append((site_of(d), d.template_keys if d.template_keys is not None else line_keys(d.text)))
-        d.template_keys = None  # counted by the parent: no need to ship them on
-    return Sealed(pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL) if seal else docs, pages)
 
 
 def _count_templates(templates: TemplateStats, pages: list[tuple[str, list[int]]]) -> Any:

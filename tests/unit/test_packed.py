@@ -22,7 +22,7 @@ from cleaner.document import Edit
 from cleaner.engines.local import _Pool
 from cleaner.sinks import warc_records as wr
 from cleaner.sinks.archive_check import _members
-from cleaner.sinks.cdxj import cdxj_finish, cdxj_head, cdxj_line
+from cleaner.sinks.cdxj import cdx_timestamp, cdxj_finish, cdxj_head, surt
 from cleaner.sinks.corpus import CorpusWriter, article_line, rule_counts
 from cleaner.sinks.packed import Packed, PackSpec, pack, removed_counts
 from cleaner.sinks.warc import RecordBuilder, RecordRef
@@ -55,7 +55,12 @@ def test_serialize_and_member_give_the_same_record() -> None:
 ])
 def test_index_line_in_two_halves_is_the_whole_line(fields: dict[str, str | None]) -> None:
     url = "https://www.example.com/ä?b=2&a=1"
-    whole = cdxj_line(url, "2024-03-01T10:20:30.5Z", length=123, offset=4567, filename="CLEANER-x-ä.warc.gz", **fields)
+    # the whole line as cdxj-indexer writes it: one json.dumps of every field
+    block = {"url": url, **{k: v for k, v in fields.items() if v is not None}}
+    if block.get("mime"):
+        block["mime"] = re.split(r"[;\s]", block["mime"], maxsplit=1)[0].strip()
+    block |= {"length": "123", "offset": "4567", "filename": "CLEANER-x-ä.warc.gz"}
+    whole = f"{surt(url)} {cdx_timestamp('2024-03-01T10:20:30.5Z')} {json.dumps(block)}"
     head = cdxj_head(url, "2024-03-01T10:20:30.5Z", **fields)
     assert cdxj_finish(head, length=123, offset=4567, filename="CLEANER-x-ä.warc.gz") == whole
 

@@ -7,7 +7,7 @@ At one parent and a few thousand documents a checkpoint this saves little (measu
 checkpoint either way); it is the shape a band-sharded index (one actor per key range) needs.
 Steps, all plain functions (the Ray engine runs `map_rows` and `reduce_groups` as tasks):
 
-1. map: each document's band keys (`dedup_index.band_keys`, the same keys the index stores) and
+1. map: each document's band keys (`DedupIndex.band_keys_of`, the same keys the index stores) and
    its exact hash become rows (kind, key, position), split into P partitions by key.
 2. reduce: each partition sorts its rows and emits the groups of >= 2 positions sharing a key.
    Grouping is by the 48-bit key alone, as the index looks keys up (the key already mixes
@@ -41,7 +41,7 @@ import numpy as np
 
 from cleaner.document import Document, Outcome
 from cleaner.stages.dedup import Fingerprint
-from cleaner.state.dedup_index import _MAX_CANDIDATES, DedupIndex, Match, band_keys, row_of
+from cleaner.state.dedup_index import _MAX_CANDIDATES, DedupIndex, Match, row_of
 
 BAND, EXACT = 0, 1
 ROW = np.dtype([("kind", "u1"), ("key", "u8"), ("pos", "i4")])
@@ -53,7 +53,7 @@ class MapInput:
     """The slice of a chunk one map task fingerprints into rows (positions index the chunk)."""
 
     positions: np.ndarray  # int32 (n,)
-    minhash: np.ndarray  # uint32 (n, num_perm)
+    keys: np.ndarray  # int64 (n, bands): the band keys the index stores (`DedupIndex.band_keys_of`)
     exact: np.ndarray  # uint64 (n,): first 8 bytes of the exact hash (grouping; the parent compares all 16)
     banded: np.ndarray  # bool (n,): the index would hold its band keys (DedupIndex._near_eligible)
 
@@ -78,21 +78,19 @@ def map_inputs(docs: list[Document], index: DedupIndex, slices: int) -> list[Map
     if not pos:
         return []
     fps: list[Fingerprint] = [docs[i].fingerprint for i in pos]
-    minhash = np.stack([f.minhash for f in fps]).astype(np.uint32, copy=False)
+    keys = np.stack([index.band_keys_of(f) for f in fps])  # computed by the workers that fingerprinted
     exact = np.frombuffer(b"".join(f.exact[:8] for f in fps), dtype="<u8")
     banded = np.array([index._near_eligible(f) for f in fps], dtype=bool)
     positions = np.array(pos, dtype=np.int32)
     cuts = np.array_split(np.arange(len(pos)), max(1, min(slices, len(pos))))
-    return [MapInput(positions[c], minhash[c], exact[c], banded[c]) for c in cuts]
+    return [MapInput(positions[c], keys[c], exact[c], banded[c]) for c in cuts]
 
 
-def map_rows(inp: MapInput, bands: int, rows: int, parts: int) -> list[np.ndarray]:
+def map_rows(inp: MapInput, parts: int) -> list[np.ndarray]:
     """Map: rows (kind, key, position) for every band key and exact hash, split by key into `parts`."""
     b_pos = inp.positions[inp.banded]
-    if b_pos.size:
-        keys = np.stack([band_keys(m, bands, rows) for m in inp.minhash[inp.banded]]).astype(np.uint64)
-    else:
-        keys = np.zeros((0, bands), dtype=np.uint64)
+    keys = inp.keys[inp.banded].astype(np.uint64)
+    bands = inp.keys.shape[1]
     out = np.empty(keys.size + inp.positions.size, dtype=ROW)
     nb = keys.size
     out["kind"][:nb] = BAND
@@ -123,8 +121,7 @@ def reduce_groups(*parts: np.ndarray) -> Groups:
 
 def shuffle_local(docs: list[Document], index: DedupIndex, parts: int = 2) -> list[Groups]:
     """The whole shuffle in this process (tests, and engines without workers)."""
-    cfg = index.cfg
-    outs = [map_rows(m, cfg.bands, cfg.rows, parts) for m in map_inputs(docs, index, parts)]
+    outs = [map_rows(m, parts) for m in map_inputs(docs, index, parts)]
     return [reduce_groups(*(o[p] for o in outs)) for p in range(parts)]
 
 

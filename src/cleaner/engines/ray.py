@@ -127,12 +127,11 @@ class RayEngine:
         ray = self._ray
         if ray is None:
             raise RuntimeError("RayEngine.shuffle outside its `with` block")
-        cfg = index.cfg
         inputs = band_shuffle.map_inputs(docs, index, self.slots)
         if not inputs:
             return []
         parts = max(2, self.slots)  # num_returns=1 would hand back the list, not its one partition
         mapper = self._remote["map_rows"].options(num_returns=parts)
-        outs = [mapper.remote(m, cfg.bands, cfg.rows, parts) for m in inputs]
+        outs = [mapper.remote(m, parts) for m in inputs]
         reducer = self._remote["reduce"]
         return _get(ray, [reducer.remote(*(o[p] for o in outs)) for p in range(parts)])

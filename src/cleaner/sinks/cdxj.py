@@ -246,25 +246,10 @@ def cdx_timestamp(warc_date: str) -> str:
     return (digits + "00000000000000")[:14] if len(digits) < 14 else digits[:14]
 
 
-def cdxj_line(
-    url: str,
-    warc_date: str,
-    *,
-    mime: str | None,
-    status: str | None,
-    digest: str | None,
-    length: int,
-    offset: int,
-    filename: str,
-) -> str:
-    """One CDXJ line, field for field what cdxj-indexer 1.5 writes (no trailing newline)."""
-    head = cdxj_head(url, warc_date, mime=mime, status=status, digest=digest)
-    return cdxj_finish(head, length=length, offset=offset, filename=filename)
-
-
 def cdxj_head(url: str, warc_date: str, *, mime: str | None, status: str | None, digest: str | None) -> str:
-    """A CDXJ line up to its last three fields, which only the writer knows (where the record
-    went): the SURT key and the JSON are the costly part and are built in the workers."""
+    """A CDXJ line, field for field what cdxj-indexer 1.5 writes, up to its last three fields,
+    which only the writer knows (where the record went; `cdxj_finish` adds them): the SURT key
+    and the JSON are the costly part and are built in the workers."""
     fields: dict[str, str] = {"url": url}
     if mime is not None:
         fields["mime"] = re.split(r"[;\s]", mime, maxsplit=1)[0].strip()

@@ -47,7 +47,7 @@ from cleaner.stages.strip_layout import (
 from cleaner.stages.strip_memo import _UNSET, _Check, _line_key, _memo, _Seen
 from cleaner.stages.strip_rules import Rule, RuleBook, load_rules
 from cleaner.stages.strip_shape import ABOUT, Shape, bio_follows, is_name, list_shape, segments, shape
-from cleaner.state.templates import TemplateSnapshot, line_key
+from cleaner.state.templates import TemplateSnapshot
 
 STAGE = "strip"
 _EDGE_PROSE = 3  # prose lines at each end of a document that get every rule check
@@ -124,8 +124,8 @@ def _template(
     ln: _Line, templates: TemplateSnapshot, site: str, min_pages: int, edge: bool, key: int | None
 ) -> tuple[str, str] | None:
     """Site chrome: the line recurs on many of the site's pages; article prose in the middle
-    of a page is never template (repeated body text is dedup's business). `key` is
-    `line_key(ln.text)`."""
+    of a page is never template (repeated body text is dedup's business). `key` is the
+    line's `templates.line_key`."""
     total = templates.site_pages(site)
     if total < min_pages:
         return None
@@ -364,11 +364,7 @@ def _classify(
                 ln.rule, ln.note = "shape:bare-url", "a bare URL"
                 continue
         if templates is not None and templates.site_pages(site) >= cfg.template_min_pages:
-            try:
-                key = _line_key(ln.stripped)
-            except UnicodeEncodeError:
-                key = line_key(ln.text)  # raises what it always raised
-            hit = _template(ln, templates, site, cfg.template_min_pages, edge, key)
+            hit = _template(ln, templates, site, cfg.template_min_pages, edge, _line_key(ln.stripped))
             if hit is not None:
                 ln.rule, ln.note = hit
                 continue

@@ -200,7 +200,6 @@ class DedupIndex:
         self._pending_keys: list[np.ndarray] = []  # the same rows as arrays, for a numpy sort at flush
         self._pending_docs: list[int] = []
         self._pending_rows = 0
-        self._last_keys: tuple[Fingerprint | None, np.ndarray] = (None, np.zeros(0, dtype=np.int64))
         self._create()
 
     def _create(self) -> None:
@@ -321,18 +320,14 @@ class DedupIndex:
             return True
         return anchored and max(sim.coverage, sim.coverage_all) >= cfg.anchored_coverage
 
-    def _band_keys(self, fp: Fingerprint) -> np.ndarray:
-        """Band keys of `fp`: the worker's, or computed here once for the check and the add that follows it."""
-        if fp.bands.size == self.cfg.bands:  # computed by the worker (`fingerprint_text`)
+    def band_keys_of(self, fp: Fingerprint) -> np.ndarray:
+        """The LSH band keys of `fp`: the worker's (`fingerprint_text` computes them), else here."""
+        if fp.bands.size == self.cfg.bands:
             return fp.bands
-        last, keys = self._last_keys
-        if last is not fp:
-            keys = band_keys(fp.minhash, self.cfg.bands, self.cfg.rows)
-            self._last_keys = (fp, keys)
-        return keys
+        return band_keys(fp.minhash, self.cfg.bands, self.cfg.rows)
 
     def _candidates(self, fp: Fingerprint) -> list[Row]:
-        keys = self._band_keys(fp).tolist()
+        keys = self.band_keys_of(fp).tolist()
         hits: dict[int, int] = defaultdict(int)
         marks = ",".join("?" * len(keys))
         levels = [t for t in _LEVELS if self._rows.get(t, 1)]  # empty levels are not asked
@@ -366,7 +361,7 @@ class DedupIndex:
         if cur.rowcount != 1 or not self._near_eligible(fp):
             return
         row = int(cur.lastrowid or 0)
-        keys = self._band_keys(fp)
+        keys = self.band_keys_of(fp)
         for k in keys.tolist():
             self._pending[k].append(row)
         self._pending_keys.append(keys)
