@@ -17,7 +17,6 @@ from typing import IO, Any
 from cleaner.config import CorpusConfig
 from cleaner.document import Document
 
-SHARD_GLOB = "part-*.jsonl"
 
 
 def fsync_dir(path: Path) -> None:

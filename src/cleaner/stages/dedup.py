@@ -50,7 +50,6 @@ from cleaner.document import Document, Edit
 
 SCHEME = "cleaner-dedup-4"  # bump when any hash below changes: persisted indexes must be rebuilt
 
-_M64 = (1 << 64) - 1
 _BASE = 0x100000001B3  # odd: invertible mod 2^64 (FNV prime)
 _BASE_INV = pow(_BASE, -1, 1 << 64)
 _GRAM_MULT = (  # odd 64-bit multipliers, one per position inside a shingle
@@ -80,7 +79,6 @@ _UNSPACED = (
     (0xF900, 0xFAFF),  # CJK compatibility ideographs
     (0xFF66, 0xFF9F),  # half-width katakana (NFKC folds most of them anyway)
 )
-_NEWLINES = (0x0A, 0x0D, 0x2028, 0x2029)
 
 
 @dataclass(frozen=True, slots=True)

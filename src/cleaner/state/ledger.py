@@ -13,7 +13,6 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,15 +80,6 @@ def readonly_uri(path: Path) -> str:
 
 
 CACHE_KB = 16 * 1024
-
-
-@dataclass(frozen=True)
-class InputRow:
-    path: str
-    sha256: str
-    size: int
-    mtime_ns: int
-    outcome: str
 
 
 class Ledger:

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 import xxhash
 
 _DIGITS = re.compile(r"\d")
-_MASK64 = (1 << 64) - 1
 _SIGN64 = 1 << 63
 
 
