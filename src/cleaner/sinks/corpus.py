@@ -18,7 +18,6 @@ from cleaner.config import CorpusConfig
 from cleaner.document import Document
 
 
-
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
