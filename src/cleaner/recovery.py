@@ -14,8 +14,9 @@ import json
 import re
 from pathlib import Path
 
+from cleaner.sinks.cdxj import index_files
 from cleaner.sinks.corpus import publish
-from cleaner.sinks.warc import cleanup_stale
+from cleaner.sinks.warc import INDEX_NAME, TEXT_INDEX_NAME, cleanup_stale, fold_indexes
 from cleaner.state.ledger import Ledger
 
 _STAMP = re.compile(r"-(\d{14})-\d{5}")
@@ -38,6 +39,7 @@ def recover(ledger: Ledger, archive_dir: Path, clean_dir: Path) -> list[str]:
         notes.append(f"removed {orphans} uncommitted files of failed runs; their inputs will be processed again")
     elif removed:
         notes.append(f"removed {removed} leftover temporary files")
+    fold_indexes(archive_dir)  # segments of a run that ended before folding them
     return notes
 
 
@@ -76,13 +78,12 @@ def rollback_files(ledger: Ledger, archive_dir: Path, clean_dir: Path, run_ids: 
 def _drop_index_lines(archive_dir: Path, filenames: set[str], ledger: Ledger) -> None:
     """Remove index, checksum and page lines of files being deleted, and a checksum or page line
     an append cut short (each file rewritten atomically)."""
-    for name in ("index.cdxj", "text.cdxj"):
-        path = archive_dir / name
-        if not path.exists():
-            continue
+    for path in [p for name in (INDEX_NAME, TEXT_INDEX_NAME) for p in index_files(archive_dir / name)]:
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
         kept = [ln for ln in lines if _cdxj_filename(ln) not in filenames]
-        if len(kept) != len(lines):
+        if not kept and path.name not in (INDEX_NAME, TEXT_INDEX_NAME):
+            path.unlink()  # the segment of a checkpoint that never committed
+        elif len(kept) != len(lines):
             _rewrite(path, "".join(kept))
     sums = archive_dir / "SHA256SUMS"
     if sums.exists():

@@ -33,7 +33,7 @@ from cleaner.pipeline import Sealed, finish_and_pack, prepare_and_seal, warm_up
 from cleaner.checkpoint import Checkpoint, PendingInput, Ready, write_step
 from cleaner.sinks.packed import Packed, PackSpec
 from cleaner.recovery import recover, rollback_files
-from cleaner.sinks.warc import RecordRef
+from cleaner.sinks.warc import RecordRef, fold_indexes
 from cleaner.state.dedup_index import DedupIndex
 from cleaner.state.ledger import Ledger, readonly_uri
 from cleaner.state.lock import StateLock
@@ -107,6 +107,8 @@ def _run_locked(cfg: Config, paths: Paths, *, dry_run: bool, progress: bool) -> 
         finally:
             for s, h in previous.items():
                 signal.signal(s, h)
+        if not dry_run:
+            _fold_indexes(paths.archive)
         summary.seconds = time.monotonic() - started
         ledger.finish_run(run_id, "done", summary.to_dict())
         if not dry_run:
@@ -131,6 +133,15 @@ def _abandon(ledger: Ledger, paths: Paths, run_id: str, status: str, summary: Ru
     except (OSError, sqlite3.DatabaseError) as err:
         LOG.error("could not clean up after the failed run (%s); the next run will", err,
                   extra={"event": "recovery"})
+
+
+def _fold_indexes(archive: Path) -> None:
+    """One merge of the run's index segments into index.cdxj/text.cdxj. Everything is committed
+    by now and the segments are valid indexes themselves, so a failure only postpones the fold."""
+    try:
+        fold_indexes(archive)
+    except OSError as err:
+        LOG.warning("index segments left unfolded (%s); the next run folds them", err, extra={"event": "index-fold"})
 
 
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:

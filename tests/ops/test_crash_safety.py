@@ -92,7 +92,8 @@ def test_kill_9_anywhere_loses_and_duplicates_nothing(tmp_path: Path) -> None:
                     raw_per_source[rec.rec_headers.get_header("WARC-Target-URI")] += 1
     assert len(raw_per_source) == 120 and set(raw_per_source.values()) == {1}
     assert verify_archive(tmp_path / "archive") == []
-    assert not list(tmp_path.rglob("*.open"))
+    assert not list(tmp_path.rglob("*.open")) and not list(tmp_path.rglob("*.tmp"))
+    assert sorted(p.name for p in (tmp_path / "archive").glob("*.cdxj")) == ["index.cdxj", "text.cdxj"]  # folded
 
 
 def test_two_runs_at_once_one_exits_75(tmp_path: Path) -> None:

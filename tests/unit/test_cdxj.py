@@ -12,7 +12,11 @@ from archive_fixtures import GERMAN, response_origin, text_doc, warc_doc, writer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaner.sinks.cdxj import cdx_timestamp, file_uri, merge_sorted_lines, surt, to_uri
+from cleaner.sinks import cdxj
+from cleaner.sinks.cdxj import (
+    cdx_timestamp, file_uri, fold_segments, index_files, segments, surt, to_uri, write_segment,
+)
+from cleaner.sinks.warc import fold_indexes
 
 URLS = [
     "http://example.com/", "https://www.Example.com:443/a/b/../c/?b=2&a=1#frag", "http://www2.foo.org:8080/X%20Y/?",
@@ -57,12 +61,31 @@ def test_to_uri() -> None:
     assert file_uri("sub dir/ä.txt") == "file:///sub%20dir/%C3%A4.txt"
 
 
-def test_timestamp_and_merge(tmp_path: Path) -> None:
+def test_timestamp_and_segments(tmp_path: Path) -> None:
     assert cdx_timestamp("2024-05-18T01:58:10.123456Z") == "20240518015810"
     index = tmp_path / "index.cdxj"
-    merge_sorted_lines(index, ["b 2 {}", "a 1 {}"])
-    merge_sorted_lines(index, ["ab 3 {}", "c 1 {}"])
+    first = write_segment(index, "20240518015810", ["b 2 {}", "a 1 {}"])
+    second = write_segment(index, "20240518015810", ["ab 3 {}", "c 1 {}"])  # same second: its own name
+    write_segment(tmp_path / "text.cdxj", "20240518015810", ["t 1 {}"])
+    assert first and second and first != second and first.read_text() == "a 1 {}\nb 2 {}\n"
+    assert not index.exists() and index_files(index) == [first, second]
+    assert fold_segments(index) == 2
     assert index.read_text().splitlines() == ["a 1 {}", "ab 3 {}", "b 2 {}", "c 1 {}"]
+    assert index_files(index) == [index] and segments(tmp_path / "text.cdxj")  # the other index is untouched
+    # a fold cut short after its rename (segments still there): folding again writes each line once
+    third = write_segment(index, "20240518015811", ["b 2 {}", "d 1 {}"])
+    assert third and fold_segments(index) == 1
+    assert index.read_text().splitlines() == ["a 1 {}", "ab 3 {}", "b 2 {}", "c 1 {}", "d 1 {}"]
+
+
+def test_segments_fold_before_they_pile_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cdxj, "_MAX_SEGMENTS", 3)
+    index = tmp_path / "index.cdxj"
+    for i in range(7):
+        write_segment(index, "20240518015810", [f"k{i} 1 {{}}"])
+    assert len(segments(index)) == 1  # folded at 3 and 6
+    fold_segments(index)
+    assert index.read_text().splitlines() == [f"k{i} 1 {{}}" for i in range(7)]
 
 
 @pytest.mark.skipif(importlib.util.find_spec("cdxj_indexer") is None, reason="cdxj-indexer not installed")
@@ -81,6 +104,7 @@ def test_indexes_equal_cdxj_indexer(tmp_path: Path) -> None:
         dup = text_doc(f"{run}-0 {GERMAN}".encode(), GERMAN, path=f"{run}/dup.txt")
         w.write_duplicate(dup, first)  # type: ignore[arg-type]
         w.close()
+    assert fold_indexes(archive) == 4  # what the end of a run does: one segment per index and checkpoint
     files = sorted(str(p) for p in archive.glob("*.warc.gz"))
     raw_files = [f for f in files if "-TEXT-" not in f]
     text_files = [f for f in files if "-TEXT-" in f]

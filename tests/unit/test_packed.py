@@ -25,7 +25,7 @@ from cleaner.sinks.archive_check import _members
 from cleaner.sinks.cdxj import cdx_timestamp, cdxj_finish, cdxj_head, surt
 from cleaner.sinks.corpus import CorpusWriter, article_line, rule_counts
 from cleaner.sinks.packed import Packed, PackSpec, pack, removed_counts
-from cleaner.sinks.warc import RecordBuilder, RecordRef
+from cleaner.sinks.warc import RecordBuilder, RecordRef, fold_indexes
 from cleaner.state.ledger import Ledger
 
 @pytest.mark.parametrize("level", [0, 1, 6, 9])
@@ -96,6 +96,8 @@ def test_packed_articles_write_what_write_article_writes(tmp_path: Path) -> None
                             clock=packed_writer.builder.clock, new_id=packed_writer.new_id)
     refs_packed = [packed_writer.write_packed(pickle.loads(pickle.dumps(builder.article(d)))) for d in _docs()]
     packed_writer.close()
+    fold_indexes(tmp_path / "direct")
+    fold_indexes(tmp_path / "packed")
     assert _records(tmp_path / "direct") == _records(tmp_path / "packed")
     assert len(_records(tmp_path / "packed")) == 2 + 3 * 3
     for name in ("index.cdxj", "text.cdxj"):

@@ -1,4 +1,5 @@
-"""pages.jsonl and SHA256SUMS are appended in place; recovery removes what a crash left there."""
+"""pages.jsonl and SHA256SUMS are appended in place, index lines go to per-checkpoint segments;
+recovery removes what a crash left there."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 from cleaner.cli import main
 from cleaner.recovery import rollback_files
 from cleaner.sinks.archive_check import verify_archive
+from cleaner.sinks.cdxj import segments
+from cleaner.sinks.warc import fold_indexes
 from cleaner.state.ledger import Ledger
 from tests.conftest import SAMPLES
 
@@ -41,4 +44,42 @@ def test_a_crash_mid_append_leaves_nothing_after_recovery(tmp_path: Path) -> Non
         ledger.close()
     assert not orphan.exists()
     assert {p: p.read_bytes() for p in (pages, sums)} == before
+    assert verify_archive(archive) == []
+
+
+def test_recovery_drops_the_segment_of_an_uncommitted_checkpoint_and_folds_the_rest(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for p in sorted(SAMPLES.glob("*.txt"))[:3]:
+        shutil.copy(p, raw / p.name)
+    archive, clean, state = tmp_path / "archive", tmp_path / "clean", tmp_path / "state"
+    args = ["run", "--input", str(raw), "--clean", str(clean), "--archive", str(archive), "--state", str(state)]
+    assert main([*args, "--no-progress", "-q"]) == 0
+    index = archive / "index.cdxj"
+    whole = index.read_text(encoding="utf-8")
+    lines = whole.splitlines(keepends=True)
+    assert len(lines) >= 3 and not segments(index)  # the run folded its segments
+
+    # A run crashed after two checkpoints: the first committed (its lines only in a segment),
+    # the second published a WARC and its segment but never committed.
+    index.write_text("".join(lines[1:]), encoding="utf-8")
+    (archive / "index-20000101000000-00000.cdxj").write_text(lines[0], encoding="utf-8")
+    warc = sorted(archive.glob("CLEANER-2*.warc.gz"))[0]
+    orphan = archive / "CLEANER-29991231235959-00000-host.warc.gz"
+    shutil.copy(warc, orphan)
+    stale = lines[0].replace(warc.name, orphan.name)
+    (archive / "index-29991231235959-00000.cdxj").write_text(stale, encoding="utf-8")
+    (archive / "index-29991231235959-00001.cdxj.tmp").write_text(stale, encoding="utf-8")
+    assert len(segments(index)) == 2
+
+    ledger = Ledger(state)
+    try:
+        rollback_files(ledger, archive, clean, ["29991231235958-abcdef"])
+    finally:
+        ledger.close()
+    assert not orphan.exists() and segments(index) == [archive / "index-20000101000000-00000.cdxj"]
+    assert not list(archive.glob("*.tmp"))
+    assert verify_archive(archive) == []  # the committed segment still indexes its records
+    assert fold_indexes(archive) == 1
+    assert index.read_text(encoding="utf-8") == whole and not segments(index)
     assert verify_archive(archive) == []

@@ -10,6 +10,7 @@ import pytest
 from archive_fixtures import CHINESE, GERMAN, response_origin, text_doc, warc_doc, writer
 
 from cleaner.sinks.archive_check import _members, verify_archive
+from cleaner.sinks.warc import fold_indexes
 
 
 @pytest.fixture
@@ -21,7 +22,9 @@ def archive(tmp_path: Path) -> Path:
     w.write_article(text_doc(CHINESE.encode("gb18030"), CHINESE, path="zh.txt", language="zh", encoding="gb18030"))
     w.write_article(warc_doc(response_origin("http://example.com/x", b"<p>x</p>"), "x"))
     w.close()
-    assert verify_archive(root) == []
+    assert verify_archive(root) == []  # indexed by the checkpoint's segments
+    fold_indexes(root)
+    assert verify_archive(root) == []  # by index.cdxj / text.cdxj, as after a run
     return root
 
 

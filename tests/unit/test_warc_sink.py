@@ -27,7 +27,7 @@ from warcio.archiveiterator import ArchiveIterator
 from cleaner.document import Edit, Outcome
 from cleaner.sinks import warc_records
 from cleaner.sinks.archive_check import _members, find_records, get_raw, get_text, verify_archive
-from cleaner.sinks.warc import cleanup_stale
+from cleaner.sinks.warc import cleanup_stale, fold_indexes
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "warc"
 REGEN = os.environ.get("CLEANER_REGEN_GOLDEN") == "1"
@@ -67,6 +67,7 @@ def write_mixed_run(archive: Path, rotate_bytes: int = 1_000_000_000, pinned_ids
     empty = text_doc(b"", "", path="006_empty.txt").quarantine("decode", "empty input")
     refs["empty"] = w.write_quarantined(empty)
     files = w.close()
+    fold_indexes(archive)  # what the end of a run does
     return {"refs": refs, "files": files, "docs": {"de": de, "zh": zh, "plain": plain, "resp": resp,
                                                    "exact": exact, "near": near, "resp_dup": resp_dup, "bad": bad}}
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from cleaner.sinks.cdxj import cdx_timestamp, surt, to_uri
+from cleaner.sinks.cdxj import cdx_timestamp, index_files, surt, to_uri
 from cleaner.sinks.warc import INDEX_NAME, SUMS_NAME, TEXT_INDEX_NAME, RecordRef
 
 _READ = 1 << 20
@@ -195,45 +195,50 @@ def _index_problems(archive_dir: Path, starts: dict[tuple[str, int], tuple[int, 
     out: list[str] = []
     covered: set[tuple[str, int]] = set()
     for index_name, wanted in ((INDEX_NAME, ("resource", "response", "revisit")), (TEXT_INDEX_NAME, ("conversion",))):
-        path = archive_dir / index_name
-        if not path.exists():
-            continue
-        prev = ""
-        with open(path, encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                line = line.rstrip("\n")
-                where = f"{index_name}:{n}"
-                if line < prev:
-                    out.append(f"{where}: not in sorted order")
-                prev = line
-                parts = line.split(" ", 2)
-                try:
-                    fields = json.loads(parts[2])
-                    key = (str(fields["filename"]), int(fields["offset"]))
-                    length = int(fields["length"])
-                except (IndexError, KeyError, ValueError):
-                    out.append(f"{where}: not a CDXJ line with filename, offset and length")
-                    continue
-                if key not in starts:
-                    out.append(f"{where}: no record starts at {key[0]}@{key[1]} (stale line?)")
-                    continue
-                covered.add(key)
-                member_length, headers = starts[key]
-                url = _get(headers, "WARC-Target-URI") or ""
-                if length != member_length:
-                    out.append(f"{where}: length {length} but the record is {member_length} bytes")
-                if fields.get("url") != url or parts[0] != surt(url):
-                    out.append(f"{where}: url/urlkey do not match the record's {url}")
-                if parts[1] != cdx_timestamp(_get(headers, "WARC-Date") or ""):
-                    out.append(f"{where}: timestamp does not match the record's WARC-Date")
-                if fields.get("digest") != _get(headers, "WARC-Payload-Digest"):
-                    out.append(f"{where}: digest does not match the record's payload digest")
+        for path in index_files(archive_dir / index_name):  # the index and unfolded segments
+            _check_index_file(path, starts, covered, out)
         for (fname, offset), (_, headers) in starts.items():
             if _series_of(fname) == index_name:
                 if (_get(headers, "WARC-Type") or "") in wanted and (fname, offset) not in covered:
                     if _get(headers, "Content-Type") != "application/warc-fields":
                         out.append(f"{fname}@{offset}: record missing from {index_name}")
     return out
+
+
+def _check_index_file(
+    path: Path, starts: dict[tuple[str, int], tuple[int, list[tuple[str, str]]]], covered: set[tuple[str, int]],
+    out: list[str],
+) -> None:
+    prev = ""
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            line = line.rstrip("\n")
+            where = f"{path.name}:{n}"
+            if line < prev:
+                out.append(f"{where}: not in sorted order")
+            prev = line
+            parts = line.split(" ", 2)
+            try:
+                fields = json.loads(parts[2])
+                key = (str(fields["filename"]), int(fields["offset"]))
+                length = int(fields["length"])
+            except (IndexError, KeyError, ValueError):
+                out.append(f"{where}: not a CDXJ line with filename, offset and length")
+                continue
+            if key not in starts:
+                out.append(f"{where}: no record starts at {key[0]}@{key[1]} (stale line?)")
+                continue
+            covered.add(key)
+            member_length, headers = starts[key]
+            url = _get(headers, "WARC-Target-URI") or ""
+            if length != member_length:
+                out.append(f"{where}: length {length} but the record is {member_length} bytes")
+            if fields.get("url") != url or parts[0] != surt(url):
+                out.append(f"{where}: url/urlkey do not match the record's {url}")
+            if parts[1] != cdx_timestamp(_get(headers, "WARC-Date") or ""):
+                out.append(f"{where}: timestamp does not match the record's WARC-Date")
+            if fields.get("digest") != _get(headers, "WARC-Payload-Digest"):
+                out.append(f"{where}: digest does not match the record's payload digest")
 
 
 def _series_of(filename: str) -> str:
@@ -303,19 +308,18 @@ def scan(archive_dir: Path) -> Iterator[StoredRecord]:
 
 
 def _index_lookup(archive_dir: Path, index_name: str, url: str) -> list[StoredRecord]:
-    path = Path(archive_dir) / index_name
-    if not path.exists():
-        return []
     key = surt(url) + " "
     found = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:  # sorted: a linear scan that stops past the key is enough at this scale
-            if line.startswith(key):
-                fields = json.loads(line.split(" ", 2)[2])
-                if fields.get("url") == url:
-                    found.append(read_record(archive_dir, fields["filename"], int(fields["offset"]), int(fields["length"])))
-            elif line > key:
-                break
+    for path in index_files(Path(archive_dir) / index_name):  # the index and unfolded segments
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:  # sorted: a linear scan that stops past the key is enough at this scale
+                if line.startswith(key):
+                    fields = json.loads(line.split(" ", 2)[2])
+                    if fields.get("url") == url:
+                        found.append(read_record(archive_dir, fields["filename"], int(fields["offset"]),
+                                                 int(fields["length"])))
+                elif line > key:
+                    break
     return found
 
 

@@ -14,7 +14,7 @@ import json
 import os
 import re
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import quote, unquote_to_bytes, urlsplit, urlunsplit
 
@@ -265,18 +265,86 @@ def cdxj_finish(head: str, *, length: int, offset: int, filename: str) -> str:
     return f'{head}, "length": "{length}", "offset": "{offset}", "filename": {json.dumps(filename)}}}'
 
 
-def merge_sorted_lines(path: Path, new_lines: Iterable[str]) -> None:
-    """Merge lines into a sorted text file atomically (temp, fsync, os.replace)."""
-    fresh = sorted(line + "\n" for line in new_lines)
+# A checkpoint's index lines go to a sorted segment file of their own (`index-<stamp>-<n>.cdxj` beside
+# `index.cdxj`), and the run folds its segments into the main index once, at its end. Merging
+# every checkpoint into the main index instead rewrote the whole index each time: quadratic over
+# an archive's life (at a million documents ~500 MB copied per 2000 documents). A segment is a
+# valid sorted CDXJ index of the files its checkpoint published, so the archive stays fully
+# indexed at every moment, also after a kill -9 before the fold (the next run folds then).
+_MAX_SEGMENTS = 128
+_SEGMENT = re.compile(r"^(\w+)-\d{14}-\d{5}\.cdxj$")  # <index stem>-<checkpoint stamp>-<n>
+
+
+def _new_segment(index: Path, stamp: str) -> Path:
+    """A free segment name of `index` for a checkpoint started at `stamp` (14 digits)."""
+    n = 0
+    while (path := index.with_name(f"{index.stem}-{stamp}-{n:05d}{index.suffix}")).exists():
+        n += 1
+    return path
+
+
+def segments(index: Path) -> list[Path]:
+    """Unfolded segments of `index`, oldest first (names sort by time)."""
+    if not index.parent.is_dir():
+        return []
+    found = [p for p in index.parent.iterdir() if (m := _SEGMENT.match(p.name)) and m.group(1) == index.stem]
+    return sorted(found, key=lambda p: p.name)
+
+
+def index_files(index: Path) -> list[Path]:
+    """Every file holding lines of `index`: the main file (if any) and its segments."""
+    return ([index] if index.exists() else []) + segments(index)
+
+
+def write_segment(index: Path, stamp: str, lines: Iterable[str]) -> Path | None:
+    """Write a checkpoint's lines as a sorted segment of `index`, atomically (temp, fsync, rename).
+
+    A long run folds its segments every `_MAX_SEGMENTS` checkpoints (an amortised copy of the
+    index per that many checkpoints), so segments never pile up past open-file limits."""
+    fresh = sorted(line + "\n" for line in lines)
     if not fresh:
-        return
+        return None
+    path = _new_segment(index, stamp)
+    _write_atomic(path, fresh)
+    if len(segments(index)) >= _MAX_SEGMENTS:
+        fold_segments(index)
+    return path
+
+
+def fold_segments(index: Path) -> int:
+    """Merge `index`'s segments into it (sequential passes) and delete them; returns how many.
+
+    Crash-safe in any order of events: the merged index replaces the old one atomically before
+    any segment is deleted, and lines already in the index (a fold cut short after the rename)
+    are written once, since the merge drops a line equal to the one before it.
+    """
+    parts = segments(index)
+    for i in range(0, len(parts), _MAX_SEGMENTS):
+        batch = parts[i : i + _MAX_SEGMENTS]
+        handles = [open(p, encoding="utf-8", newline="\n") for p in ([index] if index.exists() else []) + batch]
+        try:
+            _write_atomic(index, _unique(heapq.merge(*handles)))
+        finally:
+            for h in handles:
+                h.close()
+        for p in batch:
+            p.unlink()
+        fsync_dir(index.parent)
+    return len(parts)
+
+
+def _unique(lines: Iterable[str]) -> Iterator[str]:
+    prev = None
+    for line in lines:
+        if line != prev:
+            yield line
+        prev = line
+
+
+def _write_atomic(path: Path, lines: Iterable[str]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8", newline="\n") as out:
-        if path.exists():
-            with open(path, encoding="utf-8", newline="\n") as old:
-                out.writelines(heapq.merge(old, fresh))
-        else:
-            out.writelines(fresh)
+        out.writelines(lines)
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, path)

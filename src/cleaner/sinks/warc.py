@@ -26,7 +26,7 @@ from cleaner.config import ArchiveConfig
 from cleaner.document import Document, Outcome
 from cleaner.sinks import warc_records as wr
 from cleaner.sinks.cdxj import (
-    append_lines, cdxj_finish, cdxj_head, fsync_dir, merge_sorted_lines, page_line, pages_header,
+    append_lines, cdxj_finish, cdxj_head, fold_segments, fsync_dir, page_line, pages_header, write_segment,
 )
 
 INDEX_NAME = "index.cdxj"
@@ -171,6 +171,11 @@ def next_serial(archive_dir: Path, stem: str) -> int:
     return max(serials) + 1 if serials else 0
 
 
+def fold_indexes(archive_dir: Path) -> int:
+    """Fold the checkpoints' index segments into index.cdxj and text.cdxj (`cdxj.fold_segments`)."""
+    return fold_segments(archive_dir / INDEX_NAME) + fold_segments(archive_dir / TEXT_INDEX_NAME)
+
+
 def cleanup_stale(archive_dir: Path) -> list[Path]:
     """Remove what a crashed run left: `*.warc.gz.open` files and unfinished index temps."""
     removed: list[Path] = []
@@ -179,8 +184,8 @@ def cleanup_stale(archive_dir: Path) -> list[Path]:
     for p in sorted(archive_dir.iterdir()):
         name = p.name
         if p.is_file() and (name.endswith(".warc.gz.open") or name.endswith(".pages.jsonl.open")
-                            or name in (f"{INDEX_NAME}.tmp", f"{TEXT_INDEX_NAME}.tmp",
-                                        f"{PAGES_NAME}.tmp", f"{SUMS_NAME}.tmp")):
+                            or name.endswith(".cdxj.tmp")  # the index or a segment, cut short
+                            or name in (f"{PAGES_NAME}.tmp", f"{SUMS_NAME}.tmp")):
             p.unlink()
             removed.append(p)
     if removed:
@@ -380,8 +385,9 @@ class ArchiveWriter:
                 sums.append(f"{digest}  {name}")
             series.finished = []
         fsync_dir(self.dir)
-        merge_sorted_lines(self.dir / INDEX_NAME, self._index)
-        merge_sorted_lines(self.dir / TEXT_INDEX_NAME, self._text_index)
+        # this checkpoint's index lines: a segment of each index, folded at the end of the run
+        write_segment(self.dir / INDEX_NAME, self.ts14, self._index)
+        write_segment(self.dir / TEXT_INDEX_NAME, self.ts14, self._text_index)
         if self._pages is not None:
             self._pages.flush()
             self._pages.close()
