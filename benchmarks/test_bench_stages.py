@@ -27,7 +27,8 @@ from cleaner.config import Config
 from cleaner.document import Document, Source, document_id
 from cleaner.pipeline import PREPARE, _run_stages, site_of
 from cleaner.sinks.corpus import CorpusWriter
-from cleaner.sinks.warc import ArchiveWriter
+from cleaner.sinks.packed import PackSpec, pack
+from cleaner.sinks.warc import ArchiveWriter, RecordBuilder
 from cleaner.stages import convert, decode, dedup, extract, repair, strip
 from cleaner.state.dedup_index import DedupIndex
 
@@ -194,6 +195,24 @@ def test_warc_write(benchmark: Any, tmp_path: Path, level: int) -> None:
     _bench(benchmark, writer.write_article, lambda: doc, len(doc.raw) + len(doc.text.encode()))
     writer.close()
     benchmark.extra_info["archive_bytes"] = sum(p.stat().st_size for p in tmp_path.glob("*.warc.gz"))
+
+
+def test_warc_pack(benchmark: Any) -> None:
+    """A worker's share of a clean document's outputs (`packed.pack`): its three records
+    deflated, index line heads, pages.jsonl and clean/ lines, ledger counts."""
+    doc = finished("de")
+    spec = PackSpec(CFG.archive, "bench-run", "0" * 64, write_txt=False)
+    builder = RecordBuilder(spec.archive, spec.run_id, spec.config_sha256)
+    _bench(benchmark, lambda d: pack(d, builder, spec), lambda: _copy(doc), len(doc.raw) + len(doc.text.encode()))
+
+
+def test_warc_write_packed(benchmark: Any, tmp_path: Path) -> None:
+    """The single writer's share (`ArchiveWriter.write_packed`): serial time more workers cannot share."""
+    doc = finished("de")
+    writer = ArchiveWriter(tmp_path, CFG.archive, "bench-run", "0" * 64, "{}", hostname="bench")
+    article = writer.builder.article(doc)
+    _bench(benchmark, lambda _: writer.write_packed(article), lambda: doc, len(doc.raw) + len(doc.text.encode()))
+    writer.close()
 
 
 def test_corpus_write(benchmark: Any, tmp_path: Path) -> None:

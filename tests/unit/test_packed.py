@@ -4,12 +4,12 @@ index lines in two halves, ledger rows and the parent-side engine and ledger sho
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import json
 import os
 import pickle
 import re
+import uuid
 import zlib
 from pathlib import Path
 
@@ -28,24 +28,64 @@ from cleaner.sinks.packed import Packed, PackSpec, pack, removed_counts
 from cleaner.sinks.warc import RecordBuilder, RecordRef, fold_indexes
 from cleaner.state.ledger import Ledger
 
+WARCINFO_ID = "<urn:uuid:6f1c0b0e-2d3a-4c59-9d6a-1f0a2b3c4d5e>"
+
+
 @pytest.mark.parametrize("level", [0, 1, 6, 9])
 @pytest.mark.parametrize("size", [0, 1, 5000, 70_000, 200_000])
-def test_member_is_one_gzip_member_of_head_and_block(level: int, size: int) -> None:
-    block = os.urandom(size // 2) + b"ab" * (size // 4) + b"z" * (size - size // 2 - 2 * (size // 4))
-    head = b"WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: %d\r\n\r\n" % size
-    blob = wr.member(head, wr.deflate_block(block, level), level)
+@pytest.mark.parametrize("nul", [False, True])
+def test_member_is_one_gzip_member_of_lead_and_record(level: int, size: int, nul: bool) -> None:
+    noise = os.urandom(size // 2)
+    if not nul:  # text-like bytes: the record is deflated after the masked lead as dictionary
+        noise = noise.replace(b"\x00", b"\x01")
+    block = noise + b"ab" * (size // 4) + b"z" * (size - size // 2 - 2 * (size // 4))
+    fields = b"WARC-Type: resource\r\nContent-Length: %d\r\n\r\n" % size
+    body = wr.deflate_record(fields, block, level)
+    assert body.lead == (0 if b"\x00" in block else wr.LEAD_LEN)
+    lead = wr.RecordLead(WARCINFO_ID, level)
+    blob = lead.member(body)
+    expected = b"WARC/1.1\r\nWARC-Warcinfo-ID: " + WARCINFO_ID.encode() + b"\r\n" + fields + block + b"\r\n\r\n"
     d = zlib.decompressobj(31)
-    assert d.decompress(blob) == head + block + b"\r\n\r\n"
+    assert d.decompress(blob) == expected
     assert d.eof and not d.unused_data  # exactly one member, CRC and length checked by zlib
-    assert gzip.decompress(blob) == head + block + b"\r\n\r\n"
+    assert gzip.decompress(blob) == expected
     assert blob[:10] == zlib.compressobj(level, zlib.DEFLATED, 31).flush()[:10]
+
+
+def test_matches_never_reach_into_the_masked_warcinfo_id() -> None:
+    """A record that repeats lead text (and other ids) must decode to itself after any real id."""
+    fields = b"WARC-Type: metadata\r\nWARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\n\r\n"
+    block = (b"WARC/1.1\r\nWARC-Warcinfo-ID: <urn:uuid:" + b"0" * 36 + b">\r\n") * 3 + b"x\x01\xff" * 50
+    body = wr.deflate_record(fields, block)
+    assert body.lead == wr.LEAD_LEN
+    for wid in (f"<urn:uuid:{uuid.UUID(int=0)}>", WARCINFO_ID, f"<urn:uuid:{uuid.UUID(int=(1 << 128) - 1)}>"):
+        lead = wr.RecordLead(wid)
+        assert gzip.decompress(lead.member(body)) == lead.text + fields + block + b"\r\n\r\n"
+
+
+def test_a_lead_of_another_length_is_refused() -> None:
+    body = wr.deflate_record(b"WARC-Type: resource\r\nContent-Length: 1\r\n\r\n", b"a")
+    with pytest.raises(ValueError, match="lead"):
+        wr.RecordLead("<urn:uuid:1>").member(body)
+    nul = wr.deflate_record(b"WARC-Type: resource\r\nContent-Length: 1\r\n\r\n", b"\x00")
+    lead = wr.RecordLead("<urn:uuid:1>")  # a stream deflated without the dictionary goes after any lead
+    fields = b"WARC-Type: resource\r\nContent-Length: 1\r\n\r\n"
+    assert gzip.decompress(lead.member(nul)) == lead.text + fields + b"\x00\r\n\r\n"
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 4, 100, 65_535, 65_536, 65_537, 300_000])
+def test_crc_of_a_concatenation_from_the_parts(n: int) -> None:
+    head, rest = os.urandom(77), os.urandom(n)
+    assert wr.crc_shift(0) == 1 << 31  # the polynomial 1
+    assert zlib.crc32(head + rest) == zlib.crc32(rest) ^ wr.crc_multiply(zlib.crc32(head), wr.crc_shift(n))
 
 
 def test_serialize_and_member_give_the_same_record() -> None:
     rec = wr.resource_record(text_doc(GERMAN.encode(), GERMAN), "<urn:uuid:1>", "file:///a.txt", "2024-01-01T00:00:00Z")
-    pre, post = wr.header_parts(rec)
-    parts = wr.member(pre + wr.warcinfo_line("<urn:uuid:2>") + post, wr.deflate_block(rec.block))
-    assert gzip.decompress(parts) == gzip.decompress(wr.serialize(rec, "<urn:uuid:2>"))
+    parts = wr.RecordLead(WARCINFO_ID).member(wr.deflate_record(wr.header_fields(rec), rec.block))
+    whole = wr.record_bytes(rec, WARCINFO_ID)
+    assert gzip.decompress(parts) == gzip.decompress(wr.serialize(rec, WARCINFO_ID)) == whole
+    assert wr.record_bytes(rec, WARCINFO_ID).startswith(b"WARC/1.1\r\nWARC-Warcinfo-ID: " + WARCINFO_ID.encode())
 
 
 @pytest.mark.parametrize("fields", [
@@ -122,8 +162,8 @@ def test_pack_keeps_what_the_parent_needs_and_drops_text_and_edits(tmp_path: Pat
         assert json.loads(p.edits_json) == rules and dict(p.removed) == removed
         line = json.loads(p.corpus_line)
         doc.text, doc.edits = text, edits
-        expected = json.loads(article_line(doc, line["added"], {"warc_record_id": p.article.text.rid}))
-        assert line == expected
+        expected = article_line(doc, line["added"], {"warc_record_id": p.article[1][0]})
+        assert p.corpus_line == expected.encode("utf-8")  # byte for byte
     assert removed_counts(_docs()[0]) == {"strip:newsletter": 2}  # whitespace and repair edits are not removals
     quarantined = _docs()[1].quarantine("decode", "bad")
     assert pack(quarantined, builder, spec) is None and quarantined.text  # left as it was
@@ -133,11 +173,17 @@ def test_corpus_write_line_is_write(tmp_path: Path) -> None:
     docs = _docs()
     a = CorpusWriter(tmp_path / "a", CorpusConfig(write_txt=True), "20250101000000")
     b = CorpusWriter(tmp_path / "b", CorpusConfig(write_txt=True), "20250101000000")
+    c = CorpusWriter(tmp_path / "c", CorpusConfig(write_txt=True), "20250101000000")
     for d in docs:
         a.write(d, {"warc_record_id": "<urn:uuid:1>"})
-        b.write_line(article_line(d, "2025-01-01T00:00:00Z", {"warc_record_id": "<urn:uuid:1>"}), d.id, d.text)
+        line = article_line(d, "2025-01-01T00:00:00Z", {"warc_record_id": "<urn:uuid:1>"})
+        b.write_line(line, d.id, d.text)
+        c.write_line(line.encode("utf-8"), d.id, d.text)  # as the workers hand it over
     a.close()
     b.close()
+    c.close()
+    assert [p.read_bytes() for p in sorted((tmp_path / "b").glob("part-*.jsonl"))] == \
+        [p.read_bytes() for p in sorted((tmp_path / "c").glob("part-*.jsonl"))]
 
     def lines(folder: Path) -> list[dict[str, object]]:
         rows = [json.loads(x) for p in sorted(folder.glob("part-*.jsonl")) for x in p.read_text("utf-8").splitlines()]
@@ -157,7 +203,7 @@ def test_ledger_row_of_a_packed_document_equals_the_full_one() -> None:
         full = _document_row(doc, "run-1", refs, "part-1.jsonl")
         p = pack(doc, builder, spec)
         assert _document_row(doc, "run-1", refs, "part-1.jsonl", p) == full
-    assert _ref_json(ref) == json.dumps(dataclasses.asdict(ref))
+    assert _ref_json(ref) == json.dumps(ref._asdict())
     assert RecordRef(**json.loads(_ref_json(ref) or "")) == ref
 
 

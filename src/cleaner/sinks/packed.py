@@ -2,7 +2,7 @@
 
 The parent writes every record, line and row of the run, one after another, so whatever it
 builds is serial time that more workers cannot share. The worker that cleaned a document
-therefore also builds its archive records (headers, digests, deflated blocks, index lines),
+therefore also builds its archive records (deflated, headers included; digests; index lines),
 its pages.jsonl and clean/ lines, and the counts the ledger row needs; the parent appends bytes
 and fills in what only it knows (file name, offset, the file's warcinfo id).
 
@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from cleaner.config import ArchiveConfig
 from cleaner.document import Document, Outcome
-from cleaner.sinks.corpus import added_now, article_line, rule_counts
+from cleaner.sinks.corpus import added_now, article_line_bytes, json_text
 from cleaner.sinks.warc import PackedArticle, RecordBuilder
 
 
@@ -37,7 +37,7 @@ class Packed(NamedTuple):
     """A clean document's outputs; the Document that travels with it has no text and no edits."""
 
     article: PackedArticle
-    corpus_line: str  # clean/ JSONL line, newline included
+    corpus_line: bytes  # clean/ JSONL line in UTF-8, newline included (the writer appends bytes)
     text: str | None  # the article text, only when clean/txt/ files are written
     chars: int  # len(text)
     edits_json: str  # {stage:rule: edits} for the ledger row
@@ -54,16 +54,31 @@ def removed_counts(doc: Document) -> dict[str, int]:
     return out
 
 
+def edit_counts(doc: Document) -> tuple[dict[str, int], dict[str, int]]:
+    """(`corpus.rule_counts`, `removed_counts`) in one pass over the edits."""
+    rules: dict[str, int] = {}
+    removed: dict[str, int] = {}
+    for e in doc.edits:
+        key = f"{e.stage}:{e.rule}"
+        rules[key] = rules.get(key, 0) + 1
+        if e.action == "remove" and e.stage in ("strip", "extract") and e.rule != "whitespace":
+            removed[key] = removed.get(key, 0) + 1
+    return rules, removed
+
+
 def pack(doc: Document, builder: RecordBuilder, spec: PackSpec) -> Packed | None:
     """Build a clean document's outputs and drop what the parent no longer needs from `doc`
     (its edits and text: most of what pickling it back would cost). None for other outcomes."""
     if doc.outcome is not Outcome.CLEAN:
         return None
-    article = builder.article(doc)
-    rules = rule_counts(doc)
-    line = article_line(doc, added_now(), {"warc_record_id": article.text.rid}, rules)
+    utf8 = doc.text.encode("utf-8")
+    text_json = json_text(doc.text, utf8)
+    article = builder.article(doc, utf8, text_json)
+    rules, removed = edit_counts(doc)
+    text_rid = article[1][0]
+    line = article_line_bytes(doc, added_now(), {"warc_record_id": text_rid}, rules, text_json)
     packed = Packed(article, line, doc.text if spec.write_txt else None, len(doc.text),
-                    json.dumps(rules, ensure_ascii=False), tuple(removed_counts(doc).items()))
+                    json.dumps(rules, ensure_ascii=False), tuple(removed.items()))
     doc.edits = []
     doc.text = ""
     return packed
