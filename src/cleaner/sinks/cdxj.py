@@ -15,6 +15,7 @@ import os
 import re
 import socket
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote, unquote_to_bytes, urlsplit, urlunsplit
 
@@ -147,6 +148,7 @@ def _ip_host(host: bytes) -> bytes | None:
     return None
 
 
+@lru_cache(maxsize=256)  # a document's raw and conversion records share their URL
 def surt(url: str) -> str:
     """SURT url key as `surt.surt(url)` computes it (IA canonicalization, no scheme, no www)."""
     try:
@@ -262,7 +264,12 @@ def cdxj_head(url: str, warc_date: str, *, mime: str | None, status: str | None,
 
 def cdxj_finish(head: str, *, length: int, offset: int, filename: str) -> str:
     """`cdxj_head` + length, offset, filename: the same text json.dumps gives for the whole dict."""
-    return f'{head}, "length": "{length}", "offset": "{offset}", "filename": {json.dumps(filename)}}}'
+    return f'{head}, "length": "{length}", "offset": "{offset}", "filename": {_json_name(filename)}}}'
+
+
+@lru_cache(maxsize=64)  # a file's name, for all of its records
+def _json_name(filename: str) -> str:
+    return json.dumps(filename)
 
 
 # A checkpoint's index lines go to a sorted segment file of their own (`index-<stamp>-<n>.cdxj` beside
