@@ -68,9 +68,14 @@ def test_repair_cold(benchmark: Any, name: str) -> None:
 
 @pytest.mark.parametrize("name", ["de-clean", "zh-clean", "zh-traditional"])
 def test_convert(benchmark: Any, name: str) -> None:
+    from cleaner.language import _predict
+
     cfg = ConvertConfig()
-    convert_text(inputs()[name], cfg)  # warm: OpenCC tables, language-ID model
-    _run(benchmark, lambda t: convert_text(t, cfg), inputs()[name])
+    text = inputs()[name]
+    convert_text(text, cfg)  # warm: OpenCC tables, language-ID model
+    benchmark.extra_info["bytes"] = len(text.encode("utf-8"))
+    # the remembered predictions emptied before each round: a new document's cost
+    benchmark.pedantic(convert_text, args=(text, cfg), setup=_predict.cache_clear, rounds=100)
 
 
 def _ftfy_every_line(text: str) -> str:
@@ -87,3 +92,14 @@ def test_ftfy_precheck(benchmark: Any, name: str) -> None:
 def test_ftfy_every_line(benchmark: Any, name: str) -> None:
     assert _ftfy_every_line(inputs()[name]) == fix_encoding(inputs()[name], [])
     _run(benchmark, _ftfy_every_line, inputs()[name])
+
+
+def test_text_language_first_sight(benchmark: Any) -> None:
+    """Document language ID (`text_language`) on every paragraph of the German samples, the
+    remembered predictions emptied before each round: the model's cost per new document."""
+    from cleaner.language import _predict, text_language
+
+    paragraphs = [p for p in inputs()["de-clean"].split("\n\n") if p.strip()]
+    benchmark.extra_info["bytes"] = sum(len(p.encode("utf-8")) for p in paragraphs)
+    benchmark.extra_info["documents"] = len(paragraphs)
+    benchmark.pedantic(lambda: [text_language(p) for p in paragraphs], setup=_predict.cache_clear, rounds=30)

@@ -60,3 +60,13 @@ def test_identify_matches_the_detector(text: str) -> None:
         sample = " ".join(text[: n * 2].split())[:n]
         best = language._detector().detect(sample, model="lite", k=1)
         assert language.identify(text, n) == (str(best[0]["lang"]), float(best[0]["score"]))
+
+
+def test_repeated_samples_are_predicted_once_with_the_same_answer() -> None:
+    text = "Ein ganz eigener Satz, der nur in diesem Test vorkommt, über Wetter und Züge."
+    first = language.identify(text)
+    hits = language._predict.cache_info().hits
+    assert language.identify(text) == first
+    assert language._predict.cache_info().hits == hits + 1
+    labels, scores = language._model().predict(language._normalised(" ".join(text.split())), k=1, threshold=0.0)
+    assert first == (labels[0].replace("__label__", ""), min(float(scores[0]), 1.0))

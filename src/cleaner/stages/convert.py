@@ -8,9 +8,11 @@ rewrite regional vocabulary (軟體 -> 软体). Every changed run of characters 
 from __future__ import annotations
 
 from collections import Counter
+from itertools import compress, count
+from operator import ne
 
 from cleaner.config import ConvertConfig
-from cleaner.document import Document, Edit, Rewriter
+from cleaner.document import Action, Document, Edit
 from cleaner.language import CJK, HAN, HANGUL, KANA, opencc_converter, route, script_counts, text_language
 
 STAGE = "convert"
@@ -20,21 +22,47 @@ def _target_lang(config: str) -> str:
     return "zh-Hans" if config.endswith("2s") or config.endswith("2sp") else "zh-Hant"
 
 
-def _record(rw: Rewriter, pos: int, before: str, after: str, rule: str, note: str) -> None:
-    """One edit per run of changed characters (one for the line if the lengths differ)."""
-    if len(before) != len(after):
-        rw.replace(pos, pos + len(before), after, rule, note)
-        return
-    start = -1
-    for i, (a, b) in enumerate(zip(before, after)):
-        if a != b:
-            if start < 0:
-                start = i
-        elif start >= 0:
-            rw.replace(pos + start, pos + i, after[start:i], rule, note)
-            start = -1
+def _changed_runs(before: str, after: str) -> list[tuple[int, int]]:
+    """[start, end) of each maximal run of positions where two equal-length strings differ.
+
+    The comparison runs in C (map/compress); Python only steps over the differing positions.
+    """
+    runs: list[tuple[int, int]] = []
+    start = end = -1
+    for i in compress(count(), map(ne, before, after)):
+        if i != end:
+            if start >= 0:
+                runs.append((start, end))
+            start = i
+        end = i + 1
     if start >= 0:
-        rw.replace(pos + start, pos + len(before), after[start:], rule, note)
+        runs.append((start, end))
+    return runs
+
+
+class _Edits:
+    """The edits `Rewriter.replace` per changed run + `Rewriter.apply` would emit for one pass
+    over a text whose changes arrive in text order and never overlap (converted lines, front
+    to back), made directly: a traditional document has hundreds, one per changed run."""
+
+    def __init__(self, edits: list[Edit]) -> None:
+        self.edits = edits
+        self.delta = 0  # length change of the edits so far: positions in the rewritten text
+
+    def record(self, pos: int, before: str, after: str, rule: str, note: str) -> None:
+        """One edit per run of changed characters (one for the line if the lengths differ)."""
+        if len(before) != len(after):
+            end = pos + len(before)
+            action: Action = "remove" if not after else ("insert" if pos == end else "replace")
+            d = self.delta
+            self.edits.append(Edit(STAGE, rule, action, pos + d, end + d, before, after, note))
+            self.delta += len(after) - len(before)
+            return
+        at = pos + self.delta  # equal lengths: delta stays; every run is a "replace"
+        self.edits.extend(
+            Edit(STAGE, rule, "replace", at + a, at + b, before[a:b], after[a:b], note)
+            for a, b in _changed_runs(before, after)
+        )
 
 
 def _unconverted_lang(text: str, trad: int, simp: int) -> str | None:
@@ -67,11 +95,12 @@ def convert_text(text: str, cfg: ConvertConfig | None = None) -> tuple[str, list
     doc_trad, doc_simp = script_counts(text)
     if converter is None or converter.convert(text) == text:  # common case: nothing to convert
         return text, edits, _unconverted_lang(text, doc_trad, doc_simp)
-    rw = Rewriter(text, STAGE)
+    out = _Edits(edits)
+    lines = text.split("\n")
     weight: Counter[str] = Counter()
     other = 0  # characters on lines without Han, for documents that only quote some Chinese
     pos = 0
-    for line in text.split("\n"):
+    for k, line in enumerate(lines):
         han = len(HAN.findall(line)) if line else 0
         if not han:
             other += len(line)
@@ -89,7 +118,8 @@ def convert_text(text: str, cfg: ConvertConfig | None = None) -> tuple[str, list
                 lang = r.lang
                 simplified_doc = r.simp > r.trad and doc_simp > doc_trad
                 if lang in ("zh-Hant", "zh-Hans") and not simplified_doc:
-                    _record(rw, pos, line, after, rule, r.reason)
+                    out.record(pos, line, after, rule, r.reason)
+                    lines[k] = after
                     lang = target
             weight[lang or "zh-Hans"] += han
         pos += len(line) + 1
@@ -98,7 +128,7 @@ def convert_text(text: str, cfg: ConvertConfig | None = None) -> tuple[str, list
         lang_tag: str | None = weight.most_common(1)[0][0]
     else:
         lang_tag = text_language(text)
-    return rw.apply(edits), edits, lang_tag
+    return "\n".join(lines), edits, lang_tag
 
 
 def convert(doc: Document, cfg: ConvertConfig) -> Document:

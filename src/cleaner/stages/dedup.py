@@ -67,6 +67,11 @@ _HEAD_LINE_TOKENS = 8  # the anchor starts on the first line with this many toke
 _DENSIFY_TRIES = 64  # borrow attempts for an empty MinHash bin before the rotation fallback
 
 _SEP, _WORD, _CHAR, _UNSTABLE = 0, 1, 2, 4
+# numpy scalars made once: building one costs about as much as an operation on a short array
+_U1, _U16, _U27, _U30, _U31, _U33, _U48 = (np.uint64(k) for k in (1, 16, 27, 30, 31, 33, 48))
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_GRAM_MULT_U64 = tuple(np.uint64(m) for m in _GRAM_MULT)
 # scripts written without spaces: one token per character
 _UNSPACED = (
     (0x0E00, 0x0EFF),  # Thai, Lao
@@ -117,12 +122,22 @@ class Fingerprint:
 
 
 def mix64(h: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser: spreads polynomial/linear hashes over all 64 bits."""
-    h = h ^ (h >> np.uint64(30))
-    h = h * np.uint64(0xBF58476D1CE4E5B9)
-    h = h ^ (h >> np.uint64(27))
-    h = h * np.uint64(0x94D049BB133111EB)
-    return h ^ (h >> np.uint64(31))
+    """splitmix64 finaliser: spreads polynomial/linear hashes over all 64 bits.
+
+    uint64 arrays (wrapping arithmetic, so no overflow warning); the input is not modified,
+    the steps after the first work in place on the new array (fewer temporaries).
+    """
+    h = h ^ (h >> _U30)
+    if not isinstance(h, np.ndarray):  # a numpy scalar: immutable, plain expressions
+        h = h * _MIX1
+        h = h ^ (h >> _U27)
+        h = h * _MIX2
+        return h ^ (h >> _U31)
+    h *= _MIX1
+    h ^= h >> _U27
+    h *= _MIX2
+    h ^= h >> _U31
+    return h
 
 
 @lru_cache(maxsize=8)
@@ -190,6 +205,21 @@ def _power_table(base: int, n: int) -> np.ndarray:
 def _codepoints(text: str) -> tuple[np.ndarray, np.ndarray]:
     """Lowercased code points and their token classes, NFKC-normalised when it matters."""
     classes, lower = _char_tables()
+    try:
+        raw = text.encode("utf-16-le")  # a third of utf-32's cost; code units = code points ...
+    except UnicodeEncodeError:  # a lone surrogate: let the general path raise its error
+        raw = b""
+    if len(raw) == 2 * len(text) and raw:  # ... when nothing is astral (no surrogate pairs)
+        units = np.frombuffer(raw, dtype=np.uint16)
+        cls = classes.take(units)
+        if cls.max() < _UNSTABLE:
+            return lower.take(units), cls
+    return _codepoints_any(text)
+
+
+def _codepoints_any(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """`_codepoints` for any text: astral characters, NFKC, the empty text."""
+    classes, lower = _char_tables()
     cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     bmp = np.minimum(cp, 0x10000)
     cls = classes.take(bmp)
@@ -215,21 +245,26 @@ def _tokens(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     edge = np.empty(cls.size + 1, dtype=bool)  # edge[i]: class changes between i-1 and i
     edge[0] = edge[-1] = True
     np.not_equal(cls[1:], cls[:-1], out=edge[1:-1])
-    starts = np.flatnonzero(word & (edge[:-1] | single))
-    ends = np.flatnonzero(word & (edge[1:] | single)) + 1
+    starts = (word & (edge[:-1] | single)).nonzero()[0]
+    ends = (word & (edge[1:] | single)).nonzero()[0]
+    ends += 1
     n = cp.size
     pw, inv = _powers()
     if n > pw.size:
         pw, inv = _power_table(_BASE, n), _power_table(_BASE_INV, n)
-    with np.errstate(over="ignore"):
-        prefix = np.zeros(n + 1, dtype=np.uint64)
-        np.cumsum(cp * pw[:n], out=prefix[1:])
-        # position-free polynomial hash of each token: (P[end] - P[start]) * BASE^-start
-        h = (prefix[ends] - prefix[starts]) * inv[starts]
-        h ^= (ends - starts).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-        h = mix64(h)
-    newlines = np.flatnonzero(cp == 0x0A)  # CRLF ends in \n too; a lone \r only separates
-    lines = np.searchsorted(newlines, starts)
+    # uint64 arrays wrap silently: no errstate needed (only numpy scalars warn on overflow)
+    prefix = np.zeros(n + 1, dtype=np.uint64)
+    np.multiply(cp, pw[:n], out=prefix[1:])
+    np.cumsum(prefix[1:], out=prefix[1:])
+    # position-free polynomial hash of each token: (P[end] - P[start]) * BASE^-start
+    h = prefix[ends]
+    h -= prefix[starts]
+    h *= inv[starts]
+    length = ends - starts
+    h ^= length.astype(np.uint64) * _GOLDEN
+    h = mix64(h)
+    newlines = (cp == 0x0A).nonzero()[0]  # CRLF ends in \n too; a lone \r only separates
+    lines = newlines.searchsorted(starts)
     return h, lines, single[starts], n
 
 
@@ -237,22 +272,27 @@ def _shingles(tok: np.ndarray, n: int) -> np.ndarray:
     """n-gram hashes (uint64); a text shorter than n tokens is one shingle."""
     n = max(1, min(n, tok.size, len(_GRAM_MULT)))
     m = tok.size - n + 1
-    with np.errstate(over="ignore"):
-        acc = tok[:m] * np.uint64(_GRAM_MULT[0])
-        for j in range(1, n):
-            acc += tok[j : j + m] * np.uint64(_GRAM_MULT[j])
-        acc += np.uint64(n)
-        return mix64(acc)
+    acc = tok[:m] * _GRAM_MULT_U64[0]
+    for j in range(1, n):
+        acc += tok[j : j + m] * _GRAM_MULT_U64[j]
+    acc += np.uint64(n)
+    return mix64(acc)
 
 
-def _content_flags(lines: np.ndarray, m: int, ratio: float, cap: int) -> np.ndarray:
-    """For each of the first m tokens: does it sit on a content line (long relative to the doc)?"""
-    counts = np.bincount(lines)
+def _content_flags(
+    lines: np.ndarray, m: int, ratio: float, cap: int, counts: np.ndarray | None = None
+) -> np.ndarray:
+    """For each of the first m tokens: does it sit on a content line (long relative to the doc)?
+
+    `counts`: np.bincount(lines) when the caller has it already.
+    """
+    if counts is None:
+        counts = np.bincount(lines)
     need = max(1.0, min(ratio * float(counts.max()), float(cap)))
     return (counts >= need)[lines[:m]]
 
 
-def _head(sh: np.ndarray, lines: np.ndarray) -> np.ndarray:
+def _head(sh: np.ndarray, lines: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
     """Where the text proper starts: the first HEAD_SIZE shingles of its first sentence-long line.
 
     An absolute length (not the content ratio, which depends on the longest line) keeps the
@@ -260,11 +300,12 @@ def _head(sh: np.ndarray, lines: np.ndarray) -> np.ndarray:
     head, while a block that many pages share (an "About us" paragraph, teaser lines after the
     body) rarely sits where another page starts.
     """
-    counts = np.bincount(lines)
-    long_lines = np.flatnonzero(counts >= _HEAD_LINE_TOKENS)
-    start = int(np.searchsorted(lines, long_lines[0])) if long_lines.size else 0
+    if counts is None:
+        counts = np.bincount(lines)
+    long_lines = (counts >= _HEAD_LINE_TOKENS).nonzero()[0]
+    start = int(lines.searchsorted(long_lines[0])) if long_lines.size else 0
     start = min(start, max(sh.size - HEAD_SIZE, 0))
-    return (sh[start : start + HEAD_SIZE] >> np.uint64(48)).astype(np.uint16)  # 16 bits: an anchor, not an identity
+    return (sh[start : start + HEAD_SIZE] >> _U48).astype(np.uint16)  # 16 bits: an anchor, not an identity
 
 
 def band_keys(minhash: np.ndarray, bands: int, rows: int) -> np.ndarray:
@@ -273,12 +314,19 @@ def band_keys(minhash: np.ndarray, bands: int, rows: int) -> np.ndarray:
     A chance collision only adds a candidate that verification then rejects: at 10 million
     documents that is ~1.5 extra candidates per query.
     """
-    m = minhash[: bands * rows].astype(np.uint64).reshape(bands, rows)
-    with np.errstate(over="ignore"):
-        acc = np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-        for j in range(rows):
-            acc = mix64(acc ^ m[:, j])
-    return (acc >> np.uint64(16)).astype(np.int64)
+    m = minhash[: bands * rows].astype(np.uint64).reshape(bands, rows).T  # row j: m[j]
+    acc = _band_seeds(bands)
+    for j in range(rows):
+        acc = mix64(acc ^ m[j])
+    return (acc >> _U16).astype(np.int64)
+
+
+@lru_cache(maxsize=8)
+def _band_seeds(bands: int) -> np.ndarray:
+    """Band number x golden ratio: what `band_keys` mixes first (read only, shared)."""
+    seeds = np.arange(bands, dtype=np.uint64) * _GOLDEN
+    seeds.setflags(write=False)
+    return seeds
 
 
 def one_permutation_minhash(h31: np.ndarray, num_perm: int) -> np.ndarray:
@@ -293,11 +341,10 @@ def one_permutation_minhash(h31: np.ndarray, num_perm: int) -> np.ndarray:
     out = np.full(num_perm, 0xFFFFFFFF, dtype=np.uint32)
     if h31.size == 0:
         return out
-    edges = (np.arange(num_perm + 1, dtype=np.uint64) << np.uint64(31)) // np.uint64(num_perm)
-    pos = np.searchsorted(h31, edges)
+    pos = h31.searchsorted(_bin_edges(num_perm))
     filled = pos[1:] > pos[:-1]
     out[filled] = h31[pos[:-1][filled]]
-    empty = np.flatnonzero(~filled)
+    empty = (~filled).nonzero()[0]
     if empty.size:
         order = _densify_order(num_perm)[empty]  # (empty, tries)
         ok = filled[order]
@@ -305,10 +352,18 @@ def one_permutation_minhash(h31: np.ndarray, num_perm: int) -> np.ndarray:
         found = ok[np.arange(empty.size), first]
         src = order[np.arange(empty.size), first]
         out[empty[found]] = out[src[found]]
-        full = np.flatnonzero(filled)
+        full = filled.nonzero()[0]
         for e in empty[~found]:  # rotation fallback: the next filled bin to the right
             out[e] = out[full[np.searchsorted(full, e) % full.size]]
     return out
+
+
+@lru_cache(maxsize=8)
+def _bin_edges(num_perm: int) -> np.ndarray:
+    """The bounds of `one_permutation_minhash`'s bins over the 31-bit range (read only)."""
+    edges = (np.arange(num_perm + 1, dtype=np.uint64) << _U31) // np.uint64(num_perm)
+    edges.setflags(write=False)
+    return edges
 
 
 def fingerprint_text(text: str, cfg: DedupConfig, source: str | bytes | None = None) -> Fingerprint:
@@ -324,19 +379,22 @@ def fingerprint_text(text: str, cfg: DedupConfig, source: str | bytes | None = N
         return Fingerprint(exact, one_permutation_minhash(none, cfg.num_perm), none, 0, length, 0)
     n = cfg.shingle_chars if 2 * int(np.count_nonzero(single)) > tok.size else cfg.shingle_words
     sh = _shingles(tok, n)
-    flag = _content_flags(lines, sh.size, cfg.content_ratio, cfg.content_tokens)
+    counts = np.bincount(lines)
+    flag = _content_flags(lines, sh.size, cfg.content_ratio, cfg.content_tokens, counts)
     # 31-bit hash << 1 | (1 - content): sorting puts the content occurrence of a hash first
-    key = ((sh >> np.uint64(33)) << np.uint64(1)) | (~flag).astype(np.uint64)
+    key = sh >> _U33
+    key <<= _U1
+    key |= ~flag
     key.sort()
-    h31 = key >> np.uint64(1)
+    h31 = key >> _U1
     first = np.empty(key.size, dtype=bool)
     first[0] = True
     np.not_equal(h31[1:], h31[:-1], out=first[1:])
     distinct = key[first]
     # stored form: low bit 1 = the shingle starts on a content line
-    sketch = (distinct[: cfg.sketch_size] ^ np.uint64(1)).astype(np.uint32)
+    sketch = (distinct[: cfg.sketch_size] ^ _U1).astype(np.uint32)
     minhash = one_permutation_minhash(h31[first], cfg.num_perm)
-    content = int(distinct.size - np.count_nonzero(distinct & np.uint64(1)))
+    content = int(distinct.size - np.count_nonzero(distinct & _U1))
     src, n_src = np.zeros(0, dtype=np.uint32), 0
     if content < cfg.min_content and source is not None:
         if isinstance(source, bytes):
@@ -347,7 +405,7 @@ def fingerprint_text(text: str, cfg: DedupConfig, source: str | bytes | None = N
             if cfg.short_sketch > 0 and distinct.size >= cfg.min_shingles:
                 src, n_src = _source_sample(src_tok, n, cfg.short_sketch)
     bands = band_keys(minhash, cfg.bands, cfg.rows) if cfg.bands * cfg.rows <= cfg.num_perm else np.zeros(0, np.int64)
-    return Fingerprint(exact, minhash, sketch, int(distinct.size), length, content, _head(sh, lines), src, n_src, bands)
+    return Fingerprint(exact, minhash, sketch, int(distinct.size), length, content, _head(sh, lines, counts), src, n_src, bands)
 
 
 def _source_sample(tok: np.ndarray, n: int, k: int) -> tuple[np.ndarray, int]:
@@ -358,8 +416,8 @@ def _source_sample(tok: np.ndarray, n: int, k: int) -> tuple[np.ndarray, int]:
     """
     if tok.size == 0:
         return np.zeros(0, dtype=np.uint32), 0
-    h31 = np.unique(_shingles(tok, n) >> np.uint64(33))
-    return ((h31[:k] << np.uint64(1)) | np.uint64(1)).astype(np.uint32), int(h31.size)  # sketch layout, all content
+    h31 = np.unique(_shingles(tok, n) >> _U33)
+    return ((h31[:k] << _U1) | _U1).astype(np.uint32), int(h31.size)  # sketch layout, all content
 
 
 def undo(text: str, edits: list[Edit], stages: tuple[str, ...]) -> str | None:

@@ -20,6 +20,7 @@ except ImportError:  # pragma: no cover - another Python: ftfy's own full scan i
 
 from cleaner.config import RepairConfig
 from cleaner.document import Document, Edit, Rewriter
+from cleaner.language import HAN
 from cleaner.stages.repair_gbk import fix_gbk_damage, fix_gbk_mojibake
 from cleaner.stages.repair_pinyin import remove_pinyin_glosses
 
@@ -119,11 +120,16 @@ _PAIR = re.compile(
 _LOST_A0 = re.compile(r"[\xc2\xc3]\s")
 
 
+# lead character -> the continuation characters of the code pages it is a lead of: a pair
+# is one code page's exactly when its second character is in its first one's set
+_CONT_AFTER = {a: frozenset().union(*(cont for lead, cont in _PAIRS if a in lead)) for a in _ANY_LEAD}
+
+
 def _suspect(text: str) -> bool:
     """A lead/continuation pair of one code page (the merged regex over-approximates)."""
     for m in _PAIR.finditer(text):
-        a, b = m.group()[0], m.group()[1]
-        if any(a in lead and b in cont for lead, cont in _PAIRS):
+        pair = m.group()
+        if pair[1] in _CONT_AFTER[pair[0]]:
             return True
     return ("\xc2" in text or "\xc3" in text) and bool(_LOST_A0.search(text))
 
@@ -152,6 +158,19 @@ _FTFY_FIXERS = ("fix_c1_controls", "fix_latin_ligatures", "fix_character_width",
                 "fix_line_breaks", "fix_surrogates", "remove_terminal_escapes", "remove_control_chars")
 
 
+def _fixers_act(text: str) -> bool:
+    """Whether one of the fixers that `_ftfy()`'s config turns on can change `text`.
+
+    Those are fix_c1_controls (U+0080-U+009F), fix_surrogates (U+D800-U+DFFF),
+    remove_terminal_escapes (needs ESC) and remove_control_chars (ftfy's CONTROL_CHARS:
+    C0 controls but tab, newlines and form feed; U+007F; U+206A-U+206F; U+FEFF;
+    U+FFF9-U+FFFC); `_CONTROL` and `_FTFY_ONLY_CONTROL` together cover every one of them.
+    On most repaired lines there is none, and remove_control_chars alone (a str.translate
+    with a dict, a lookup per character) costs more than the rest of the round.
+    """
+    return bool(_CONTROL.search(text) or _FTFY_ONLY_CONTROL.search(text))
+
+
 def _fix_line(line: str, cfg: Any) -> tuple[str, list[Any]]:
     """`ftfy.fix_and_explain(line, config=cfg)` for our config, same text and explanation.
 
@@ -159,9 +178,9 @@ def _fix_line(line: str, cfg: Any) -> tuple[str, list[Any]]:
     round changes nothing, so a repaired line costs a second round whose encoding step runs
     `is_bad` (a full regex scan of the now clean line) on a text the first round already found
     to be a fixed point. Here a text the encoding step returned unchanged with an empty plan
-    is remembered and not re-examined, and a round on such a text ends early when it holds no
-    character the fixers of `_ftfy()`'s config act on (controls, C1, surrogates, escapes).
-    Falls back to fix_and_explain if ftfy's internals moved.
+    is remembered and not re-examined, and the fixers are skipped on a text that holds no
+    character they act on (`_fixers_act`): each would return it unchanged. Falls back to
+    fix_and_explain if ftfy's internals moved.
     """
     import ftfy
 
@@ -180,16 +199,19 @@ def _fix_line(line: str, cfg: Any) -> tuple[str, list[Any]]:
             prevtext = text
             # one_step returns a text it finds not `is_bad` as it is, with no plan; on a
             # repaired line that verdict costs a full BADNESS_RE scan, `_maybe_bad` a few
-            # short ones
-            text, plan = one_step(text, cfg) if _maybe_bad(text) else (text, [])
+            # short ones. The line itself passed `_needs_ftfy` and is nearly always bad (its
+            # is_bad stops at the first match): it goes to one_step without the pre-check.
+            text, plan = one_step(text, cfg) if text is line or _maybe_bad(text) else (text, [])
             if plan:
                 steps.extend(plan)
             if text == prevtext:
                 if not plan:
                     settled = text
                 break
-        if text == origtext == settled and not _CONTROL.search(text) and not _FTFY_ONLY_CONTROL.search(text):
-            return text, steps  # nothing left that the fixers `_ftfy()` turns on act upon
+        if not _fixers_act(text):  # they would return the text unchanged
+            if text == origtext:
+                return text, steps
+            continue  # as after a round of fixers that changed nothing
         for fixer in _FTFY_FIXERS:
             text = try_fix(fixer, text, cfg, steps)
         if text == origtext:
@@ -197,9 +219,6 @@ def _fix_line(line: str, cfg: Any) -> tuple[str, list[Any]]:
 
 
 # --- a cheaper `is_bad` for text that holds little non-ASCII ------------------------------
-
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-
 
 def _needs_non_ascii(items: Any) -> bool:
     """Does every match of this parsed regex sequence consume a non-ASCII character?"""
@@ -265,24 +284,31 @@ def _badness() -> tuple[re.Pattern[str], int] | None:
     return (pattern, width) if 0 < width < 64 else None
 
 
+@lru_cache(maxsize=4)
+def _clusters(width: int) -> re.Pattern[str]:
+    """Runs of non-ASCII characters with at most 2 * width - 2 ASCII ones between neighbours:
+    exactly the characters whose search windows (`_maybe_bad`) overlap or touch."""
+    return re.compile(rf"[^\x00-\x7f](?:[\x00-\x7f]{{0,{2 * width - 2}}}[^\x00-\x7f])*")
+
+
 def _maybe_bad(text: str) -> bool:
     """False only where ftfy's `is_bad(text)` is False, without scanning the whole text:
-    BADNESS_RE is searched only around its non-ASCII characters (see `_badness`)."""
+    BADNESS_RE is searched only around its non-ASCII characters (see `_badness`).
+
+    The window of a non-ASCII character at i is [i - width + 1, i + width); windows of
+    characters at most 2 * width - 1 apart merge, so one regex match per merged cluster
+    (not a Python step per character: accented text has one every few letters) gives the
+    windows to search.
+    """
     got = _badness()
     if got is None:
         return True
     pattern, width = got
     n = len(text)
-    lo = hi = -1
-    for m in _NON_ASCII.finditer(text):
-        i = m.start()
-        a, b = max(0, i - width + 1), min(n, i + width)
-        if a > hi:
-            if hi > lo and pattern.search(text, lo, hi):
-                return True
-            lo = a
-        hi = b
-    return hi > lo and pattern.search(text, lo, hi) is not None
+    for m in _clusters(width).finditer(text):
+        if pattern.search(text, max(0, m.start() - width + 1), min(n, m.end() - 1 + width)):
+            return True
+    return False
 
 
 def _plan(explanation: Any) -> str:
@@ -370,20 +396,50 @@ def fix_invisibles(text: str, edits: list[Edit]) -> str:
 # --- the stage ---------------------------------------------------------------------------------
 
 
+def _inner(pattern: re.Pattern[str]) -> str:
+    """The members of a one-character-class pattern `[...]`, to merge classes into one."""
+    body = pattern.pattern
+    if not (body.startswith("[") and body.endswith("]") and not body.startswith("[^")):
+        raise ValueError(f"not a character class: {body!r}")  # pragma: no cover - edited above
+    return body[1:-1]
+
+
+# Every character that makes a pass after the HTML one look further: controls (ftfy), Â/Ã
+# (`_suspect`'s lost A0), Han (GBK mojibake, pinyin glosses), invisibles. One class, one scan;
+# with `_PAIR` (the rest of `_suspect`) it clears almost every document at once.
+_PASS_CHARS = re.compile(
+    "[" + _inner(_CONTROL) + "\xc2\xc3" + _inner(HAN) + _inner(_ANY_INVISIBLE) + "]"
+)
+
+
+def _plain(text: str) -> bool:
+    """True when fix_encoding, fix_gbk_mojibake, remove_pinyin_glosses and fix_invisibles
+    would each return `text` unchanged after their own (separate, full) scans: none of
+    `_PASS_CHARS` and no `_PAIR`, so no control, nothing `_suspect`, no Han, no invisible."""
+    return not _PASS_CHARS.search(text) and not _PAIR.search(text)
+
+
 def repair_text(text: str, cfg: RepairConfig | None = None) -> tuple[str, list[Edit]]:
     """Repaired text and the edits that turn `text` into it (replayable in order)."""
     cfg = cfg or RepairConfig()
     edits: list[Edit] = []
     text = fix_html_residue(text, edits)
-    if cfg.fix_mojibake:
+    plain = _plain(text)  # the passes that scan for these may be skipped; any change re-opens them
+    if cfg.fix_mojibake and not plain:
         text = fix_encoding(text, edits)
         text = fix_gbk_mojibake(text, edits)
+        plain = _plain(text)
     if cfg.fix_gbk_damage:
+        before = text
         text = fix_gbk_damage(text, edits)
+        plain = plain and text is before
+    before = text
     text = _remove_orphans(text, edits)
-    if cfg.remove_pinyin_glosses:
+    plain = plain and text is before
+    if cfg.remove_pinyin_glosses and not plain:
         text = remove_pinyin_glosses(text, edits)
-    text = fix_invisibles(text, edits)
+    if not plain:
+        text = fix_invisibles(text, edits)
     return text, edits
 
 
