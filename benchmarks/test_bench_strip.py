@@ -48,3 +48,24 @@ def test_bench_strip_samples_cold(benchmark: pytest.FixtureRequest) -> None:
 @pytest.mark.skipif(not TEXTS, reason="no samples in raw/")
 def test_bench_explain_lines(benchmark: pytest.FixtureRequest) -> None:
     benchmark(lambda: [explain_lines(t, CFG) for t in TEXTS])  # type: ignore[operator]
+
+
+def _keys_and_strip_all() -> None:
+    """As a run does it: the page's line keys for template counting, then strip with the
+    site's template counts (the keys are then known, so strip reuses them)."""
+    from cleaner.stages.strip_memo import template_keys
+    from cleaner.state.templates import TemplateSnapshot
+
+    pages = [template_keys(text) for text in TEXTS]
+    snap = TemplateSnapshot.from_pages(("site", keys) for keys in pages + pages)
+    for text in TEXTS:
+        doc = Document(id="b", source=Source(path="site/b.txt", sha256="0"), raw=b"", text=text)
+        strip(doc, CFG, snap, "site")
+
+
+@pytest.mark.skipif(not TEXTS, reason="no samples in raw/")
+def test_bench_keys_and_strip_cold(benchmark: pytest.FixtureRequest) -> None:
+    """Template keys then strip with templates, memo emptied before each round (first sight)."""
+    from cleaner.stages.strip_memo import clear_memo
+
+    benchmark.pedantic(_keys_and_strip_all, setup=clear_memo, rounds=30)  # type: ignore[attr-defined]

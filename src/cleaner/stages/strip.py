@@ -44,7 +44,7 @@ from cleaner.stages.strip_layout import (
     repeated,
     teaser_records,
 )
-from cleaner.stages.strip_memo import _UNSET, _Check, _line_key, _memo, _Seen
+from cleaner.stages.strip_memo import _UNSET, _Check, _line_key, _memo, _Seen, known_key
 from cleaner.stages.strip_rules import Rule, RuleBook, load_rules
 from cleaner.stages.strip_shape import ABOUT, Shape, bio_follows, is_name, list_shape, segments, shape
 from cleaner.state.templates import TemplateSnapshot
@@ -104,6 +104,8 @@ def _spam_pass(book: RuleBook, nonblank: list[_Line]) -> None:
         if hit is _UNSET:
             hit = ln.seen.spam = _spam(book, ln.stripped, ln.shape)
         found.append(hit)  # type: ignore[arg-type]
+    if found.count(None) == len(found):
+        return  # no spam vocabulary on the page (most pages)
     for i, (ln, hit) in enumerate(zip(nonblank, found, strict=True)):
         if hit is None:
             continue
@@ -121,17 +123,10 @@ def _spam_pass(book: RuleBook, nonblank: list[_Line]) -> None:
 
 
 def _template(
-    ln: _Line, templates: TemplateSnapshot, site: str, min_pages: int, edge: bool, key: int | None
+    ln: _Line, pages: int, total: int, site: str, min_pages: int, edge: bool
 ) -> tuple[str, str] | None:
-    """Site chrome: the line recurs on many of the site's pages; article prose in the middle
-    of a page is never template (repeated body text is dedup's business). `key` is the
-    line's `templates.line_key`."""
-    total = templates.site_pages(site)
-    if total < min_pages:
-        return None
-    if key is None:
-        return None
-    pages = templates.line_pages(site, key)
+    """Site chrome: the line recurs on `pages` of the site's `total` pages; article prose in
+    the middle of a page is never template (repeated body text is dedup's business)."""
     if pages < min_pages:
         return None
     share = pages / total
@@ -248,10 +243,27 @@ def _layout(nonblank: list[_Line]) -> None:
         for ln in nonblank[a : b + 1]:
             if not ln.rule:
                 ln.rule, ln.note = "layout:related-list", "an item of the list under a related-links heading"
-    for i in repeated(texts, shapes):
+    for i in repeated(texts, shapes, _known_keys(nonblank)):
         nonblank[i].repeat = True
     for i in data_tables(texts, shapes):
         nonblank[i].table = True
+
+
+def _known_keys(nonblank: list[_Line]) -> list[int] | None:
+    """Every line's template key where all are known already (template counting keyed the
+    page before strip), else None: computing missing keys costs more than they save."""
+    keys: list[object] = []
+    for ln in nonblank:
+        key = ln.seen.key
+        if key is _UNSET:
+            key = known_key(ln.stripped)
+            if key is _UNSET:
+                return None
+            ln.seen.key = key
+        if key is None:
+            return None
+        keys.append(key)
+    return keys  # type: ignore[return-value]
 
 
 def _position(nonblank: list[_Line]) -> None:
@@ -305,23 +317,24 @@ def _classify(
     site: str,
     is_html: bool,
 ) -> list[_Line]:
+    """The non-blank lines of `text` with their decisions (a blank line is always kept)."""
     languages = tuple(cfg.languages)
     book = load_rules(languages)
     memo, previous = _memo(languages)
-    lines: list[_Line] = []
+    nonblank: list[_Line] = []
     pos = 0
     for i, raw in enumerate(text.split("\n")):
         stripped = raw.strip()
-        seen = memo.get(stripped)
-        if seen is None:
-            seen = previous.get(stripped)
-            if seen is None:
-                seen = _Seen(shape(stripped))
-            memo[stripped] = seen
         end = pos + len(raw)
-        lines.append(_Line(i, pos, end, raw, stripped, seen.shape, seen))
+        if stripped:
+            seen = memo.get(stripped)
+            if seen is None:
+                seen = previous.get(stripped)
+                if seen is None:
+                    seen = _Seen(shape(stripped))
+                memo[stripped] = seen
+            nonblank.append(_Line(i, pos, end, raw, stripped, seen.shape, seen))
         pos = end + 1
-    nonblank = [ln for ln in lines if ln.stripped]
     # 1-3: vocabulary and shape rules valid anywhere in the document.
     _spam_pass(book, nonblank)
     # Prose in the middle of the document only needs the disclaimer checks: the first and
@@ -345,6 +358,12 @@ def _classify(
             ln.rule, ln.note = hit
     good = [i for i, ln in enumerate(nonblank) if not ln.rule and ln.shape.good]
     first_good, last_good = (good[0], good[-1]) if good else (len(nonblank), -1)
+    # The site's template counts, looked up once per document (TemplateSnapshot.site_pages
+    # and line_pages read the same entry).
+    min_pages = cfg.template_min_pages
+    entry = templates.sites.get(site) if templates is not None else None
+    total, counts = entry if entry else (0, {})
+    use_templates = templates is not None and total >= min_pages
     # Edge-only rules and templates; author bio blocks after the middle of the document.
     for i, ln in enumerate(nonblank):
         if ln.rule:
@@ -363,11 +382,16 @@ def _classify(
             if ln.url:
                 ln.rule, ln.note = "shape:bare-url", "a bare URL"
                 continue
-        if templates is not None and templates.site_pages(site) >= cfg.template_min_pages:
-            hit = _template(ln, templates, site, cfg.template_min_pages, edge, _line_key(ln.stripped))
-            if hit is not None:
-                ln.rule, ln.note = hit
-                continue
+        if use_templates:
+            key = ln.seen.key
+            if key is _UNSET:
+                key = ln.seen.key = _line_key(ln.stripped)
+            pages = counts.get(key, 0) if key is not None else 0  # type: ignore[call-overload]
+            if pages >= min_pages and key is not None:  # else _template finds nothing: no call
+                hit = _template(ln, pages, total, site, min_pages, edge)
+                if hit is not None:
+                    ln.rule, ln.note = hit
+                    continue
         if i + 1 < len(nonblank) and 2 * i >= len(nonblank) and is_name(ln.stripped, ln.shape):
             nxt = nonblank[i + 1]
             if not nxt.rule and bio_follows(ln.stripped, nxt.stripped):
@@ -381,7 +405,7 @@ def _classify(
                 nxt.rule, nxt.note = "shape:author-bio", f"biography of {m.group(1)}"
     if not is_html:
         _position(nonblank)
-    return lines
+    return nonblank
 
 
 def explain_lines(
@@ -393,10 +417,18 @@ def explain_lines(
 ) -> list[LineDecision]:
     """Every line of `text` with the decision strip takes on it (blank lines are kept here;
     the whitespace pass that closes the gaps is in `strip`)."""
-    return [
-        LineDecision(ln.text, not ln.rule, ln.rule, ln.note, ln.start, ln.end)
-        for ln in _classify(text, cfg, templates, site, is_html)
-    ]
+    decided = {ln.index: ln for ln in _classify(text, cfg, templates, site, is_html)}
+    out: list[LineDecision] = []
+    pos = 0
+    for i, raw in enumerate(text.split("\n")):
+        end = pos + len(raw)
+        ln = decided.get(i)
+        if ln is None:  # blank: kept
+            out.append(LineDecision(raw, True, "", "", pos, end))
+        else:
+            out.append(LineDecision(ln.text, not ln.rule, ln.rule, ln.note, ln.start, ln.end))
+        pos = end + 1
+    return out
 
 
 def _whitespace(text: str, edits: list[Edit]) -> str:
@@ -430,7 +462,7 @@ def strip(
         return doc
     rw = Rewriter(text, STAGE)
     for ln in _classify(text, cfg, templates, site, doc.from_html):  # as explain_lines
-        if ln.rule:
+        if ln.rule:  # (blank lines are always kept)
             end = ln.end + 1 if ln.end < len(text) else ln.end
             rw.remove(ln.start, end, ln.rule, ln.note)
     if not rw.changed:

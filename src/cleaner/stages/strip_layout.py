@@ -186,7 +186,8 @@ def teaser_records(texts: Sequence[str], shapes: Sequence[Shape]) -> list[tuple[
                 break
             recs.append((j, k))
             j = k + 1
-        recs = _trim(recs, texts)
+        if len(recs) >= 4:  # _trim keeps fewer as they are
+            recs = _trim(recs, texts)
         if len(recs) >= 3 and _teasers(recs, texts):
             out.append((recs[0][0], recs[-1][1]))
             i = j
@@ -218,8 +219,26 @@ def _headline(text: str, sh: Shape) -> bool:
     return 3 <= sh.units <= 22 and not text.endswith((".", ":", ";", ","))
 
 
-def repeated(texts: Sequence[str], shapes: Sequence[Shape]) -> set[int]:
-    """Lines (of >= 2 words) printed more than once on the page."""
+def repeated(
+    texts: Sequence[str], shapes: Sequence[Shape], keys: Sequence[int] | None = None
+) -> set[int]:
+    """Lines (of >= 2 words) printed more than once on the page (equal after casefold).
+
+    `keys`: each line's `templates.line_key` where the caller knows them all (strip has them
+    from template counting). The key is a function of the casefolded line, so two lines
+    with equal casefolds have equal keys: only lines whose key recurs need a casefold."""
+    if keys is not None:
+        groups: dict[int, list[int]] = {}
+        for i, (key, sh) in enumerate(zip(keys, shapes, strict=True)):
+            if sh.units >= 2:
+                got = groups.get(key)
+                if got is None:
+                    groups[key] = [i]
+                else:
+                    got.append(i)
+        folded = {i: texts[i].casefold() for group in groups.values() if len(group) > 1 for i in group}
+        seen = Counter(folded.values())
+        return {i for i, f in folded.items() if seen[f] > 1}
     # One casefold of the joined lines (casefold never makes a newline): line i of the
     # result is texts[i].casefold(), at the cost of one call instead of one per line.
     folded = "\n".join(texts).casefold().split("\n")
@@ -262,6 +281,8 @@ def related_lists(
     other, that follow it, up to the first line that is neither. `rows` are the lines'
     numbers on the page: a blank line ends an unbulleted list (the article may follow)."""
     out: list[tuple[int, int]] = []
+    if ":teaser\n" not in "\n".join([*rules, ""]):
+        return out  # no heading (most pages): one scan instead of a test per line
     for i, rule in enumerate(rules):
         if not rule.endswith(":teaser"):
             continue

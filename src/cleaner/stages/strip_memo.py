@@ -33,6 +33,7 @@ class _Seen:
     edge: object = _UNSET  # Rule | None: the edge-only rule that fires
     date: bool | None = None  # strip_layout.dateish
     head: bool | None = None  # strip_layout.comment_header
+    key: object = _UNSET  # int | None: templates.line_key (through _line_key's own memo)
 
 
 # Distinct lines remembered per rule book, in two generations: when the current one is
@@ -75,14 +76,31 @@ def _line_key(stripped: str) -> int | None:
     return key  # type: ignore[return-value]
 
 
+def known_key(stripped: str) -> object:
+    """The remembered `_line_key` of a trimmed line, or _UNSET when it is not remembered
+    (never computes one)."""
+    key = _KEYS.get(stripped, _UNSET)
+    return _KEYS_BEFORE.get(stripped, _UNSET) if key is _UNSET else key
+
+
 def template_keys(text: str) -> list[int]:
     """`templates.line_keys(text)` (the keys of the non-blank lines, for template counting),
     through the per-line memo that strip's template lookups share."""
+    keys: list[int] = []
+    append = keys.append
     try:
-        keys = [_line_key(raw.strip()) for raw in text.split("\n")]
+        for raw in text.split("\n"):
+            stripped = raw.strip()
+            if not stripped:
+                continue  # line_key of a blank line is None: not counted
+            key = _KEYS.get(stripped, _UNSET)  # the common case inline, without a call
+            if key is _UNSET:
+                key = _line_key(stripped)
+            if key is not None:
+                append(key)  # type: ignore[arg-type]
     except UnicodeEncodeError:  # lone surrogates: line_keys hashes them with surrogatepass
         return line_keys(text)
-    return [k for k in keys if k is not None]
+    return keys
 
 
 _KEYS: dict[str, int | None] = {}  # trimmed line -> line key

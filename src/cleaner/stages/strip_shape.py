@@ -17,6 +17,9 @@ CJK_CLASS = (
 )
 _CJK_CHAR = re.compile(f"[{CJK_CLASS}]")
 _CJK_RUN = re.compile(f"[{CJK_CLASS}\u3000-\u303f\uff00-\uff65]+")  # with CJK punctuation
+# Every CJK character and full-width mark shape() looks for is >= U+3000: one single-range
+# scan rules most non-ASCII lines (accents, dashes, curly quotes) out of those checks.
+_WIDE = re.compile("[\u3000-\U0010ffff]")
 # Sentence punctuation: Latin marks count only before a space or at the end (not in 3.1,
 # example.com or U.S.A); CJK full-width marks count anywhere.
 _CLOSERS = "\"”’'»)]」』 \t"
@@ -52,6 +55,10 @@ def shape(line: str) -> Shape:
         cjk = 0
         units = float(line.count(" ") + 1)
         stops = line.count(". ") + line.count("? ") + line.count("! ") + line.count('." ')
+    elif _WIDE.search(line) is None:  # as below, where no CJK character or mark can occur
+        cjk = 0
+        units = float(line.count(" ") + 1)
+        stops = line.count(". ") + line.count("? ") + line.count("! ") + line.count(".” ")
     else:
         cjk = len(_CJK_CHAR.findall(line)) if _CJK_CHAR.search(line) else 0
         if cjk:
@@ -79,7 +86,12 @@ def list_shape(line: str, sh: Shape) -> tuple[str, str] | None:
             if len(urls) >= 2:
                 return "shape:url-list", f"{len(urls)} bare URLs"
             return "shape:bare-url", "a bare URL"
-    if sh.units < 4 or not any(sep in line for sep in _SEP_HINTS):
+    if sh.units < 4:
+        return None
+    for sep in _SEP_HINTS:  # a plain loop: most lines have none, and any() of a generator costs more
+        if sep in line:
+            break
+    else:
         return None
     if _SEPARATORS.search(line) is None:
         return None

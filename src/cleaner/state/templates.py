@@ -25,8 +25,14 @@ def normalise_line(line: str) -> str:
     """Casefold, digits -> 0, whitespace collapsed: dates and counters do not split a template.
 
     str.split() and the regex class \\s agree on what whitespace is; split + join is one call
-    where a substitution per run of spaces was several (strip keys every line of every page)."""
-    return " ".join(_DIGITS.sub("0", line.casefold()).split())
+    where a substitution per run of spaces was several (strip keys every line of every page).
+    Most lines need no collapsing (no whitespace but single inner spaces): two C scans
+    (isprintable is False for every whitespace character but the space) tell, and the split
+    into words and the join are skipped."""
+    norm = _DIGITS.sub("0", line.casefold())
+    if norm.isprintable() and "  " not in norm and norm[:1] != " " and norm[-1:] != " ":
+        return norm
+    return " ".join(norm.split())
 
 
 def line_key(line: str) -> int | None:

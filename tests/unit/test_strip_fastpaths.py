@@ -1,0 +1,128 @@
+"""The cheaper paths in strip (and its line keys) give exactly what the plain formulas give.
+
+Each fast path skips work where a cheap test proves the result would not change: these tests
+hold them to the straightforward computation on adversarial text (case-folding oddities,
+Unicode whitespace and digits, CJK marks)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleaner.config import StripConfig
+from cleaner.stages import strip_memo
+from cleaner.stages.strip import explain_lines
+from cleaner.stages.strip_layout import related_lists, repeated
+from cleaner.stages.strip_shape import _CJK_CHAR, _CJK_RUN, _CLOSERS, _END_MARKS, Shape, shape
+from cleaner.state.templates import TemplateSnapshot, line_key, normalise_line
+
+ROOT = Path(__file__).resolve().parents[2]
+CFG = StripConfig()
+
+# Characters that stress the fast paths: whitespace of every kind, digits of other scripts,
+# letters whose casefold differs from lower() or changes length, CJK text and marks.
+_ODD = (
+    " \t\x0b\x0c\r\x1c\x1f\x85\xa0\u1680\u2002\u2028\u2029\u202f\u3000"
+    "0123456789\u0663\u0967\uff13\U0001d7d9²"
+    "aAzZßẞſKİıﬁǅΣσςÅÖöÜü—“”’…"
+    "。！？；，中文字ｶＡａ.?!:;\"')"
+)
+_TEXT = st.text(alphabet=st.sampled_from(_ODD) | st.characters(), max_size=40)
+_ENCODABLE = st.text(alphabet=st.sampled_from(_ODD) | st.characters(codec="utf-8"), max_size=40)
+_DIGIT = re.compile(r"\d")
+
+
+def test_whitespace_other_than_space_is_never_printable() -> None:
+    """normalise_line skips the split/join when a line is printable: that is exact only
+    because every character str.split() splits on, but the space, is unprintable."""
+    bad = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace() and c != " " and c.isprintable()]
+    assert bad == []
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_TEXT)
+def test_normalise_line_is_the_plain_formula(s: str) -> None:
+    assert normalise_line(s) == " ".join(_DIGIT.sub("0", s.casefold()).split())
+
+
+def _plain_shape(line: str) -> tuple[float, int, int, bool]:
+    """shape() without its ASCII and no-wide-character shortcuts."""
+    cjk = len(_CJK_CHAR.findall(line))
+    units = len(_CJK_RUN.sub(" ", line).split()) + cjk / 2.0 if cjk else float(line.count(" ") + 1)
+    stops = sum(line.count(m) for m in (". ", "? ", "! ", "。", "！", "？", "；", "，"))
+    stops += line.count('." ') if line.isascii() else line.count(".” ")
+    tail = line.rstrip(_CLOSERS)
+    ends = bool(tail) and tail[-1] in _END_MARKS
+    if ends and tail[-1] in ".!?…":
+        stops += 1
+    return units, cjk, stops, ends
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_TEXT)
+def test_shape_is_the_plain_computation(s: str) -> None:
+    line = s.strip()
+    sh = shape(line)
+    assert (sh.units, sh.cjk, sh.stops, sh.ends) == _plain_shape(line)
+    assert sh == Shape(*_plain_shape(line))
+
+
+_LINES = st.sampled_from(
+    ["Read more here", "READ MORE HERE", "read more here", "Straße und Weg", "STRASSE UND WEG",
+     "strasse und weg", "ǅemal Bijedić", "ǆemal bijedić", "Menu", "Page 1 of 2", "Page 2 of 2",
+     "ſome text", "some text", "Kelvin sign", "kelvin sign", "x", "a  b", "a b"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_LINES | _ENCODABLE.map(str.strip).filter(bool), max_size=14))
+def test_repeated_with_keys_is_repeated_by_casefold(texts: list[str]) -> None:
+    shapes = [shape(t) for t in texts]
+    keys = [line_key(t) for t in texts]  # (lone surrogates have no key: strip never asks then)
+    assert all(k is not None for k in keys)
+    assert repeated(texts, shapes, keys) == repeated(texts, shapes)  # type: ignore[arg-type]
+
+
+def test_related_lists_prefilter_keeps_the_per_line_test() -> None:
+    texts = ["Related", "First teaser headline", "Second teaser headline", "Body text follows here."]
+    shapes = [shape(t) for t in texts]
+    rows = [0, 1, 2, 4]
+    assert related_lists(texts, shapes, ["en:teaser", "", "", ""], rows) == [(1, 2)]
+    # ":teaser" inside a rule id but not at its end is no heading
+    assert related_lists(texts, shapes, ["en:teaser-x", "x:teaser\ny", "", ""], rows) == []
+    assert related_lists(texts, shapes, ["", "", "", ""], rows) == []
+
+
+def test_decisions_do_not_depend_on_known_template_keys() -> None:
+    """With the page's line keys remembered (template counting ran first, as in a run) strip
+    finds repeated lines from the keys; without them by casefolding: same decisions."""
+    texts = [p.read_text("utf-8") for p in sorted((ROOT / "raw").glob("*.txt"))]
+    texts.append(
+        "Straße und Weg im Winter\nIntro line\n\n"
+        + "This is a long sentence of article text that goes on for a while. " * 4
+        + "\nSTRASSE UND WEG IM WINTER\nRead More Here\nread more here\n\nend"
+    )
+    snap = TemplateSnapshot({"s": (3, {})})
+
+    def run() -> list[object]:
+        return [explain_lines(t, CFG, snap, "s", html) for t in texts for html in (False, True)]
+
+    strip_memo.clear_memo()
+    cold = run()
+    strip_memo.clear_memo()
+    for t in texts:
+        strip_memo.template_keys(t)
+    assert run() == cold
+    strip_memo.clear_memo()
+
+
+def test_explain_lines_covers_every_line_with_its_offsets() -> None:
+    text = "Menu | Home | News | Sport\n\n  \nA headline\n\t\n" + "Some article text here. " * 5 + "\n"
+    out = explain_lines(text, CFG)
+    assert [d.text for d in out] == text.split("\n")
+    assert all(text[d.start : d.end] == d.text for d in out)
+    assert all(d.kept and not d.rule for d in out if not d.text.strip())
