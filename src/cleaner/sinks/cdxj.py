@@ -13,6 +13,7 @@ import heapq
 import json
 import os
 import re
+import shutil
 import socket
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -375,6 +376,20 @@ def append_lines(path: Path, new_lines: Iterable[str], header: str | None = None
         if out.tell() == 0 and header is not None:
             out.write((header + "\n").encode("utf-8"))
         out.write("".join(lines).encode("utf-8"))
+        out.flush()
+        os.fsync(out.fileno())
+    if created:
+        fsync_dir(path.parent)
+
+
+def append_file(path: Path, source: Path, header: str | None = None) -> None:
+    """`append_lines` for the complete lines of a file, copied in blocks: a checkpoint's pages
+    (~8 MB at 2000 documents) were read whole, split and joined, ~30 MB of peak memory."""
+    created = not path.exists()
+    with open(path, "ab") as out, open(source, "rb") as src:
+        if out.tell() == 0 and header is not None:
+            out.write((header + "\n").encode("utf-8"))
+        shutil.copyfileobj(src, out, 1 << 20)
         out.flush()
         os.fsync(out.fileno())
     if created:

@@ -24,7 +24,8 @@ from cleaner.config import ArchiveConfig
 from cleaner.document import Document, Outcome
 from cleaner.sinks import warc_records as wr
 from cleaner.sinks.cdxj import (
-    append_lines, cdxj_finish, cdxj_head, fold_segments, fsync_dir, page_line, pages_header, write_segment,
+    append_file, append_lines, cdxj_finish, cdxj_head, fold_segments, fsync_dir, page_line, pages_header,
+    write_segment,
 )
 from cleaner.sinks.corpus import json_text
 
@@ -400,8 +401,7 @@ class ArchiveWriter:
             self._pages.flush()
             self._pages.close()
             self._pages = None
-            lines = [ln for ln in self._pages_path.read_text(encoding="utf-8").split("\n") if ln]
-            append_lines(self.dir / PAGES_NAME, lines, header=pages_header(self.cfg.collection))
+            append_file(self.dir / PAGES_NAME, self._pages_path, header=pages_header(self.cfg.collection))
             self._pages_path.unlink()
         append_lines(self.dir / SUMS_NAME, sums)
         return published
