@@ -169,7 +169,7 @@ def _decide_and_write(
                     kept_refs[doc.id] = refs.raw
             elif doc.outcome is Outcome.DUPLICATE:
                 original = kept_refs.get(doc.duplicate_of or "") or _ref_from_ledger(ledger, doc.duplicate_of)
-                refs = archive.write_duplicate(doc, original)
+                refs = archive.write_duplicate(doc, original, pk.article[0] if pk is not None else None)
             else:
                 refs = archive.write_quarantined(doc)
         outcome = doc.outcome.value

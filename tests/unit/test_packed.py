@@ -236,3 +236,26 @@ def test_pool_recycles_workers_and_finishes_without_result_wakeups() -> None:
         pool.close()
         pool.join()
     assert not pool._worker_handler.is_alive()  # type: ignore[attr-defined]
+
+
+def test_a_near_duplicate_stores_the_raw_record_its_worker_built(tmp_path: Path) -> None:
+    """The parent writes a near duplicate's raw record as the worker built it (for a clean
+    outcome) instead of building and deflating it again: the same record bytes either way."""
+    docs = _docs()
+    uuid_re = re.compile(rb"<urn:uuid:[0-9a-f-]{36}>")
+    out = []
+    for name, reuse in (("rebuilt", False), ("reused", True)):
+        w = writer(tmp_path / name, pinned_ids=True)
+        original = w.write_article(docs[1]).raw
+        builder = RecordBuilder(ArchiveConfig(rotate_bytes=1_000_000_000, operator="tests"), "run-1", "0" * 64,
+                                clock=w.builder.clock, new_id=w.new_id)
+        for doc in (docs[0], docs[2]):  # a plain text input, and a WARC record (rebuilt: notes)
+            built = pickle.loads(pickle.dumps(builder.article(doc)))[0] if reuse else None
+            doc.outcome, doc.duplicate_of, doc.similarity, doc.dedup_method = (
+                type(doc.outcome).DUPLICATE, "x" * 32, 0.9, "near")
+            w.write_duplicate(doc, original, built)
+        w.close()
+        raw_series = [m.data for f in (tmp_path / name).glob("CLEANER-2*.warc.gz") for m in _members(f)]
+        out.append([uuid_re.sub(b"<id>", r) for r in raw_series])
+        assert len(_records(tmp_path / name)) == 2 + 3 + 4  # warcinfos, the original, raw + metadata per duplicate
+    assert len(out[0]) == 4 and out[1] == out[0]  # warcinfo, the original's raw, the duplicates' raw records

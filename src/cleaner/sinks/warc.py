@@ -340,28 +340,36 @@ class ArchiveWriter:
         self._page(page)
         return ArticleRefs(raw, text, meta)
 
-    def write_duplicate(self, doc: Document, original: RecordRef) -> ArticleRefs:
-        """Exact payload duplicate -> revisit; near duplicate -> raw record. Metadata either way."""
+    def write_duplicate(self, doc: Document, original: RecordRef, built: PackedRecord | None = None) -> ArticleRefs:
+        """Exact payload duplicate -> revisit; near duplicate -> raw record. Metadata either way.
+
+        `built`: the raw record a worker already built for this document (expecting it clean);
+        a near duplicate of a plain input stores that same record, not deflated again here."""
         b = self.builder
         uri = wr.doc_uri(doc)
         mine = wr.payload_digest_of(doc)
         notes: list[tuple[str, str]] = []
-        if original.payload_digest and mine == original.payload_digest and (
+        revisit = bool(original.payload_digest and mine == original.payload_digest and (
             doc.origin is None or doc.origin.record_type != "revisit"
-        ):
+        ))
+        if revisit:
             rec = wr.revisit_record(doc, b.new_id(), uri, b.capture_date(doc), original)
             if doc.origin is not None:
                 notes = [("source-record-id", doc.origin.record_id), ("source-offset", str(doc.origin.offset))]
+            packed = b.pack(rec, True)
+        elif built is not None and doc.origin is None:  # raw_record's resource record, no notes
+            packed = built
         else:
             rec, uri, notes = b.raw_record(doc)
-        raw = self._put(self.raw, [b.pack(rec, True)])[0]
+            packed = b.pack(rec, True)
+        raw = self._put(self.raw, [packed])[0]
         pairs = [("outcome", Outcome.DUPLICATE.value)]
         if doc.duplicate_of:
             pairs.append(("duplicate-of", doc.duplicate_of))
         pairs.append(("duplicate-of-record", original.record_id))
         if doc.similarity is not None:
             pairs.append(("similarity", f"{doc.similarity:.4f}"))
-        pairs.append(("method", doc.dedup_method or ("exact" if rec.rtype == "revisit" else "near")))
+        pairs.append(("method", doc.dedup_method or ("exact" if revisit else "near")))
         meta = b.metadata(doc, uri, raw.record_id, notes, pairs)
         return ArticleRefs(raw, None, self._put(self.text, [b.pack(meta, False)])[0])
 
