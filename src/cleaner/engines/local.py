@@ -88,8 +88,11 @@ def limit_memory(budget_mb: int) -> tuple[int, int] | None:
 
 
 def _init_worker(budget_mb: int) -> None:
-    # The parent handles Ctrl-C and SIGTERM and tears the pool down; workers just stop.
+    # The parent handles Ctrl-C and SIGTERM and tears the pool down; workers just stop. The
+    # parent's SIGTERM handler (inherited through fork) would make a worker that the pool
+    # terminates raise and print a traceback: the default action ends it quietly.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     limit_memory(budget_mb)
 
 
