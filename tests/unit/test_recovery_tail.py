@@ -15,14 +15,29 @@ from cleaner.state.ledger import Ledger
 from tests.conftest import SAMPLES
 
 
-def test_a_crash_mid_append_leaves_nothing_after_recovery(tmp_path: Path) -> None:
+def _run_samples(tmp_path: Path, n: int) -> tuple[Path, Path, Path]:
+    """`cleaner run` over the first n sample scrapes; returns (archive, clean, state)."""
     raw = tmp_path / "raw"
     raw.mkdir()
-    for p in sorted(SAMPLES.glob("*.txt"))[:2]:
+    for p in sorted(SAMPLES.glob("*.txt"))[:n]:
         shutil.copy(p, raw / p.name)
     archive, clean, state = tmp_path / "archive", tmp_path / "clean", tmp_path / "state"
     args = ["run", "--input", str(raw), "--clean", str(clean), "--archive", str(archive), "--state", str(state)]
     assert main([*args, "--no-progress", "-q"]) == 0
+    return archive, clean, state
+
+
+def _roll_back_crashed_run(archive: Path, clean: Path, state: Path) -> tuple[int, int]:
+    """Recovery's rollback for a crashed run that started after every file of the fixture run."""
+    ledger = Ledger(state)
+    try:
+        return rollback_files(ledger, archive, clean, ["29991231235958-abcdef"])
+    finally:
+        ledger.close()
+
+
+def test_a_crash_mid_append_leaves_nothing_after_recovery(tmp_path: Path) -> None:
+    archive, clean, state = _run_samples(tmp_path, 2)
     pages, sums = archive / "pages.jsonl", archive / "SHA256SUMS"
     before = {p: p.read_bytes() for p in (pages, sums)}
     assert before[pages].endswith(b"\n") and before[sums].endswith(b"\n")
@@ -37,24 +52,14 @@ def test_a_crash_mid_append_leaves_nothing_after_recovery(tmp_path: Path) -> Non
     with open(sums, "ab") as fh:
         fh.write(f"{'0' * 64}  {orphan.name}\n{'1' * 20}".encode())
 
-    ledger = Ledger(state)
-    try:
-        assert rollback_files(ledger, archive, clean, ["29991231235958-abcdef"]) == (0, 1)
-    finally:
-        ledger.close()
+    assert _roll_back_crashed_run(archive, clean, state) == (0, 1)
     assert not orphan.exists()
     assert {p: p.read_bytes() for p in (pages, sums)} == before
     assert verify_archive(archive) == []
 
 
 def test_recovery_drops_the_segment_of_an_uncommitted_checkpoint_and_folds_the_rest(tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    for p in sorted(SAMPLES.glob("*.txt"))[:3]:
-        shutil.copy(p, raw / p.name)
-    archive, clean, state = tmp_path / "archive", tmp_path / "clean", tmp_path / "state"
-    args = ["run", "--input", str(raw), "--clean", str(clean), "--archive", str(archive), "--state", str(state)]
-    assert main([*args, "--no-progress", "-q"]) == 0
+    archive, clean, state = _run_samples(tmp_path, 3)
     index = archive / "index.cdxj"
     whole = index.read_text(encoding="utf-8")
     lines = whole.splitlines(keepends=True)
@@ -72,11 +77,7 @@ def test_recovery_drops_the_segment_of_an_uncommitted_checkpoint_and_folds_the_r
     (archive / "index-29991231235959-00001.cdxj.tmp").write_text(stale, encoding="utf-8")
     assert len(segments(index)) == 2
 
-    ledger = Ledger(state)
-    try:
-        rollback_files(ledger, archive, clean, ["29991231235958-abcdef"])
-    finally:
-        ledger.close()
+    assert _roll_back_crashed_run(archive, clean, state) == (1, 1)  # the segment's temp file, the orphan
     assert not orphan.exists() and segments(index) == [archive / "index-20000101000000-00000.cdxj"]
     assert not list(archive.glob("*.tmp"))
     assert verify_archive(archive) == []  # the committed segment still indexes its records

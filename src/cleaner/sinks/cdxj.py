@@ -13,10 +13,9 @@ import heapq
 import json
 import os
 import re
-import shutil
 import socket
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from urllib.parse import quote, unquote_to_bytes, urlsplit, urlunsplit
 
@@ -368,28 +367,29 @@ def append_lines(path: Path, new_lines: Iterable[str], header: str | None = None
     files were published and before the ledger committed them: recovery then drops their lines
     and that unterminated tail (`cleaner.recovery`).
     """
-    lines = [line + "\n" for line in new_lines]
-    if not lines:
-        return
-    created = not path.exists()
-    with open(path, "ab") as out:
-        if out.tell() == 0 and header is not None:
-            out.write((header + "\n").encode("utf-8"))
-        out.write("".join(lines).encode("utf-8"))
-        out.flush()
-        os.fsync(out.fileno())
-    if created:
-        fsync_dir(path.parent)
+    _append(path, iter(["".join(line + "\n" for line in new_lines).encode("utf-8")]), header)
 
 
 def append_file(path: Path, source: Path, header: str | None = None) -> None:
     """`append_lines` for the complete lines of a file, copied in blocks: a checkpoint's pages
     (~8 MB at 2000 documents) were read whole, split and joined, ~30 MB of peak memory."""
+    with open(source, "rb") as src:
+        _append(path, iter(partial(src.read, 1 << 20), b""), header)
+
+
+def _append(path: Path, chunks: Iterator[bytes], header: str | None) -> None:
+    """Append the chunks (nothing at all when there are none), the header first into an empty
+    file, then fsync the file and, when it was created, its folder."""
+    first = next((c for c in chunks if c), b"")
+    if not first:
+        return
     created = not path.exists()
-    with open(path, "ab") as out, open(source, "rb") as src:
+    with open(path, "ab") as out:
         if out.tell() == 0 and header is not None:
             out.write((header + "\n").encode("utf-8"))
-        shutil.copyfileobj(src, out, 1 << 20)
+        out.write(first)
+        for chunk in chunks:
+            out.write(chunk)
         out.flush()
         os.fsync(out.fileno())
     if created:
