@@ -15,6 +15,7 @@ import secrets
 import signal
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ from cleaner.state.lock import StateLock
 from cleaner.state.templates import TemplateStats
 
 BATCH_DOCS = 32  # documents per worker task
+PREPARE_AHEAD = 2  # chunks handed to the workers' first half before the parent needs them
 PIPELINE_DOCS = 256  # documents per pipeline step: small, so writing overlaps the workers' cleaning
 
 
@@ -261,29 +263,32 @@ def _process(
         with engine:
             size = max(1, min(cfg.run.checkpoint_docs, PIPELINE_DOCS))
             chunks = _chunks(_documents(todo, cfg), size)
-            current = _start_chunk(engine, cfg, ledger, next(chunks, None))
+            # two chunks in preparation: while the parent waits for chunk i's preparation and
+            # counts its templates, the workers already prepare chunk i+1 instead of idling
+            preparing: deque[PreparingChunk] = deque()
+            for _ in range(PREPARE_AHEAD):
+                _queue_chunk(preparing, engine, cfg, ledger, next(chunks, None))
             ready: Ready | None = None  # the previous chunk, cleaned, waiting to be written
             cp: Checkpoint | None = None
             folders = (paths.archive, paths.clean)
             # A pipeline over small chunks: while the parent (the single writer) writes chunk i-1,
-            # the workers finish chunk i and prepare chunk i+1. Outputs are published and the
-            # ledger committed every checkpoint_docs documents. Template counts of chunk i are
+            # the workers finish chunk i and prepare chunks i+1 and i+2. Outputs are published and
+            # the ledger committed every checkpoint_docs documents. Template counts of chunk i are
             # taken before chunk i-1 is written, so a crash can count some pages twice on the
             # rerun: the counts are evidence for strip, not outputs.
             try:
-                while current is not None:
-                    chunk, finished, preparing = current
-                    sealed: list[Sealed] = list(preparing)
+                while preparing:
+                    chunk, finished, prepared = preparing.popleft()
+                    sealed: list[Sealed] = list(prepared)
                     pages = [page for s in sealed for page in s.pages]
                     snapshot = _count_templates(templates, pages) if cfg.enabled("strip") else None
                     finishing = engine.map(finish_fn, [(s.blob, snapshot) for s in sealed])
-                    upcoming = _start_chunk(engine, cfg, ledger, next(chunks, None))
+                    _queue_chunk(preparing, engine, cfg, ledger, next(chunks, None))
                     del sealed, pages
                     if ready is not None:
                         cp = write_step(cfg, folders, ledger, index, engine, ready, summary, stamp, kept_refs,
                                         bar, cp, last=False, dry_run=dry_run)
                     ready = _ready(chunk, finished, finishing)
-                    current = upcoming
                 if ready is not None:
                     cp = write_step(cfg, folders, ledger, index, engine, ready, summary, stamp, kept_refs,
                                     bar, cp, last=True, dry_run=dry_run)
@@ -296,19 +301,20 @@ def _process(
 
 
 Chunk = tuple[list[tuple[PendingInput, Document]], list[PendingInput]]
+PreparingChunk = tuple[list[tuple[PendingInput, Document]], list[PendingInput], Iterator[Sealed]]
 
 
-def _start_chunk(
-    engine: Any, cfg: Config, ledger: Ledger, item: Chunk | None
-) -> tuple[list[tuple[PendingInput, Document]], list[PendingInput], Any] | None:
+def _queue_chunk(
+    preparing: deque[PreparingChunk], engine: Any, cfg: Config, ledger: Ledger, item: Chunk | None
+) -> None:
     """Hand a chunk's new documents to the workers (a process pool starts on them at once)."""
     if item is None:
-        return None
+        return
     chunk, finished = item
     already = _already_done(ledger, chunk)
     work = [d for _, d in chunk if d.id not in already]
     seal = not getattr(engine, "in_process", False)
-    return chunk, finished, engine.map(partial(prepare_and_seal, cfg=cfg, seal=seal), _batches(work))
+    preparing.append((chunk, finished, engine.map(partial(prepare_and_seal, cfg=cfg, seal=seal), _batches(work))))
 
 
 def _engine(cfg: Config) -> Any:
