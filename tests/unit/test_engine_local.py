@@ -1,9 +1,13 @@
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from run_fixtures import clean_articles, ledger_outcomes, make_raw
 
+from cleaner import runner
 from cleaner.engines.local import LocalEngine, budget
 from cleaner.errors import InputError
 
@@ -34,3 +38,26 @@ def test_memory_budget_makes_allocation_fail_instead_of_the_run() -> None:
 def test_pool_keeps_input_order() -> None:
     with LocalEngine(2) as engine:
         assert list(engine.map(abs, range(-50, 0))) == list(range(50, 0, -1))
+
+
+def test_a_pool_run_writes_what_one_process_writes(
+    project: Path, cli: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many small chunks, several tasks each, prepared ahead of the parent: the pool's outputs and
+    dedup decisions are those of the in-process run, whatever order the tasks finish in."""
+    make_raw(project / "raw")
+    monkeypatch.setenv("CLEANER_RUN_CHECKPOINT_DOCS", "7")
+    monkeypatch.setattr(runner, "BATCH_DOCS", 2)
+    results = {}
+    for workers in ("1", "2"):
+        out = project / f"w{workers}"
+        code, _, err = cli("run", "--workers", workers, "--no-progress", "--clean", str(out / "clean"),
+                           "--archive", str(out / "archive"), "--state", str(out / "state"))
+        assert code == 0, err
+        results[workers] = (clean_articles(out / "clean"), ledger_outcomes(out / "state"))
+    assert results["2"] == results["1"]
+    rows = results["1"][1]
+    outcomes = [r[2] for r in rows]
+    assert len(outcomes) == 50 and outcomes.count("duplicate") >= 10 and outcomes.count("clean") >= 20
+    path_of = {r[0]: r[1] for r in rows}  # keep first: each copy points back to an earlier input
+    assert all(path_of[r[3]] < r[1] for r in rows if r[2] == "duplicate")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import json
 import random
 import shutil
 import sqlite3
@@ -24,29 +23,10 @@ from cleaner.document import Document, Outcome, Source
 from cleaner.engines import band_shuffle
 from cleaner.stages.dedup import fingerprint_text
 from cleaner.state.dedup_index import DedupIndex, Match
-from cleaner.state.ledger import Ledger
+from run_fixtures import clean_articles, edited, ledger_outcomes, make_raw, para, words
 
 HAVE_RAY = importlib.util.find_spec("ray") is not None
 needs_ray = pytest.mark.skipif(not HAVE_RAY, reason='Ray is not installed (pip install "cleaner[ray]")')
-
-_RND = random.Random(11)
-_VOCAB = ["".join(_RND.choice("abcdefghiklmnoprstuvwy") for _ in range(3 + i % 7)) for i in range(5000)]
-
-
-def words(seed: int, n: int) -> list[str]:
-    rnd = random.Random(seed)
-    return [rnd.choice(_VOCAB) for _ in range(n)]
-
-
-def para(ws: list[str], width: int = 60) -> str:
-    """Long lines: every line is content for the verifier."""
-    return "\n".join(" ".join(ws[i : i + width]) for i in range(0, len(ws), width))
-
-
-def edited(ws: list[str], rate: float, seed: int) -> list[str]:
-    rnd = random.Random(seed)
-    return [w if rnd.random() > rate else rnd.choice(_VOCAB) for w in ws]
-
 
 def doc(i: int, text: str, cfg: DedupConfig, doc_id: str | None = None) -> Document:
     d = Document(id=doc_id or f"doc{i:04d}", source=Source(path=f"p{i}.txt", sha256="0" * 64), raw=b"", text=text)
@@ -244,51 +224,18 @@ def ray_session() -> Iterator[None]:
     ray.shutdown()
 
 
-def _articles(clean: Path) -> list[tuple]:
-    out = []
-    for p in sorted(clean.glob("part-*.jsonl")):
-        for line in p.read_text(encoding="utf-8").splitlines():
-            r = json.loads(line)
-            out.append((r["id"], r["text"], r["lang"], r["source"]))
-    return sorted(out)
-
-
-def _outcomes(state: Path) -> list[tuple]:
-    ledger = Ledger(state, readonly=True)
-    try:
-        rows = ledger.conn.execute(
-            "SELECT doc_id, input_path, outcome, duplicate_of, method, similarity FROM documents").fetchall()
-    finally:
-        ledger.close()
-    return sorted(tuple(r) for r in rows)
-
-
-def _make_raw(folder: Path) -> None:
-    """The samples plus near and exact copies of them, and a page set sharing a template."""
-    samples = sorted(p for p in folder.iterdir() if p.suffix == ".txt")
-    for i, p in enumerate(samples):
-        text = p.read_text(encoding="utf-8")
-        lines = text.splitlines()
-        (folder / f"copy_{i}.txt").write_text(text + "\n", encoding="utf-8")  # same words: exact
-        (folder / f"firstline_{i}.txt").write_text("\n".join(["Reposted " + lines[0], *lines[1:]]), encoding="utf-8")
-        (folder / f"trunc_{i}.txt").write_text("\n".join(lines[: max(3, len(lines) * 2 // 3)]), encoding="utf-8")
-    for i in range(30):
-        body = para(words(500 + i, 150) + words(1, 120))
-        (folder / f"site_{i:02d}.txt").write_text(f"Headline number {i}\n\n{body}\n", encoding="utf-8")
-
-
 @needs_ray
 def test_ray_run_writes_what_the_local_run_writes(
     ray_session: None, project: Path, cli: Callable[..., tuple[int, str, str]]
 ) -> None:
-    _make_raw(project / "raw")
+    make_raw(project / "raw")
     results = {}
     for engine in ("local", "ray"):
         out = project / engine
         code, _, err = cli("run", "--engine", engine, "--workers", "2", "--no-progress", "--clean", str(out / "clean"),
                            "--archive", str(out / "archive"), "--state", str(out / "state"))
         assert code == 0, err
-        results[engine] = (_articles(out / "clean"), _outcomes(out / "state"))
+        results[engine] = (clean_articles(out / "clean"), ledger_outcomes(out / "state"))
         from cleaner.sinks.archive_check import verify_archive
 
         assert verify_archive(out / "archive") == []
@@ -303,7 +250,7 @@ def test_ray_checkpoints_and_a_second_run_agree_with_local(
     ray_session: None, project: Path, cli: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Small checkpoints: decisions across checkpoints go through the persistent index."""
-    _make_raw(project / "raw")
+    make_raw(project / "raw")
     monkeypatch.setenv("CLEANER_RUN_CHECKPOINT_DOCS", "7")
     monkeypatch.setenv("CLEANER_DEDUP_KEEP", "longest")
     later = sorted((project / "raw").glob("trunc_*")) + sorted((project / "raw").glob("site_2*"))
@@ -322,7 +269,7 @@ def test_ray_checkpoints_and_a_second_run_agree_with_local(
         for p in later:
             shutil.copy(held / p.name, raw / p.name)
         assert cli(*args)[0] == 0
-        results[engine] = (_articles(out / "clean"), _outcomes(out / "state"))
+        results[engine] = (clean_articles(out / "clean"), ledger_outcomes(out / "state"))
     assert results["ray"] == results["local"]
     assert any(r[2] == "duplicate" and r[0] in {d[0] for d in results["local"][1]} for r in results["local"][1])
 
