@@ -7,7 +7,8 @@ from pathlib import Path
 
 from cleaner.config import ConvertConfig
 from cleaner.document import Edit, Rewriter, replay
-from cleaner.stages.convert import STAGE, _changed_runs, _Edits, convert_text
+from cleaner.language import HAN, opencc_converter
+from cleaner.stages.convert import STAGE, _changed_runs, _Edits, _han_count, convert_text
 from cleaner.stages.repair import repair_text
 
 RAW = Path(__file__).resolve().parents[2] / "raw"
@@ -72,6 +73,7 @@ def test_direct_edits_equal_rewriter_edits() -> None:
         want: list[Edit] = []
         assert rw.apply(want) == "\n".join(out)
         assert direct_edits == want
+        assert all(type(e) is Edit for e in direct_edits)
         assert replay(text, direct_edits) == "\n".join(out)
 
 
@@ -81,3 +83,19 @@ def test_traditional_sample_edits_replay() -> None:
     assert edits and lang == "zh-Hans"
     assert replay(text, edits) == out
     assert all(e.before != e.after and e.before[0] != e.after[0] and e.before[-1] != e.after[-1] for e in edits)
+
+
+def test_whole_text_conversion_is_its_lines_conversions() -> None:
+    """convert_text reuses the whole text's OpenCC output line by line: OpenCC matches no
+    phrase across a newline, so that is each line converted on its own."""
+    converter = opencc_converter("tw2s")
+    texts = [(RAW / n).read_text("utf-8") for n in sorted(p.name for p in RAW.iterdir())]
+    texts += [repair_text(t)[0] for t in texts]
+    rng = random.Random(6)
+    pieces = ["乾", "淨", "乾淨", "乾隆", "軟體", "資訊", "著", "後", "裡", "\n", " ", "a", "。", "發", "髮", "ー"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 40))) for _ in range(2000)]
+    for text in texts:
+        lines = text.split("\n")
+        assert converter.convert(text).split("\n") == [converter.convert(line) for line in lines]
+        for line in lines:
+            assert _han_count(line) == len(HAN.findall(line))

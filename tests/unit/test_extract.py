@@ -20,7 +20,7 @@ from cleaner.stages.extract import extract, extract_html
 from cleaner.stages.extract_blocks import is_dateline
 from cleaner.stages.extract_metadata import normalise_date, normalise_language, strip_site
 from cleaner.stages.extract_prune import name_rule
-from cleaner.stages.extract_score import wlen
+from cleaner.stages.extract_score import Scores, wlen
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "cases" / "extract"
 CASES = json.loads((CASES_DIR / "cases.json").read_text("utf-8"))
@@ -253,3 +253,30 @@ def test_whitespace_collapse_is_the_regex() -> None:
             assert collapse(text) == space.sub(" ", text).strip()
             if text.isascii() and not _ASCII_SEPARATORS.search(text):
                 assert " ".join(text.split()) == _INLINE_WS.sub(" ", text).strip()
+
+
+def test_rescoring_after_removals_reuses_only_unchanged_paragraphs() -> None:
+    """Scores(body, previous, changed) equals a fresh Scores(body): same scores in the same
+    order, same lengths, after removing elements at several depths (tails kept)."""
+    from lxml import etree
+
+    from cleaner.stages.extract import parse
+    from cleaner.stages.extract_prune import remove_keep_tail
+
+    for case in CASES:
+        html = (CASES_DIR / case["file"]).read_text("utf-8")
+        for step in (2, 3, 5):
+            root = parse(html)
+            assert root is not None
+            body = root.find("body")
+            body = root if body is None else body
+            full = Scores(body)
+            victims = [el for el in body.iter() if isinstance(el.tag, str) and el is not body][1::step]
+            changed: set[etree._Element] = set()
+            for el in victims[:40]:
+                changed.update(el.iterancestors())
+                remove_keep_tail(el)
+            fresh, reused = Scores(body), Scores(body, full, changed)
+            assert list(reused.score.items()) == list(fresh.score.items())
+            assert reused.measure.length == fresh.measure.length
+            assert reused.measure.links == fresh.measure.links

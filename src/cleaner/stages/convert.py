@@ -7,6 +7,7 @@ rewrite regional vocabulary (軟體 -> 软体). Every changed run of characters 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from itertools import compress, count
 from operator import ne
@@ -16,6 +17,15 @@ from cleaner.document import Action, Document, Edit
 from cleaner.language import CJK, HAN, HANGUL, KANA, opencc_converter, route, script_counts, text_language
 
 STAGE = "convert"
+
+# Runs of Han characters: counting them by run lengths builds one string per run, not one per
+# character as `len(HAN.findall(line))` does (a Chinese line is nearly all Han).
+_HAN_RUN = re.compile(HAN.pattern + "+")
+
+
+def _han_count(text: str) -> int:
+    """`len(HAN.findall(text))`, summed over runs."""
+    return sum(map(len, _HAN_RUN.findall(text)))
 
 
 def _target_lang(config: str) -> str:
@@ -40,6 +50,9 @@ def _changed_runs(before: str, after: str) -> list[tuple[int, int]]:
     return runs
 
 
+_new = tuple.__new__
+
+
 class _Edits:
     """The edits `Rewriter.replace` per changed run + `Rewriter.apply` would emit for one pass
     over a text whose changes arrive in text order and never overlap (converted lines, front
@@ -59,15 +72,18 @@ class _Edits:
             self.delta += len(after) - len(before)
             return
         at = pos + self.delta  # equal lengths: delta stays; every run is a "replace"
+        # `_new(Edit, fields)` is `Edit._make(fields)` without its checks: the same Edit, built
+        # in C (Edit(...) goes through a Python-level __new__), as a traditional line has
+        # a dozen changed runs
         self.edits.extend(
-            Edit(STAGE, rule, "replace", at + a, at + b, before[a:b], after[a:b], note)
+            _new(Edit, (STAGE, rule, "replace", at + a, at + b, before[a:b], after[a:b], note))
             for a, b in _changed_runs(before, after)
         )
 
 
 def _unconverted_lang(text: str, trad: int, simp: int) -> str | None:
     """Tag for text that needs no conversion, from whole-document evidence."""
-    han = len(HAN.findall(text))
+    han = _han_count(text)
     if len(HANGUL.findall(text)) > han:
         return "ko"
     if KANA.search(text):
@@ -93,19 +109,25 @@ def convert_text(text: str, cfg: ConvertConfig | None = None) -> tuple[str, list
     target = _target_lang(cfg.opencc_config) if cfg.opencc_config else "zh-Hant"
     rule = f"opencc:{cfg.opencc_config}"
     doc_trad, doc_simp = script_counts(text)
-    if converter is None or converter.convert(text) == text:  # common case: nothing to convert
+    converted = converter.convert(text) if converter is not None else text
+    if converter is None or converted == text:  # common case: nothing to convert
         return text, edits, _unconverted_lang(text, doc_trad, doc_simp)
     out = _Edits(edits)
     lines = text.split("\n")
+    # OpenCC matches no phrase across a newline, so the whole text's conversion is its lines'
+    # conversions joined: reuse them instead of converting every line a second time.
+    done = converted.split("\n")
+    if len(done) != len(lines):  # pragma: no cover - a converter that rewrote a newline
+        done = [converter.convert(line) for line in lines]
     weight: Counter[str] = Counter()
     other = 0  # characters on lines without Han, for documents that only quote some Chinese
     pos = 0
     for k, line in enumerate(lines):
-        han = len(HAN.findall(line)) if line else 0
+        han = _han_count(line) if line else 0
         if not han:
             other += len(line)
         else:
-            after = converter.convert(line) if converter is not None else line
+            after = done[k]
             if after == line:  # nothing to convert: only the language tag is wanted
                 trad, simp = script_counts(line)
                 lang = "zh-Hant" if trad > simp else "zh-Hans"

@@ -143,10 +143,12 @@ def _prune_furniture(root: etree._Element, body: etree._Element, log: _Log) -> S
     found = furniture(root, anchor)
     if not found:
         return full
+    changed: set[etree._Element] = set()  # what a removal changes: the removed elements' ancestors
     for el, rule in found:
         log(el, rule)
+        changed.update(el.iterancestors())
         remove_keep_tail(el)
-    return Scores(body)
+    return Scores(body, full, changed)
 
 
 def _log_outside(body: etree._Element, kept: list[etree._Element], log: _Log) -> None:

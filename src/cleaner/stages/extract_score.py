@@ -96,14 +96,23 @@ class Measure:
     """Text and link-text length of every element, computed bottom-up in one pass.
 
     Link density is then a lookup instead of a walk over the element's links each time.
-    Recompute after the tree changes.
+    Recompute after the tree changes; `previous` (the measure before elements were removed)
+    and `changed` (every ancestor of a removed element) let the recount take the unchanged
+    elements' numbers as they were: an element's numbers depend only on its subtree.
     """
 
-    def __init__(self, body: etree._Element) -> None:
+    def __init__(self, body: etree._Element, previous: Measure | None = None,
+                 changed: frozenset[etree._Element] | set[etree._Element] = frozenset()) -> None:
         self.length: dict[etree._Element, int] = {}
         self.links: dict[etree._Element, int] = {}
         length, links = self.length, self.links
+        old_length = previous.length if previous is not None else {}
+        old_links = previous.links if previous is not None else {}
         for el in reversed(list(body.iter())):
+            if el not in changed and el in old_length:
+                length[el] = old_length[el]
+                links[el] = old_links[el]
+                continue
             n = _ink(el.text)
             k = 0
             for ch in el:
@@ -118,24 +127,43 @@ class Measure:
 
 
 class Scores:
-    """Readability scores per element, computed once per page state."""
+    """Readability scores per element, computed once per page state.
 
-    def __init__(self, body: etree._Element) -> None:
-        self.measure = Measure(body)
+    `previous` and `changed` as for `Measure`: after furniture is removed, a paragraph outside
+    `changed` has the same subtree, so the same text, length and verdict as before; only the
+    points are credited again, in the same order (the same sums, the same ranking order).
+    """
+
+    def __init__(self, body: etree._Element, previous: Scores | None = None,
+                 changed: frozenset[etree._Element] | set[etree._Element] = frozenset()) -> None:
+        self.measure = Measure(body, previous.measure if previous is not None else None, changed)
         self.score: dict[etree._Element, float] = {}
+        # paragraph -> (holder, text, wlen) when it earns points, None when it does not
+        self._seen: dict[etree._Element, tuple[bool, str, int] | None] = {}
+        seen = self._seen
+        old = previous._seen if previous is not None else {}
         for el in body.iter(*_PARAGRAPH_TAGS):
-            tag = el.tag
-            holder = False  # text sits directly in a container: the container is its parent
-            if tag in ("div", "section", "article", "center", "td", "blockquote") and _has_block_child(el):
-                text = _direct_text(el)
-                holder = True
+            if el not in changed and el in old:
+                got = old[el]
             else:
-                if self.measure.length.get(el, 0) < 20:
-                    continue
-                text = text_of(el)
-            n = wlen(text)
-            if n >= 25:
+                got = self._paragraph(el)
+            seen[el] = got
+            if got is not None:
+                holder, text, n = got
                 self._credit(el if holder else el.getparent(), text, n)
+
+    def _paragraph(self, el: etree._Element) -> tuple[bool, str, int] | None:
+        """(text sits directly in this container, its text, wlen) if it earns points."""
+        holder = False  # text sits directly in a container: the container is its parent
+        if el.tag in ("div", "section", "article", "center", "td", "blockquote") and _has_block_child(el):
+            text = _direct_text(el)
+            holder = True
+        else:
+            if self.measure.length.get(el, 0) < 20:
+                return None
+            text = text_of(el)
+        n = wlen(text)
+        return (holder, text, n) if n >= 25 else None
 
     def _credit(self, node: etree._Element | None, text: str, n: int) -> None:
         """Points to the paragraph's container (full), its parent (half) and three more levels."""
