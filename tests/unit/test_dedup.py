@@ -229,3 +229,21 @@ def test_short_document_keeps_a_sample_of_its_input() -> None:
     assert np.all(np.diff(f.source.astype(np.int64)) > 0)
     assert f == fingerprint_text(header, CFG, source=source) and f != fingerprint_text(header, CFG, source=header)
     assert fingerprint_text(header, CFG, source=source.encode()).source_shingles == 0
+
+
+def test_token_bounds_fast_path_is_the_general_one() -> None:
+    """Texts without unspaced-script characters take the run-length shortcut: same tokens."""
+    from cleaner.stages.dedup import _token_bounds, _token_bounds_any
+
+    rnd = random.Random(5)
+    cases = [np.array(c, dtype=np.uint8) for c in ([0], [1], [1, 1], [0, 1, 0], [1, 0, 1], [0, 0, 1, 1, 0, 1])]
+    cases += [np.array([rnd.random() < p for _ in range(rnd.randint(1, 300))], dtype=np.uint8)
+              for p in (0.1, 0.5, 0.9) for _ in range(50)]
+    for cls in cases:
+        fast, general = _token_bounds(cls), _token_bounds_any(cls)
+        for a, b in zip(fast, general):
+            assert np.array_equal(a, b) and a.dtype == b.dtype
+    mixed = np.array([0, 1, 2, 2, 1, 0, 2], dtype=np.uint8)  # unspaced characters: the general path
+    starts, ends, single = _token_bounds(mixed)
+    assert starts.tolist() == [1, 2, 3, 4, 6] and ends.tolist() == [2, 3, 4, 5, 7]
+    assert single.tolist() == [False, True, True, False, True]

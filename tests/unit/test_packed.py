@@ -259,3 +259,38 @@ def test_a_near_duplicate_stores_the_raw_record_its_worker_built(tmp_path: Path)
         out.append([uuid_re.sub(b"<id>", r) for r in raw_series])
         assert len(_records(tmp_path / name)) == 2 + 3 + 4  # warcinfos, the original, raw + metadata per duplicate
     assert len(out[0]) == 4 and out[1] == out[0]  # warcinfo, the original's raw, the duplicates' raw records
+
+
+def test_edit_fields_of_random_edits_are_edit_json_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any list of edits (texts with quotes, controls, line separators, astral characters) gives
+    the `edit_json` lines, also when the parts cache is cleared mid-list."""
+    import random
+
+    rnd = random.Random(3)
+    alphabet = 'ab "\\\n\r\t\x00\x1féü權\u2028\u2029\x85😀'
+
+    def text() -> str:
+        return "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12)))
+
+    monkeypatch.setattr(wr, "_EDIT_PARTS_MAX", 4)
+    for _ in range(200):
+        edits = [Edit(rnd.choice(["strip", "repair"]), rnd.choice(["a", "b", text()]), "remove",
+                      rnd.randint(0, 10**6), rnd.randint(0, 10**6), text(), text(), rnd.choice(["", text()]))
+                 for _ in range(rnd.randint(0, 12))]
+        want = "".join(f"edit: {wr.edit_json(e)}\r\n" for e in edits).encode("utf-8")
+        assert wr.edit_fields(edits) == want
+    odd = [Edit("strip", "a", "remove", 1.0, 2, "x"), Edit("strip", "a", "remove", 1, 2, "x")]  # type: ignore[arg-type]
+    assert wr.edit_fields(odd) == "".join(f"edit: {wr.edit_json(e)}\r\n" for e in odd).encode("utf-8")
+    assert wr.edit_fields([]) == b""
+
+
+def test_deflated_crc_is_zlibs() -> None:
+    """The CRCs of a deflated record (ISA-L's crc32) are zlib's, and its stream inflates to the record."""
+    fields = b"WARC-Type: resource\r\nContent-Length: 5\r\n\r\n"
+    for block in (b"", b"hello", os.urandom(70_000), b"\x00" * 3):
+        d = wr.deflate_record(fields, block)
+        rest = fields + block + b"\r\n\r\n"
+        assert d.crc == zlib.crc32(rest) and d.size == len(rest)
+        assert d.shift == zlib.crc32(bytes(len(rest)), 0x7FFFFFFF) ^ 0xFFFFFFFF
+        inflater = zlib.decompressobj(-15, zdict=wr._LEAD_TEMPLATE) if d.lead else zlib.decompressobj(-15)
+        assert inflater.decompress(d.data) + inflater.flush() == rest

@@ -13,13 +13,12 @@ and the packed records are dropped: ids are random, so nothing refers to them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from cleaner.config import ArchiveConfig
 from cleaner.document import Document, Outcome
-from cleaner.sinks.corpus import added_now, article_line_bytes, json_text
+from cleaner.sinks.corpus import LINE_ENCODER, added_now, article_line_bytes, json_text
 from cleaner.sinks.warc import PackedArticle, RecordBuilder
 
 
@@ -78,7 +77,7 @@ def pack(doc: Document, builder: RecordBuilder, spec: PackSpec) -> Packed | None
     text_rid = article[1][0]
     line = article_line_bytes(doc, added_now(), {"warc_record_id": text_rid}, rules, text_json)
     packed = Packed(article, line, doc.text if spec.write_txt else None, len(doc.text),
-                    json.dumps(rules, ensure_ascii=False), tuple(removed.items()))
+                    LINE_ENCODER.encode(rules), tuple(removed.items()))
     doc.edits = []
     doc.text = ""
     return packed
