@@ -126,3 +126,59 @@ def test_explain_lines_covers_every_line_with_its_offsets() -> None:
     assert [d.text for d in out] == text.split("\n")
     assert all(text[d.start : d.end] == d.text for d in out)
     assert all(d.kept and not d.rule for d in out if not d.text.strip())
+
+
+# Pieces of the "any" rules' phrases, in case variants re.IGNORECASE equates (Kelvin sign,
+# long s, dotted capital I, final sigma) and beside CJK disclaimers.
+_RULE_BITS = (
+    "We use cookies", "we use cooKies", "this site uses cookieſ", "THIS SITE USES COOKIES",
+    "Necessary cookies are", "All Rights Reserved.", "ALL RİGHTS RESERVED", "Read more »",
+    "… weiterlesen", "[…]", "[...]", "... Continue reading", "Photo: AP Photo", "credit...",
+    "Your email address will not be published.", "Required fields are marked *",
+    "Diese Website verwendet Cookies", "Ihre E-Mail-Adresse wird nicht veröffentlicht",
+    "本文系转载", "如需转载请注明出处", "责任编辑：张三", "ΣΑΣ", "σς", "İ", "ı", "ſ", "K",
+)
+_RULE_LINE = st.lists(st.sampled_from(_RULE_BITS) | _TEXT, max_size=5).map(" ".join)
+
+
+def _any_groups():  # type: ignore[no-untyped-def]
+    from cleaner.stages.strip_rules import load_rules
+
+    book = load_rules(("de", "en", "zh"))
+    return [grp for rs in (book.latin, book.every) for _, grp in rs.any_body]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_RULE_LINE)
+def test_needed_literals_never_hide_a_match(s: str) -> None:
+    """Group.search rules a line out by its necessary literals: the same answer as without."""
+    from dataclasses import replace
+
+    for grp in _any_groups():
+        if grp.needs is not None:
+            plain = replace(grp, needs=None, needs_risky="")
+            assert grp.search(s, s.lower()) == plain.search(s, s.lower()), (s, grp.needs)
+
+
+def test_necessary_literals_of_patterns() -> None:
+    from cleaner.stages.strip_match import literal_needs
+
+    got = literal_needs(["this (?:web)?site uses cookies", "we use cookies"])
+    assert got is not None and got[0] == ("site uses cookies", "we use cookies")
+    assert "ſ" in got[1]  # the long s matches "s": a line holding one is searched in full
+    assert literal_needs([r"\bphotos?\s*:", r"\w+\d"]) is None  # no literal every match holds
+    assert literal_needs(["(?:ab|cd)+x?"]) == (("ab", "cd"), "")
+    assert literal_needs(["ı"]) is None  # the dotless i matches the ASCII i: rarely decisive
+
+
+def test_teasers_need_two_cut_excerpts() -> None:
+    from cleaner.stages.strip_layout import teaser_records
+
+    excerpt = "An excerpt of the story that the site cut short after many words of text"
+    texts: list[str] = []
+    for n in range(3):
+        texts += [f"Headline number {n} of the list", excerpt + (" …" if n else " and more.")]
+    shapes = [shape(t) for t in texts]
+    assert teaser_records(texts, shapes) == [(0, 5)]
+    texts[3] = excerpt + " and more."  # one excerpt cut: a page's own sections, not teasers
+    assert teaser_records(texts, [shape(t) for t in texts]) == []

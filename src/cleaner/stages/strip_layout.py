@@ -228,6 +228,8 @@ def repeated(
     from template counting). The key is a function of the casefolded line, so two lines
     with equal casefolds have equal keys: only lines whose key recurs need a casefold."""
     if keys is not None:
+        if len(set(keys)) == len(keys):
+            return set()  # no key recurs, so no casefold does (most pages): one C pass
         groups: dict[int, list[int]] = {}
         for i, (key, sh) in enumerate(zip(keys, shapes, strict=True)):
             if sh.units >= 2:

@@ -11,6 +11,11 @@ line from costing one attempt per rule.
   literals (triggers); one scan for them on the lower-cased line rules most lines out, and
   the alternation is then tried only where a trigger starts.
 
+- Rules matched anywhere: every match of every pattern of the group
+  contains one of a few literal strings (`needs`, e.g. "cookies" for the cookie notices);
+  a few `in` tests on the lower-cased line (a C substring search, far faster per character
+  than the trigger regex) rule out most long prose lines before any regex runs.
+
 Either way the result is exactly that of the full alternation: the patterns left out
 cannot match, and the rest keep their order.
 """
@@ -22,6 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import cast
+
+import _sre  # type: ignore[import-not-found]
 from re import _casefix  # type: ignore[attr-defined]
 from re import _compiler as sre_compile  # type: ignore[attr-defined]
 from re import _constants as sre_c  # type: ignore[attr-defined]
@@ -132,6 +139,11 @@ class Group:
     triggers: tuple[str, ...] | None = None
     trigger_re: re.Pattern[str] | None = None
     risky: str = ""  # characters re.IGNORECASE equates with a trigger letter besides its case
+    # Lower-cased strings one of which the lower-cased line holds wherever the pattern
+    # matches (where the line holds no `needs_risky` character and lower-cases to its own
+    # length; see `literal_needs`); None: no such set is known.
+    needs: tuple[str, ...] | None = None
+    needs_risky: str = ""
 
     def __post_init__(self) -> None:
         if self.triggers is not None and self.trigger_re is None:
@@ -152,6 +164,10 @@ class Group:
             return True
         return not any(c in low for c in self.risky)
 
+    def _needs_apply(self, text: str, low: str) -> bool:
+        """Does `needs` decide a non-ASCII line (see `literal_needs`)?"""
+        return len(low) == len(text) and not any(c in text for c in self.needs_risky)
+
     def _starts(self, text: str, low: str) -> list[int] | None:
         """Positions where a match may start, ascending; None: anywhere (search it all).
         No trigger in `low` rules the line out either way (as `may_match`): most lines stop
@@ -171,6 +187,13 @@ class Group:
 
     def search(self, text: str, low: str) -> Rule | None:
         """The rule of the leftmost match (as `pattern.search`), or None."""
+        needs = self.needs
+        if needs is not None and (text.isascii() or self._needs_apply(text, low)):
+            for lit in needs:
+                if lit in low:
+                    break
+            else:
+                return None  # no pattern can match: the trigger scan would find nothing either
         starts = self._starts(text, low)
         if starts is None:
             if not self.may_match(low):
@@ -240,14 +263,97 @@ def _join(heads: set[str], tails: set[str] | None) -> set[str] | None:
     return joined if len(joined) <= _MAX_TRIGGERS else (heads if all(heads) else None)
 
 
+@lru_cache(maxsize=4096)
+def _parsed(pattern: str) -> list[tuple[object, object]]:
+    """A rule pattern parsed as `re.IGNORECASE` compiles it, once per process (each pattern
+    sits in several length groups of both script classes). Callers only read it."""
+    return list(sre_parse.parse(pattern, re.IGNORECASE))
+
+
 def _triggers(patterns: list[str]) -> tuple[str, ...] | None:
     found: set[str] = set()
     for p in patterns:
-        got = _prefixes(list(sre_parse.parse(p, re.IGNORECASE)))
+        got = _prefixes(_parsed(p))
         if not got or any(len(t) < 2 and t.isascii() for t in got):
             return None
         found |= got
     return tuple(sorted(found))
+
+
+def _better(a: set[str] | None, b: set[str] | None) -> set[str] | None:
+    """The more selective of two necessary-literal sets: longer shortest string, then fewer."""
+    if a is None or not all(a):
+        return b if b is not None and all(b) else None
+    if b is None or not all(b):
+        return a
+    ka, kb = (min(map(len, a)), -len(a)), (min(map(len, b)), -len(b))
+    return b if kb > ka else a
+
+
+def _needs(items: list[tuple[object, object]]) -> set[str] | None:
+    """Literal strings (as written in the pattern) one of which every match of this parsed
+    sequence contains, or None. Runs of literals are contiguous in a match (zero-width items
+    consume nothing); a group, a branch (the union of its alternatives) or a repeat of at
+    least one copy contribute their own sets; of all candidate sets the most selective wins."""
+    best: set[str] | None = None
+    run = ""
+    for op, av in items:
+        if op is sre_c.LITERAL:
+            run += chr(av)  # type: ignore[call-overload,arg-type]
+            continue
+        if op in _ZERO_WIDTH:
+            continue
+        best = _better(best, {run} if run else None)
+        run = ""
+        if op is sre_c.SUBPATTERN:
+            best = _better(best, _needs(list(av[-1])))  # type: ignore[index]
+        elif op is sre_c.BRANCH:
+            alts = [_needs(list(b)) for b in av[1]]  # type: ignore[index]
+            if all(a is not None for a in alts):
+                best = _better(best, set().union(*alts))  # type: ignore[arg-type]
+        elif op in _REPEATS:
+            lo, _, sub = cast("tuple[int, int, list[tuple[object, object]]]", av)
+            if lo >= 1:
+                best = _better(best, _needs(list(sub)))
+        elif _ATOMIC is not None and op is _ATOMIC:
+            best = _better(best, _needs(list(cast("list[tuple[object, object]]", av))))
+    return _better(best, {run} if run else None)
+
+
+def _simple_lower(ch: str) -> str:
+    """The one-character lower case `re.IGNORECASE` compares (`str.lower` may give two)."""
+    return chr(_sre.unicode_tolower(ord(ch)))
+
+
+def literal_needs(patterns: list[str]) -> tuple[tuple[str, ...], str] | None:
+    """(strings, risky): wherever one of the patterns (re.IGNORECASE) matches a line that
+    holds none of the `risky` characters and lower-cases to a string of its own length,
+    `line.lower()` contains one of `strings`. None where some pattern has no necessary
+    literal, or where an ASCII character is risky (then the test would rarely apply).
+
+    `re.IGNORECASE` lets a character match a literal where their simple lower cases are
+    equal, or are equated by `re`'s case fixes (s and long s): the first kind lower-case
+    to the literal's lower case, except where `str.lower` differs from the simple mapping
+    (a capital dotted I becomes two characters: the length test; a final capital sigma);
+    the case-fix partners and the capital sigma are the risky characters. A string that
+    contains another string of the set is redundant."""
+    found: set[str] = set()
+    for p in patterns:
+        got = _needs(_parsed(p))
+        if not got:
+            return None
+        found |= {"".join(_simple_lower(c) for c in lit) for lit in got}
+    risky: set[str] = set()
+    for c in {c for lit in found for c in lit}:
+        for fix in _CASE_FIXES.get(ord(c), ()):
+            f = chr(fix)
+            risky |= {x for x in (f, f.upper(), f.title()) if len(x) == 1 and _simple_lower(x) == f}
+        if c in "σς":
+            risky.add("\u03a3")
+    if any(c.isascii() for c in risky):
+        return None
+    kept = [x for x in found if not any(y != x and y in x for y in found)]
+    return tuple(sorted(kept, key=lambda x: (-len(x), x))), "".join(sorted(risky))
 
 
 def compile_group(rules: list[tuple[Rule, list[str]]], how: str) -> Group | None:
@@ -263,8 +369,16 @@ def compile_group(rules: list[tuple[Rule, list[str]]], how: str) -> Group | None
         body = rf"(?:{body}){LINE_SUFFIX}"
     elif how == "start":
         body = rf"[\W_]*(?:{body})"
-    triggers = _triggers([p for _, ps in rules for p in ps]) if how == "search" else None
-    return Group(re.compile(body, re.IGNORECASE), tuple(r for r, _ in rules), triggers)
+    patterns = [p for _, ps in rules for p in ps]
+    triggers = _triggers(patterns) if how == "search" else None
+    needs = literal_needs(patterns) if how == "search" else None
+    return Group(
+        re.compile(body, re.IGNORECASE),
+        tuple(r for r, _ in rules),
+        triggers,
+        needs=needs[0] if needs else None,
+        needs_risky=needs[1] if needs else "",
+    )
 
 
 class Dispatch:
