@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pickle
+import random
 import sqlite3
+
+import xxhash
 
 from cleaner.state.templates import (
     TemplateSnapshot,
@@ -20,6 +23,27 @@ def test_line_keys_normalise_case_digits_and_spaces() -> None:
     assert len(keys) == 2 and keys[0] == keys[1]
     assert normalise_line("  Foo\t 42  BAR ") == "foo 00 bar"
     assert line_key("   ") is None
+
+
+def _slow_key(line: str) -> int | None:
+    norm = normalise_line(line)
+    if not norm:
+        return None
+    h = xxhash.xxh3_64_intdigest(norm.encode("utf-8"))
+    return h - (1 << 64) if h & (1 << 63) else h
+
+
+def test_ascii_fast_path_is_the_normalised_key() -> None:
+    """Printable ASCII lines take a byte-level fold; every line's key is still its
+    normalised text's, and the whole-text `line_keys` agrees line by line."""
+    rnd = random.Random(5)
+    alphabet = "aZ09 .,-\t\x0b\x1c\x1f\x7fé٣İ"
+    lines = ["", " ", "Posted on 12 March", "x  y", " lead", "trail ", "A\tB", "ends\x1f"]
+    lines += ["".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 12))) for _ in range(3000)]
+    for line in lines:
+        assert line_key(line) == _slow_key(line), repr(line)
+    text = "\n".join(lines)
+    assert line_keys(text) == [k for k in (line_key(x.strip()) for x in text.split("\n")) if k is not None]
 
 
 def test_keys_fit_sqlite_integers() -> None:
