@@ -61,3 +61,12 @@ def test_a_pool_run_writes_what_one_process_writes(
     assert len(outcomes) == 50 and outcomes.count("duplicate") >= 10 and outcomes.count("clean") >= 20
     path_of = {r[0]: r[1] for r in rows}  # keep first: each copy points back to an earlier input
     assert all(path_of[r[3]] < r[1] for r in rows if r[2] == "duplicate")
+
+
+def test_collector_threshold_is_raised_for_the_run_and_restored() -> None:
+    import gc
+
+    before = gc.get_threshold()
+    with LocalEngine(1):
+        assert gc.get_threshold()[0] >= 10_000
+    assert gc.get_threshold() == before

@@ -121,6 +121,7 @@ class LocalEngine:
         self.memory_mb = memory_mb
         self._pool: Any = None
         self._restore: tuple[int, int] | None = None
+        self._thresholds: tuple[int, ...] = gc.get_threshold()
 
     def __enter__(self) -> LocalEngine:
         # Everything alive now (the warm-up: rule tables, OpenCC, the language model) lives for
@@ -129,6 +130,12 @@ class LocalEngine:
         # 2 workers, ~4% with one, on 5k documents (CPython's advice for fork without exec).
         gc.collect()
         gc.freeze()
+        # A document allocates thousands of short-lived containers (edits, lines, tuples) and
+        # frees them again; collecting every 700 net allocations mostly rescans survivors.
+        # 50,000 took the collector's time over 5k documents from 0.51 to 0.14 s, peak RSS
+        # unchanged (212-213 MB). Forked workers inherit it; `__exit__` puts it back.
+        self._thresholds = gc.get_threshold()
+        gc.set_threshold(50_000, 20, 10)
         if self.workers > 1:
             ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
             self._pool = _Pool(self.workers, initializer=_init_worker, initargs=(self.memory_mb,),
@@ -144,6 +151,7 @@ class LocalEngine:
             resource.setrlimit(resource.RLIMIT_AS, self._restore)
             self._restore = None
         gc.unfreeze()  # a library caller's next run (or test) collects as usual
+        gc.set_threshold(*self._thresholds)
         if self._pool is not None:
             if exc_type is None:
                 self._pool.close()
