@@ -145,6 +145,20 @@ def _normalised(sample: str) -> str:
     return sample.lower() if upper > 0.8 * letters and len(sample) > 5 else sample
 
 
+def _sample(text: str, n: int) -> str:
+    """`" ".join(text[: 2 * n].split())[:n]`: the first n characters with whitespace runs as one
+    space, splitting only a little more than n characters where that is enough.
+
+    For m <= 2n the joined words of text[:m] are a prefix of those of text[:2n] (the last
+    word may be cut short, which keeps it a prefix), so n of them are the same n characters.
+    """
+    head = text[: n + n // 4]
+    sample = " ".join(head.split())
+    if len(sample) < n and len(head) < len(text):  # runs of whitespace: not enough yet
+        sample = " ".join(text[: 2 * n].split())
+    return sample[:n]
+
+
 def identify(text: str, sample_chars: int = _SAMPLE_CHARS) -> tuple[str, float]:
     """(label, score) from the lite fastText model on a sample of `text`; ("", 0.0) if empty.
 
@@ -152,7 +166,7 @@ def identify(text: str, sample_chars: int = _SAMPLE_CHARS) -> tuple[str, float]:
     no newlines and the detector no length cap, so its pre-processing is only `_normalised`),
     without its per-call wrapper: a third of the cost of a document's language ID.
     """
-    sample = " ".join(text[: sample_chars * 2].split())[:sample_chars]
+    sample = _sample(text, sample_chars)
     if not sample:
         return "", 0.0
     return _predict(_normalised(sample))

@@ -70,3 +70,18 @@ def test_repeated_samples_are_predicted_once_with_the_same_answer() -> None:
     assert language._predict.cache_info().hits == hits + 1
     labels, scores = language._model().predict(language._normalised(" ".join(text.split())), k=1, threshold=0.0)
     assert first == (labels[0].replace("__label__", ""), min(float(scores[0]), 1.0))
+
+
+def test_sample_is_the_whitespace_collapsed_head() -> None:
+    """`_sample` splits a shorter head where that suffices, with the same result as the full one."""
+    import random
+
+    from cleaner.language import _sample
+
+    rng = random.Random(3)
+    texts = ["", " ", "abc", "a" * 900, " " * 700 + "tail", "\n".join(["word"] * 400)]
+    for _ in range(3000):
+        texts.append("".join(rng.choice("ab  \n\t\u3000xé數") for _ in range(rng.randint(0, 1500))))
+    for text in texts:
+        for n in (0, 1, 7, 300, 600):
+            assert _sample(text, n) == " ".join(text[: 2 * n].split())[:n], (n, text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,3 +117,57 @@ def test_suspect_pairs_are_one_code_pages() -> None:
             want = any(a in lead and b in cont for lead, cont in R._PAIRS)
             assert (b in R._CONT_AFTER[a]) == want, (a, b)
             assert R._suspect(f"x{a}{b}y") == (want or bool(R._LOST_A0.search(f"x{a}{b}y"))), (a, b)
+
+
+def test_plain_is_both_scans_on_every_pair() -> None:
+    """`_NOT_PLAIN`'s single scan finds what `_PASS_CHARS` or `_PAIR` finds, pair by pair."""
+    chars = sorted(R._ANY_LEAD | R._ANY_CONT) + ["a", " ", "\n", "\x07", "數", "\u200b", "\x85"]
+    for a in chars:
+        for b in chars:
+            for text in (a + b, f"x{a}{b}y", f"{a} {b}"):
+                want = not R._PASS_CHARS.search(text) and not R._PAIR.search(text)
+                assert R._plain(text) == want, ascii(text)
+
+
+def test_badness_matches_hold_a_required_character_near_their_start() -> None:
+    """Every BADNESS_RE match in mojibake-rich text starts at most `lead` characters before
+    a character of `_badness`'s set R, the property `_maybe_bad`'s windows rest on."""
+    from ftfy.badness import MOJIBAKE_CATEGORIES
+
+    got = R._badness()
+    assert got is not None
+    pattern, width, lead, clusters = got
+    alphabet = "".join(sorted(set("".join(MOJIBAKE_CATEGORIES.values()))))
+    alphabet += "ÃÂØÙГўВЂβ€ā√≈‚×°²³Œœ"
+    rng = random.Random(11)
+    found = 0
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) if rng.random() < 0.5 else rng.choice("ab Z.\n")
+                       for _ in range(12))
+        for m in pattern.finditer(text):
+            found += 1
+            assert m.end() - m.start() <= width
+            starts = range(m.start(), min(m.end(), m.start() + lead + 1))
+            assert any(clusters.match(text, i) for i in starts), ascii(text)
+    assert found > 1000
+
+
+@pytest.mark.parametrize(
+    ("pattern", "want"),
+    [
+        ("ab¦", ([(0xA6, 0xA6)], 2)),  # the rarest class, after two characters
+        ("(?:xé|¦y)z", ([(0xE9, 0xE9), (0xA6, 0xA6)], 1)),  # each alternative's rarest, the later lead
+        ("(?:é|¦)ü", ([(0xFC, 0xFC)], 1)),  # one letter weighs less than a letter and a sign
+        ("a\\s?Ã ", ([(0xC3, 0xC3)], 2)),  # the optional item counts its widest
+        ("x+¦", ([(0x78, 0x78)], 0)),  # nothing after an unbounded repeat has a known lead
+        ("a(?i:¦)b", ([(0x61, 0x61)], 0)),  # a case-insensitive group is not a fixed set
+        ("[^a]¦", ([(0xA6, 0xA6)], 1)),
+        ("\\w", None),
+    ],
+)
+def test_required_set_of_small_patterns(pattern: str, want: Any) -> None:
+    """`_required` picks, per alternative, the rarest class a match must consume, and its lead."""
+    from re import _parser as sre_parse  # type: ignore[attr-defined]
+
+    parsed = sre_parse.parse(pattern)
+    assert R._required(parsed, parsed.state) == want

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -113,10 +114,9 @@ def _decodable(codec: str, lo: int, hi: int) -> frozenset[str]:
 _PAIRS = tuple((_decodable(c, 0xC2, 0xF4), _decodable(c, 0x80, 0xBF)) for c in _CODE_PAGES)
 _ANY_LEAD = frozenset().union(*(lead for lead, _ in _PAIRS))
 _ANY_CONT = frozenset().union(*(cont for _, cont in _PAIRS))
-_PAIR = re.compile(
-    "[" + "".join(map(re.escape, sorted(_ANY_LEAD))) + "]"
-    "[" + "".join(map(re.escape, sorted(_ANY_CONT))) + "]"
-)
+_LEAD_CHARS = "".join(map(re.escape, sorted(_ANY_LEAD)))  # members of a character class
+_CONT_CHARS = "".join(map(re.escape, sorted(_ANY_CONT)))
+_PAIR = re.compile(f"[{_LEAD_CHARS}][{_CONT_CHARS}]")
 _LOST_A0 = re.compile(r"[\xc2\xc3]\s")
 
 
@@ -158,6 +158,10 @@ _FTFY_FIXERS = ("fix_c1_controls", "fix_latin_ligatures", "fix_character_width",
                 "fix_line_breaks", "fix_surrogates", "remove_terminal_escapes", "remove_control_chars")
 
 
+# `_CONTROL` and `_FTFY_ONLY_CONTROL` as one class: one scan of a repaired line, not two.
+_FIXABLE = re.compile("[" + _CONTROL.pattern[1:-1] + _FTFY_ONLY_CONTROL.pattern[1:-1] + "]")
+
+
 def _fixers_act(text: str) -> bool:
     """Whether one of the fixers that `_ftfy()`'s config turns on can change `text`.
 
@@ -168,7 +172,7 @@ def _fixers_act(text: str) -> bool:
     On most repaired lines there is none, and remove_control_chars alone (a str.translate
     with a dict, a lookup per character) costs more than the rest of the round.
     """
-    return bool(_CONTROL.search(text) or _FTFY_ONLY_CONTROL.search(text))
+    return _FIXABLE.search(text) is not None
 
 
 def _fix_line(line: str, cfg: Any) -> tuple[str, list[Any]]:
@@ -179,8 +183,9 @@ def _fix_line(line: str, cfg: Any) -> tuple[str, list[Any]]:
     `is_bad` (a full regex scan of the now clean line) on a text the first round already found
     to be a fixed point. Here a text the encoding step returned unchanged with an empty plan
     is remembered and not re-examined, and the fixers are skipped on a text that holds no
-    character they act on (`_fixers_act`): each would return it unchanged. Falls back to
-    fix_and_explain if ftfy's internals moved.
+    character they act on (`_fixers_act`, not asked twice about one text: a repaired line
+    comes back to it unchanged in the closing round): each would return it unchanged. Falls
+    back to fix_and_explain if ftfy's internals moved.
     """
     import ftfy
 
@@ -192,6 +197,7 @@ def _fix_line(line: str, cfg: Any) -> tuple[str, list[Any]]:
     steps: list[Any] = []
     text = line
     settled: str | None = None  # one_step(settled) == (settled, [])
+    inert: str | None = None  # not _fixers_act(inert)
     while True:
         origtext = text
         text = try_fix("unescape_html", text, cfg, steps)
@@ -208,7 +214,8 @@ def _fix_line(line: str, cfg: Any) -> tuple[str, list[Any]]:
                 if not plan:
                     settled = text
                 break
-        if not _fixers_act(text):  # they would return the text unchanged
+        if text == inert or not _fixers_act(text):  # they would return the text unchanged
+            inert = text
             if text == origtext:
                 return text, steps
             continue  # as after a round of fixers that changed nothing
@@ -218,24 +225,69 @@ def _fix_line(line: str, cfg: Any) -> tuple[str, list[Any]]:
             return text, steps
 
 
-# --- a cheaper `is_bad` for text that holds little non-ASCII ------------------------------
+# --- a cheaper `is_bad`: search only around the characters a match must contain --------------
 
-def _needs_non_ascii(items: Any) -> bool:
-    """Does every match of this parsed regex sequence consume a non-ASCII character?"""
+# A class's weight when it is chosen as the one a match must contain: how often its characters
+# turn up in ordinary text. ASCII is everywhere, letters (à, é, Ж) often, signs (µ, ¦, €) seldom.
+_ASCII_WEIGHT, _LETTER_WEIGHT = 10_000, 100
+
+
+def _class_ranges(op: Any, av: Any) -> list[tuple[int, int]] | None:
+    """The code points one LITERAL or positive IN item matches, as ranges; None otherwise
+    (a negated class, a category such as \\s: no small set of characters)."""
+    if op is sre_c.LITERAL:
+        return [(av, av)]
+    if op is not sre_c.IN:
+        return None
+    ranges = []
+    for o, v in av:
+        if o is sre_c.LITERAL:
+            ranges.append((v, v))
+        elif o is sre_c.RANGE:
+            ranges.append((v[0], v[1]))
+        else:
+            return None
+    return ranges
+
+
+def _weight(ranges: list[tuple[int, int]]) -> int:
+    """How common the characters of `ranges` are in clean text (see `_ASCII_WEIGHT`)."""
+    total = 0
+    for lo, hi in ranges:
+        for c in range(lo, min(hi, 0x2FFFF) + 1):
+            if c < 0x80:
+                total += _ASCII_WEIGHT
+            else:
+                total += _LETTER_WEIGHT if " LETTER " in unicodedata.name(chr(c), "") else 1
+    return total
+
+
+def _required(items: Any, state: Any) -> tuple[list[tuple[int, int]], int] | None:
+    """(ranges, lead): every match of this parsed sequence consumes a character of `ranges`
+    at most `lead` characters after its start. The least common such set is chosen (any
+    is correct); None when none can be proven."""
+    best: tuple[int, list[tuple[int, int]], int] | None = None
+    before: int | None = 0  # the most characters the items so far consume
     for op, av in items:
-        if op is sre_c.LITERAL and av > 0x7F:
-            return True
-        if op is sre_c.IN and all(
-            (o is sre_c.LITERAL and v > 0x7F) or (o is sre_c.RANGE and v[0] > 0x7F) for o, v in av
-        ):
-            return True
-        if op is sre_c.SUBPATTERN and _needs_non_ascii(av[-1]):
-            return True
-        if op is sre_c.BRANCH and all(_needs_non_ascii(alt) for alt in av[1]):
-            return True
-        if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT) and av[0] >= 1 and _needs_non_ascii(av[2]):
-            return True
-    return False
+        got: tuple[list[tuple[int, int]], int] | None = None
+        ranges = _class_ranges(op, av)
+        if ranges is not None:
+            got = ranges, 0
+        elif op is sre_c.SUBPATTERN and not av[1] & re.IGNORECASE:  # (?i:...) widens classes
+            got = _required(av[-1], state)
+        elif op is sre_c.BRANCH:
+            alts = [_required(alt, state) for alt in av[1]]
+            if all(a is not None for a in alts):
+                got = ([r for a in alts for r in a[0]], max(a[1] for a in alts))  # type: ignore[index]
+        elif op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT) and av[0] >= 1:
+            got = _required(av[2], state)  # its first round consumes the character
+        if got is not None and before is not None:
+            weight = _weight(got[0])
+            if best is None or weight < best[0]:
+                best = weight, got[0], before + got[1]
+        width = sre_parse.SubPattern(state, [(op, av)]).getwidth()[1]
+        before = None if before is None or width >= sre_c.MAXREPEAT else before + width
+    return None if best is None else (best[1], best[2])
 
 
 def _zero_width_free(items: Any) -> bool:
@@ -266,47 +318,58 @@ _KNOWN_OPS = (
 )
 
 
+def _class_text(ranges: list[tuple[int, int]], negate: bool = False) -> str:
+    body = "".join(re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
+                   for lo, hi in sorted(set(ranges)))
+    return f"[{'^' if negate else ''}{body}]"
+
+
 @lru_cache(maxsize=1)
-def _badness() -> tuple[re.Pattern[str], int] | None:
-    """(ftfy's BADNESS_RE, the most characters a match spans) when every match of it spans
-    a bounded number of characters, one of them non-ASCII, with no lookaround; else None.
-    `is_bad(text)` is `BADNESS_RE.search(text)`: then a match, if any, lies within `width`
-    characters of a non-ASCII character, and only those windows need searching."""
+def _badness() -> tuple[re.Pattern[str], int, int, re.Pattern[str]] | None:
+    """(ftfy's BADNESS_RE, the most characters a match spans, lead, clusters) when every
+    match of it spans a bounded number of characters, one of them from a set R at most
+    `lead` characters after its start, with no lookaround; else None. `is_bad(text)` is
+    `BADNESS_RE.search(text)`: then a match, if any, starts at most `lead` characters before
+    a character of R and ends within `width` after it: only those windows need searching.
+
+    R takes, from each alternative, the class its matches must consume whose characters are
+    rarest in clean text (`¦¤¨ƒ†‡‰` rather than `à-ñ`, `ÃÂ` rather than a space): most
+    repaired lines hold none, and one scan for R (in C) clears them. `clusters` finds runs
+    of R's characters whose windows overlap or touch (at most width + lead - 1 others between
+    neighbours), one window each."""
     from ftfy import badness
 
     pattern = getattr(badness, "BADNESS_RE", None)
     if sre_parse is None or not isinstance(pattern, re.Pattern) or pattern.flags & re.IGNORECASE:
         return None  # pragma: no cover - another ftfy
     parsed = sre_parse.parse(pattern.pattern, pattern.flags)
-    if not _zero_width_free(parsed) or not _needs_non_ascii(parsed):
-        return None  # pragma: no cover - another ftfy
     width = parsed.getwidth()[1]
-    return (pattern, width) if 0 < width < 64 else None
-
-
-@lru_cache(maxsize=4)
-def _clusters(width: int) -> re.Pattern[str]:
-    """Runs of non-ASCII characters with at most 2 * width - 2 ASCII ones between neighbours:
-    exactly the characters whose search windows (`_maybe_bad`) overlap or touch."""
-    return re.compile(rf"[^\x00-\x7f](?:[\x00-\x7f]{{0,{2 * width - 2}}}[^\x00-\x7f])*")
+    req = _required(parsed, parsed.state)
+    if not _zero_width_free(parsed) or req is None or not 0 < width < 64:
+        return None  # pragma: no cover - another ftfy
+    ranges, lead = req
+    lead = min(lead, width - 1)
+    r, not_r = _class_text(ranges), _class_text(ranges, negate=True)
+    clusters = re.compile(f"{r}(?:{not_r}{{0,{width + lead - 1}}}{r})*")
+    return pattern, width, lead, clusters
 
 
 def _maybe_bad(text: str) -> bool:
     """False only where ftfy's `is_bad(text)` is False, without scanning the whole text:
-    BADNESS_RE is searched only around its non-ASCII characters (see `_badness`).
+    BADNESS_RE is searched only around the characters of R (see `_badness`).
 
-    The window of a non-ASCII character at i is [i - width + 1, i + width); windows of
-    characters at most 2 * width - 1 apart merge, so one regex match per merged cluster
-    (not a Python step per character: accented text has one every few letters) gives the
-    windows to search.
+    A match's character of R at f lies at most `lead` after its start and the match ends
+    before f + width, so the window of a character of R at i is [i - lead, i + width).
+    Windows of characters at most width + lead apart merge, so one regex match per merged
+    cluster (not a Python step per character) gives the windows to search.
     """
     got = _badness()
     if got is None:
         return True
-    pattern, width = got
+    pattern, width, lead, clusters = got
     n = len(text)
-    for m in _clusters(width).finditer(text):
-        if pattern.search(text, max(0, m.start() - width + 1), min(n, m.end() - 1 + width)):
+    for m in clusters.finditer(text):
+        if pattern.search(text, max(0, m.start() - lead), min(n, m.end() - 1 + width)):
             return True
     return False
 
@@ -410,13 +473,20 @@ def _inner(pattern: re.Pattern[str]) -> str:
 _PASS_CHARS = re.compile(
     "[" + _inner(_CONTROL) + "\xc2\xc3" + _inner(HAN) + _inner(_ANY_INVISIBLE) + "]"
 )
+# `_PASS_CHARS.search(text) or _PAIR.search(text)` in one scan: a character of either first
+# set, which is one of `_PASS_CHARS` (the lookbehind) or followed by a continuation character.
+# A single class at the front lets the regex engine skip ahead to candidates in C; two scans
+# cost twice as much on the accented text (most documents) that has none.
+_NOT_PLAIN = re.compile(
+    f"[{_inner(_PASS_CHARS)}{_LEAD_CHARS}](?:(?<={_PASS_CHARS.pattern})|[{_CONT_CHARS}])"
+)
 
 
 def _plain(text: str) -> bool:
     """True when fix_encoding, fix_gbk_mojibake, remove_pinyin_glosses and fix_invisibles
     would each return `text` unchanged after their own (separate, full) scans: none of
     `_PASS_CHARS` and no `_PAIR`, so no control, nothing `_suspect`, no Han, no invisible."""
-    return not _PASS_CHARS.search(text) and not _PAIR.search(text)
+    return not _NOT_PLAIN.search(text)
 
 
 def repair_text(text: str, cfg: RepairConfig | None = None) -> tuple[str, list[Edit]]:
