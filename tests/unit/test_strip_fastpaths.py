@@ -169,6 +169,12 @@ def test_necessary_literals_of_patterns() -> None:
     assert literal_needs([r"\bphotos?\s*:", r"\w+\d"]) is None  # no literal every match holds
     assert literal_needs(["(?:ab|cd)+x?"]) == (("ab", "cd"), "")
     assert literal_needs(["ı"]) is None  # the dotless i matches the ASCII i: rarely decisive
+    # Several valid sets per pattern: one string shared by both patterns covers them.
+    got = literal_needs(["we use cookies", "opt-out of (?:these )?cookies"])
+    assert got is not None and got[0] == ("cookies",)
+    # ... but never a short word that prose is full of ("buy " is in every match of the first).
+    got = literal_needs(["buy (?:likes|followers)", "buy now"])
+    assert got is not None and got[0] == ("followers", "buy now", "likes")
 
 
 def test_teasers_need_two_cut_excerpts() -> None:
@@ -182,3 +188,48 @@ def test_teasers_need_two_cut_excerpts() -> None:
     assert teaser_records(texts, shapes) == [(0, 5)]
     texts[3] = excerpt + " and more."  # one excerpt cut: a page's own sections, not teasers
     assert teaser_records(texts, [shape(t) for t in texts]) == []
+
+
+_DATE_WORDS = st.sampled_from(
+    "Jan January März mars mayo may mai maio mag maggio Sept set. settembre déc Dec. dic Mon montag "
+    "today heute ago vor 5pm 5 p.m. a.m. am at on de del 1st 22nd 12h 2024 12:30 01/02/2023 Uhr "
+    "GMT cest hrs mins tagen stunden ſept Okt ıt İ xa.m.yy , . - :".split()
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_DATE_WORDS | _TEXT, max_size=8), st.sampled_from([" ", ""]))
+def test_date_patterns_grouped_by_first_letter_match_as_the_plain_alternation(
+    words: list[str], sep: str
+) -> None:
+    """_DATE_TOKENS and _HAS_DATE group their month/day/time words by first letter for speed:
+    they must replace and find exactly what the plain word alternations do."""
+    from cleaner.stages import strip_layout as L
+
+    months = "|".join(L._MONTH_NAMES)
+    days = "|".join(L._DAY_NAMES)
+    plain_tokens = re.compile(
+        rf"\b(?:{months}|{days})\b\.?|\b\d+(?:st|nd|rd|th|h|m|d)?\b|[ap]\.?m\.?\b"
+        rf"|\b(?:{'|'.join(L._TIME_WORDS)})\b",
+        re.IGNORECASE,
+    )
+    plain_has = re.compile(L._HAS_DATE.pattern.replace(L._MONTHS, months), re.IGNORECASE)
+    text = sep.join(words)
+    assert L._DATE_TOKENS.sub(" ", text) == plain_tokens.sub(" ", text)
+    got, want = L._HAS_DATE.search(text), plain_has.search(text)
+    assert (got and got.span()) == (want and want.span())
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT)
+def test_rule_checks_with_a_given_lower_case_line_are_the_same(s: str) -> None:
+    """_spam_pass hands one `line.lower()` to spam_hits and match: as if each made its own."""
+    from cleaner.stages.strip_rules import load_rules
+
+    book = load_rules(tuple(CFG.languages))
+    sh = shape(s)
+    for cjk in (False, True):
+        assert book.spam_hits(s, cjk, s.lower()) == book.spam_hits(s, cjk)
+        for full in (False, True):
+            given_low = book.match(s, sh.units, False, cjk, full, s.lower())
+            assert given_low == book.match(s, sh.units, False, cjk, full)

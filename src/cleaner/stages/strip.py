@@ -84,11 +84,11 @@ class _Line:
 _Spam = tuple[str, str, int] | None
 
 
-def _spam(book: RuleBook, stripped: str, sh: Shape) -> _Spam:
+def _spam(book: RuleBook, stripped: str, sh: Shape, low: str | None = None) -> _Spam:
     """Spam vocabulary in a line that does not read as prose: (rule, note, hits) or None."""
     if sh.prose:
         return None  # running text (an article about gambling law stays)
-    hits, vocab = book.spam_hits(stripped, sh.cjk > 0)
+    hits, vocab = book.spam_hits(stripped, sh.cjk > 0, low)
     if hits == 0:
         return None
     parts = len(segments(stripped))
@@ -100,9 +100,18 @@ def _spam_pass(book: RuleBook, nonblank: list[_Line]) -> None:
     segments); runs of >= 3 short lines that each carry a spam term (hidden link lists)."""
     found: list[_Spam] = []
     for ln in nonblank:
-        hit = ln.seen.spam  # a menu printed twice (or on every page) is looked at once
+        seen = ln.seen
+        hit = seen.spam  # a menu printed twice (or on every page) is looked at once
         if hit is _UNSET:
-            hit = ln.seen.spam = _spam(book, ln.stripped, ln.shape)
+            if ln.shape.prose:
+                hit = seen.spam = None  # as _spam
+            else:
+                # A line that is not prose always gets the full check (_classify): both
+                # searches take the same lower-cased line, made once here.
+                low = ln.stripped.lower()
+                hit = seen.spam = _spam(book, ln.stripped, ln.shape, low)
+                if seen.check_full is _UNSET:
+                    seen.check_full = _check(book, ln.stripped, ln.shape, True, low)
         found.append(hit)  # type: ignore[arg-type]
     if found.count(None) == len(found):
         return  # no spam vocabulary on the page (most pages)
@@ -298,14 +307,15 @@ def _position(nonblank: list[_Line]) -> None:
             ln.rule, ln.note = "position:gap", "between runs of main text"
 
 
-def _check(book: RuleBook, stripped: str, sh: Shape, full: bool) -> _Check:
-    """List shapes and the rules valid anywhere: ((rule, note) or None, is a bare URL)."""
+def _check(book: RuleBook, stripped: str, sh: Shape, full: bool, low: str | None = None) -> _Check:
+    """List shapes and the rules valid anywhere: ((rule, note) or None, is a bare URL).
+    `low`: `stripped.lower()` where the caller has it already."""
     hit = list_shape(stripped, sh) if full or sh.stops < 2 else None
     url = hit is not None and hit[0] == "shape:bare-url"
     if url:
         hit = None  # a single URL is residue only at the edges (see _classify)
     if hit is None:
-        rule = book.match(stripped, sh.units, False, sh.cjk > 0, full)
+        rule = book.match(stripped, sh.units, False, sh.cjk > 0, full, low)
         hit = (rule.id, f"{rule.kind} rule") if rule else None
     return hit, url
 

@@ -29,22 +29,44 @@ from collections.abc import Sequence
 
 from cleaner.stages.strip_shape import Shape
 
-_MONTHS = (
-    "jan(?:uary|vier|eiro|uar)?|feb(?:ruary|ruar|rero)?|fév(?:rier)?|fev(?:ereiro)?|mar(?:ch|s|zo|ço)?|märz"
-    "|apr(?:il|ile)?|abr(?:il)?|avr(?:il)?|may|mai|mag(?:gio)?|mayo|maio|jun(?:e|i|io|ho)?|juin|giu(?:gno)?"
-    "|jul(?:y|i|io|ho)?|juil(?:let)?|lug(?:lio)?|aug(?:ust)?|ago(?:sto)?|août|sep(?:t|tember|tembre|tiembre"
-    "|tembro)?|set(?:tembre|embro)?|oct(?:ober|obre|ubre)?|okt(?:ober)?|out(?:ubro)?|ott(?:obre)?"
-    "|nov(?:ember|embre|iembre|embro)?|dec(?:ember|embre)?|dez(?:ember|embro)?|déc(?:embre)?|dic(?:iembre|embre)?"
+_MONTH_NAMES = (
+    "jan(?:uary|vier|eiro|uar)?", "feb(?:ruary|ruar|rero)?", "fév(?:rier)?", "fev(?:ereiro)?",
+    "mar(?:ch|s|zo|ço)?", "märz", "apr(?:il|ile)?", "abr(?:il)?", "avr(?:il)?", "may", "mai",
+    "mag(?:gio)?", "mayo", "maio", "jun(?:e|i|io|ho)?", "juin", "giu(?:gno)?", "jul(?:y|i|io|ho)?",
+    "juil(?:let)?", "lug(?:lio)?", "aug(?:ust)?", "ago(?:sto)?", "août",
+    "sep(?:t|tember|tembre|tiembre|tembro)?", "set(?:tembre|embro)?", "oct(?:ober|obre|ubre)?",
+    "okt(?:ober)?", "out(?:ubro)?", "ott(?:obre)?", "nov(?:ember|embre|iembre|embro)?",
+    "dec(?:ember|embre)?", "dez(?:ember|embro)?", "déc(?:embre)?", "dic(?:iembre|embre)?",
 )
-_DAYS = (
-    "mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
-    "|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|today|yesterday|heute|gestern"
+_DAY_NAMES = (
+    "mon(?:day)?", "tue(?:s|sday)?", "wed(?:nesday)?", "thu(?:rs|rsday)?", "fri(?:day)?",
+    "sat(?:urday)?", "sun(?:day)?", "montag", "dienstag", "mittwoch", "donnerstag", "freitag",
+    "samstag", "sonntag", "today", "yesterday", "heute", "gestern",
 )
+_TIME_WORDS = (
+    "at", "on", "um", "am", "de", "del", "of", "ago", "hours?", "hrs?", "mins?", "minutes?", "days?",
+    "weeks?", "months?", "years?", "updated", "posted", "published", "uhr", "et", "gmt", "utc", "est",
+    "edt", "pst", "pdt", "cet", "cest", "bst", "vor", "stunden?", "tagen?",
+)
+
+
+def _by_first(words: tuple[str, ...]) -> str:
+    """`"|".join(words)` regrouped by first letter, order kept within a letter: the same
+    matches (words with different first letters never match at the same place, also under
+    re.IGNORECASE), but `re` tries one group per position, not every word: with IGNORECASE
+    it cannot skip an alternative on its first letter, and the date sub ran ~12 us a line."""
+    heads: dict[str, list[str]] = {}
+    for w in words:
+        heads.setdefault(w[0], []).append(w[1:])
+    return "|".join(f"{c}(?:{'|'.join(rest)})" for c, rest in heads.items())
+
+
+_MONTHS = _by_first(_MONTH_NAMES)
+_DAYS = _by_first(_DAY_NAMES)
 # Tokens a date/time line is made of; what is left after removing them must be (almost) nothing.
 _DATE_TOKENS = re.compile(
-    rf"\b(?:{_MONTHS}|{_DAYS})\b\.?|\b\d+(?:st|nd|rd|th|h|m|d)?\b|[ap]\.?m\.?\b|\b(?:at|on|um|am|de|del|of"
-    r"|ago|hours?|hrs?|mins?|minutes?|days?|weeks?|months?|years?|updated|posted|published|uhr|et|gmt"
-    r"|utc|est|edt|pst|pdt|cet|cest|bst|vor|stunden?|tagen?)\b",
+    rf"\b(?:{_by_first(_MONTH_NAMES + _DAY_NAMES)})\b\.?|\b\d+(?:st|nd|rd|th|h|m|d)?\b|[ap]\.?m\.?\b"
+    rf"|\b(?:{_by_first(_TIME_WORDS)})\b",
     re.IGNORECASE,
 )
 _HAS_DATE = re.compile(

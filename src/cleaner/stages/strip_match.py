@@ -320,6 +320,79 @@ def _needs(items: list[tuple[object, object]]) -> set[str] | None:
     return _better(best, {run} if run else None)
 
 
+def _options(items: list[tuple[object, object]]) -> list[set[str]]:
+    """Every literal set `_needs` weighs for this parsed sequence (each one alone is a valid
+    answer: every match contains one of its strings), not only the most selective one."""
+    out: list[set[str]] = []
+    run = ""
+    for op, av in items:
+        if op is sre_c.LITERAL:
+            run += chr(av)  # type: ignore[call-overload,arg-type]
+            continue
+        if op in _ZERO_WIDTH:
+            continue
+        if run:
+            out.append({run})
+        run = ""
+        if op is sre_c.SUBPATTERN:
+            out += _options(list(av[-1]))  # type: ignore[index]
+        elif op is sre_c.BRANCH:
+            alts = [_needs(list(b)) for b in av[1]]  # type: ignore[index]
+            if all(a is not None and all(a) for a in alts):
+                out.append(set().union(*alts))  # type: ignore[arg-type]
+        elif op in _REPEATS:
+            lo, _, sub = cast("tuple[int, int, list[tuple[object, object]]]", av)
+            if lo >= 1:
+                out += _options(list(sub))
+        elif _ATOMIC is not None and op is _ATOMIC:
+            out += _options(list(cast("list[tuple[object, object]]", av)))
+    if run:
+        out.append({run})
+    return [o for o in out if o and all(_selective(x) for x in o)]
+
+
+def _selective(lit: str) -> bool:
+    """Is a literal rare enough in text to stand in for a pattern's own choice? A word of
+    five letters or more, or an ellipsis; not a short word ("buy", "cam" is in "camera"),
+    a space, a bracket or a CJK character."""
+    if len(lit) >= 5:
+        return True
+    return not any(c.isalnum() or c.isspace() for c in lit) and (len(lit) >= 3 or not lit.isascii())
+
+
+def _kept(found: set[str]) -> list[str]:
+    """`found` less the strings that contain another one (testing that one suffices)."""
+    return [x for x in found if not any(y != x and y in x for y in found)]
+
+
+def _scan_cost(needles: list[str]) -> int:
+    """How dear a needle set is to test on every line: one substring scan per string, and a
+    string of one or two ASCII characters ("[", "a") passes most lines, so counts thrice."""
+    return sum(3 if len(x) < 3 and x.isascii() else 1 for x in needles)
+
+
+def _cover(choices: list[list[set[str]]]) -> set[str]:
+    """One literal set per pattern (the first of each pattern's `choices` to start with),
+    switched while that makes the needed strings cheaper to test: the cookie rules each
+    have their own phrase, but all of them hold "cookies", which alone covers every one."""
+    picked = [opts[0] for opts in choices]
+
+    def cost(sets: list[set[str]]) -> int:
+        return _scan_cost(_kept(set().union(*sets)))
+
+    best = cost(picked)
+    improved = True
+    while improved:
+        improved = False
+        for i, opts in enumerate(choices):
+            for opt in opts:
+                trial = [*picked[:i], opt, *picked[i + 1 :]]
+                c = cost(trial)
+                if c < best:
+                    picked, best, improved = trial, c, True
+    return set().union(*picked)
+
+
 def _simple_lower(ch: str) -> str:
     """The one-character lower case `re.IGNORECASE` compares (`str.lower` may give two)."""
     return chr(_sre.unicode_tolower(ord(ch)))
@@ -336,13 +409,18 @@ def literal_needs(patterns: list[str]) -> tuple[tuple[str, ...], str] | None:
     to the literal's lower case, except where `str.lower` differs from the simple mapping
     (a capital dotted I becomes two characters: the length test; a final capital sigma);
     the case-fix partners and the capital sigma are the risky characters. A string that
-    contains another string of the set is redundant."""
-    found: set[str] = set()
+    contains another string of the set is redundant. Each pattern offers several valid sets
+    (`_options`); `_cover` picks them so that few strings are left to test: every line
+    of prose pays one substring scan per string."""
+    choices: list[list[set[str]]] = []
     for p in patterns:
         got = _needs(_parsed(p))
         if not got:
             return None
-        found |= {"".join(_simple_lower(c) for c in lit) for lit in got}
+        choices.append(
+            [{"".join(_simple_lower(c) for c in lit) for lit in opt} for opt in [got, *_options(_parsed(p))]]
+        )
+    found = _cover(choices)
     risky: set[str] = set()
     for c in {c for lit in found for c in lit}:
         for fix in _CASE_FIXES.get(ord(c), ()):
@@ -352,8 +430,7 @@ def literal_needs(patterns: list[str]) -> tuple[tuple[str, ...], str] | None:
             risky.add("\u03a3")
     if any(c.isascii() for c in risky):
         return None
-    kept = [x for x in found if not any(y != x and y in x for y in found)]
-    return tuple(sorted(kept, key=lambda x: (-len(x), x))), "".join(sorted(risky))
+    return tuple(sorted(_kept(found), key=lambda x: (-len(x), x))), "".join(sorted(risky))
 
 
 def compile_group(rules: list[tuple[Rule, list[str]]], how: str) -> Group | None:

@@ -59,14 +59,15 @@ class RuleBook:
     every: _Set
 
     def match(
-        self, stripped: str, units: float, edge: bool, cjk: bool, full: bool = True
+        self, stripped: str, units: float, edge: bool, cjk: bool, full: bool = True, low: str | None = None
     ) -> Rule | None:
         """The first rule that fires on a line (trimmed), or None. `full=False` is for prose
-        in the middle of a document: only the length-unlimited `any` rules (disclaimers)."""
+        in the middle of a document: only the length-unlimited `any` rules (disclaimers).
+        `low`: `stripped.lower()` where the caller has it already."""
         rs = self.every if cjk else self.latin
         if not full:
             if rs.any_body and rs.any_body[-1][0] >= UNLIMITED:
-                return rs.any_body[-1][1].search(stripped, stripped.lower())
+                return rs.any_body[-1][1].search(stripped, stripped.lower() if low is None else low)
             return None
         if len(stripped) <= LINE_MAX:
             rule = fullmatch_rule(rs.line_edge if edge else rs.line_body, stripped)
@@ -74,7 +75,7 @@ class RuleBook:
                 return rule
         for limit, grp in rs.any_body:
             if units <= limit:
-                rule = grp.search(stripped, stripped.lower())
+                rule = grp.search(stripped, stripped.lower() if low is None else low)
                 if rule is not None:
                     return rule
                 break
@@ -91,13 +92,14 @@ class RuleBook:
                 return rule
         return start_rule(rs.short_edge_only, stripped, units)
 
-    def spam_hits(self, text: str, cjk: bool) -> tuple[int, str]:
-        """How many spam terms a text carries, and the vocabulary most of them come from."""
+    def spam_hits(self, text: str, cjk: bool, low: str | None = None) -> tuple[int, str]:
+        """How many spam terms a text carries, and the vocabulary most of them come from.
+        `low`: `text.lower()` where the caller has it already."""
         group = (self.every if cjk else self.latin).spam
         if group is None:
             return 0, ""
         counts: dict[str, int] = {}
-        for m in group.finditer(text, text.lower()):
+        for m in group.finditer(text, text.lower() if low is None else low):
             if m.lastgroup:
                 rid = group.rules[int(m.lastgroup[1:])].id
                 counts[rid] = counts.get(rid, 0) + 1
