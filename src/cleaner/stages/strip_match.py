@@ -376,9 +376,14 @@ def _cover(choices: list[list[set[str]]]) -> set[str]:
     switched while that makes the needed strings cheaper to test: the cookie rules each
     have their own phrase, but all of them hold "cookies", which alone covers every one."""
     picked = [opts[0] for opts in choices]
+    costs: dict[frozenset[str], int] = {}  # trials often need the same strings: price them once
 
     def cost(sets: list[set[str]]) -> int:
-        return _scan_cost(_kept(set().union(*sets)))
+        needed = frozenset().union(*sets)
+        c = costs.get(needed)
+        if c is None:
+            c = costs[needed] = _scan_cost(_kept(set(needed)))
+        return c
 
     best = cost(picked)
     improved = True
