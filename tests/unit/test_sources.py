@@ -7,6 +7,7 @@ are exact); nothing is copied from the shared eval data.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import zlib
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cleaner.document import Document, Outcome, document_id
-from cleaner.sources import InputFile, Reader, Rejected, discover, read, sha256_file
+from cleaner.sources import InputFile, Reader, Rejected, discover, read, read_capped, sha256_file
 
 LIMIT = 1_000_000
 PAGE = b"<!doctype html><html><head><title>T</title></head><body><p>Hallo Welt</p></body></html>"
@@ -339,3 +340,18 @@ def test_eval_warc_files() -> None:
                 assert d.problem is not None and d.problem.startswith(f"read: {f.rel}: record at offset ")
             if group == "broken":
                 assert bad or reader.warnings or reader.skipped, f.rel
+
+
+def test_read_capped_reads_at_most_one_byte_over_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "a.txt"
+    for body, limit, want in ((b"", 5, b""), (b"abc", 5, b"abc"), (b"abcde", 5, b"abcde"),
+                              (b"abcdef", 5, b"abcdef"), (b"abcdefgh", 5, b"abcdef")):
+        f.write_bytes(body)
+        assert read_capped(f, limit) == want
+    f.write_bytes(b"0123456789")
+    assert sha256_file(f) == hashlib.sha256(b"0123456789").hexdigest()
+    # a file that grew after fstat: the rest is read, still capped at limit + 1
+    real = os.fstat
+    monkeypatch.setattr(os, "fstat", lambda fd: os.stat_result((*real(fd)[:6], 3, *real(fd)[7:])))
+    assert read_capped(f, 100) == b"0123456789"
+    assert read_capped(f, 6) == b"0123456"
