@@ -85,7 +85,7 @@ def article_line(
     doc: Document, added: str, extra: dict[str, Any] | None = None, rules: dict[str, int] | None = None
 ) -> str:
     """One shard line, newline included."""
-    return json.dumps(article_record(doc, added, extra, rules), ensure_ascii=False) + "\n"
+    return LINE_ENCODER.encode(article_record(doc, added, extra, rules)) + "\n"
 
 
 # control characters other than LF: JSON escapes them one by one (\t, \u0001, ...)

@@ -290,40 +290,11 @@ def _better(a: set[str] | None, b: set[str] | None) -> set[str] | None:
     return b if kb > ka else a
 
 
-def _needs(items: list[tuple[object, object]]) -> set[str] | None:
-    """Literal strings (as written in the pattern) one of which every match of this parsed
-    sequence contains, or None. Runs of literals are contiguous in a match (zero-width items
-    consume nothing); a group, a branch (the union of its alternatives) or a repeat of at
-    least one copy contribute their own sets; of all candidate sets the most selective wins."""
-    best: set[str] | None = None
-    run = ""
-    for op, av in items:
-        if op is sre_c.LITERAL:
-            run += chr(av)  # type: ignore[call-overload,arg-type]
-            continue
-        if op in _ZERO_WIDTH:
-            continue
-        best = _better(best, {run} if run else None)
-        run = ""
-        if op is sre_c.SUBPATTERN:
-            best = _better(best, _needs(list(av[-1])))  # type: ignore[index]
-        elif op is sre_c.BRANCH:
-            alts = [_needs(list(b)) for b in av[1]]  # type: ignore[index]
-            if all(a is not None for a in alts):
-                best = _better(best, set().union(*alts))  # type: ignore[arg-type]
-        elif op in _REPEATS:
-            lo, _, sub = cast("tuple[int, int, list[tuple[object, object]]]", av)
-            if lo >= 1:
-                best = _better(best, _needs(list(sub)))
-        elif _ATOMIC is not None and op is _ATOMIC:
-            best = _better(best, _needs(list(cast("list[tuple[object, object]]", av))))
-    return _better(best, {run} if run else None)
-
-
-def _options(items: list[tuple[object, object]]) -> list[set[str]]:
-    """Every literal set `_needs` weighs for this parsed sequence (each one alone is a valid
-    answer: every match contains one of its strings), not only the most selective one."""
-    out: list[set[str]] = []
+def _candidates(items: list[tuple[object, object]]) -> Iterator[set[str]]:
+    """Literal sets (as written in the pattern), each one alone a valid answer: every match of
+    this parsed sequence contains one of its strings. Runs of literals are contiguous in a
+    match (zero-width items consume nothing); a group, a repeat of at least one copy and an
+    atomic group offer their own sets; a branch offers the union of its alternatives' best."""
     run = ""
     for op, av in items:
         if op is sre_c.LITERAL:
@@ -332,23 +303,35 @@ def _options(items: list[tuple[object, object]]) -> list[set[str]]:
         if op in _ZERO_WIDTH:
             continue
         if run:
-            out.append({run})
+            yield {run}
         run = ""
         if op is sre_c.SUBPATTERN:
-            out += _options(list(av[-1]))  # type: ignore[index]
+            yield from _candidates(list(av[-1]))  # type: ignore[index]
         elif op is sre_c.BRANCH:
             alts = [_needs(list(b)) for b in av[1]]  # type: ignore[index]
-            if all(a is not None and all(a) for a in alts):
-                out.append(set().union(*alts))  # type: ignore[arg-type]
+            if all(a is not None for a in alts):
+                yield set().union(*alts)  # type: ignore[arg-type]
         elif op in _REPEATS:
             lo, _, sub = cast("tuple[int, int, list[tuple[object, object]]]", av)
             if lo >= 1:
-                out += _options(list(sub))
+                yield from _candidates(list(sub))
         elif _ATOMIC is not None and op is _ATOMIC:
-            out += _options(list(cast("list[tuple[object, object]]", av)))
+            yield from _candidates(list(cast("list[tuple[object, object]]", av)))
     if run:
-        out.append({run})
-    return [o for o in out if o and all(_selective(x) for x in o)]
+        yield {run}
+
+
+def _needs(items: list[tuple[object, object]]) -> set[str] | None:
+    """The most selective of `_candidates` (`_better`; the first of equals), or None."""
+    best: set[str] | None = None
+    for cand in _candidates(items):
+        best = _better(best, cand)
+    return best
+
+
+def _options(items: list[tuple[object, object]]) -> list[set[str]]:
+    """Every `_candidates` set made only of selective strings (`_selective`)."""
+    return [o for o in _candidates(items) if o and all(_selective(x) for x in o)]
 
 
 def _selective(lit: str) -> bool:

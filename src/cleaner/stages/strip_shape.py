@@ -54,18 +54,12 @@ def shape(line: str) -> Shape:
     # A count of "? " is 0 where the line has no "?": the one-character test is a fast C
     # scan (memchr-like), the two-character count is several times dearer, and "?", "!"
     # and a closing quote are rare in the lines strip sees.
-    if line.isascii():
+    ascii_line = line.isascii()
+    if ascii_line or _WIDE.search(line) is None:  # as below, where no CJK character or mark can occur
         cjk = 0
         units = float(line.count(" ") + 1)
-        stops = line.count(". ") + (line.count('." ') if '"' in line else 0)
-        if "?" in line:
-            stops += line.count("? ")
-        if "!" in line:
-            stops += line.count("! ")
-    elif _WIDE.search(line) is None:  # as below, where no CJK character or mark can occur
-        cjk = 0
-        units = float(line.count(" ") + 1)
-        stops = line.count(". ") + (line.count(".” ") if "”" in line else 0)
+        quote, stop = ('"', '." ') if ascii_line else ("”", ".” ")  # its kind of closing quote
+        stops = line.count(". ") + (line.count(stop) if quote in line else 0)
         if "?" in line:
             stops += line.count("? ")
         if "!" in line:
