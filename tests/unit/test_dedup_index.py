@@ -334,6 +334,63 @@ def test_band_levels_merge_without_changing_decisions(tmp_path: Path, monkeypatc
     conn.close()
 
 
+def _overlapping_pages(n: int) -> list[str]:
+    """Pages sharing a third of their text: not copies of each other (all kept), shared band keys."""
+    shared = article(77, paragraphs=2)
+    return [shared + "\n\n" + article(900 + i, paragraphs=4) for i in range(n)]
+
+
+@pytest.mark.parametrize("flush_every", [1, 0])
+def test_a_band_key_lists_at_most_band_cap_documents(
+    conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, flush_every: int
+) -> None:
+    """A key that many kept pages share stops growing at _BAND_CAP (reads stay bounded), whether
+    its rows are buffered or written; a page added later keeps its other keys, so its copy is found."""
+    import cleaner.state.dedup_index as di
+
+    monkeypatch.setattr(di, "_BAND_CAP", 4)
+    pages = _overlapping_pages(30)
+    index = DedupIndex(conn, CFG)
+    for i, text in enumerate(pages):
+        f = fp(text)
+        assert index.check(f"p{i}", f) is None
+        index.add(f"p{i}", f)
+        if flush_every:
+            index.flush()
+    index.flush()
+    sizes = [n for (n,) in conn.execute("SELECT count(*) FROM dedup_bands_0 GROUP BY key")]
+    assert max(sizes) == 4  # the shared keys filled up, and stayed full
+    assert sum(sizes) < 30 * CFG.bands
+    listed = conn.execute("SELECT count(DISTINCT doc) FROM dedup_bands_0").fetchone()[0]
+    assert listed == 30  # every page is still listed under keys of its own
+    match = index.check("copy", fp(edit(pages[-1], 0.03, 5)))
+    assert match is not None and match.duplicate_of == "p29"
+
+
+def test_band_cap_counts_the_same_with_and_without_a_prior_lookup(
+    conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`add` without a `check` first (the band shuffle's fallback) counts keys by a query: same rows."""
+    import cleaner.state.dedup_index as di
+
+    monkeypatch.setattr(di, "_BAND_CAP", 5)
+    pages = [fp(t) for t in _overlapping_pages(20)]
+    other = sqlite3.connect(":memory:")
+    checked, blind = DedupIndex(conn, CFG), DedupIndex(other, CFG)
+    for i, f in enumerate(pages):
+        assert checked.check(f"p{i}", f) is None
+        checked.add(f"p{i}", f)
+        blind.add(f"p{i}", f)
+        if i == 9:
+            checked.flush()
+            blind.flush()
+    checked.flush()
+    blind.flush()
+    q = "SELECT key, doc FROM dedup_bands_0 ORDER BY key, doc"
+    assert conn.execute(q).fetchall() == other.execute(q).fetchall()
+    other.close()
+
+
 def test_pipeline_ids_are_stored_packed_and_read_back(conn: sqlite3.Connection) -> None:
     kept = "0123456789abcdef0123456789abcdef"  # a pipeline id: 32 lowercase hex digits
     index = DedupIndex(conn, CFG)

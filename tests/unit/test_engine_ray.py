@@ -179,6 +179,26 @@ def test_candidate_cap_falls_back_to_the_index_and_still_agrees() -> None:
         assert sum(m is None for m in expected) > 100  # the overlapping pages were kept: the cap was reached
 
 
+def test_full_band_keys_fall_back_to_the_index_and_still_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk whose kept pages fill a shared band key (`_BAND_CAP`): the index lists later pages
+    under their other keys only; the plan must see the same candidates, so it defers to the index."""
+    import cleaner.state.dedup_index as di
+
+    monkeypatch.setattr(di, "_BAND_CAP", 6)
+    cfg = DedupConfig()
+    pages = overlapping(cfg, 30, seed=8)
+    docs = pages[:20] + corpus(cfg, 7) + pages[20:]
+    earlier = overlapping(cfg, 3, seed=8)[:1] + corpus(cfg, 11)[:4]
+    for a, b in twin_indexes(cfg, earlier):
+        x, y = fresh(docs), fresh(docs)
+        expected = local_loop(a, x)
+        plan = planned_loop(b, y, band_shuffle.shuffle_local(y, b), must_fall_back=True)
+        assert plan == expected
+        assert rows(a) == rows(b)
+        sizes = a.conn.execute("SELECT count(*) FROM dedup_bands_0 GROUP BY key").fetchall()
+        assert max(sizes) == (6,)  # the cap was reached
+
+
 def test_shuffle_groups_are_the_shared_band_keys() -> None:
     cfg = DedupConfig()
     docs = corpus(cfg, 9)

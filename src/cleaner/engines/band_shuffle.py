@@ -19,12 +19,14 @@ Steps, all plain functions (the Ray engine runs `map_rows` and `reduce_groups` a
    this chunk's), else the verified candidate with the highest containment, ties to the
    earliest indexed.
 
-The one corner the merge cannot reproduce: DedupIndex verifies at most `_MAX_CANDIDATES`
-candidates, chosen by shared-band count over index and chunk together, and it does not expose
-the counts of its own rows. When a document's index and chunk candidates together exceed the
-cap, `plan` falls back to DedupIndex itself for the rest of the chunk: it indexes the chunk's
-kept documents so far (same order, so the same row ids as the local engine) and from then on
-checks and adds each document as the local engine does.
+Two corners the merge does not reproduce, both caps of DedupIndex: it verifies at most
+`_MAX_CANDIDATES` candidates, chosen by shared-band count over index and chunk together (it does
+not expose the counts of its own rows), and a band key lists at most `_BAND_CAP` documents (a
+kept document of this chunk may find a key full). When a document's index and chunk candidates
+together exceed the first cap, or its chunk neighbours could fill one of its keys (`room`),
+`plan` falls back to DedupIndex itself for the rest of the chunk: it indexes the chunk's kept
+documents so far (same order, so the same row ids as the local engine) and from then on checks
+and adds each document as the local engine does.
 
 Coupling, on purpose: candidates, eligibility, scope and the verification rule are the index's
 own (`_candidates`, `_near_eligible`, `_scoped`, `_verified`, `similarity`); only the loop that
@@ -211,8 +213,8 @@ def _merged(
     if not near or not index._near_eligible(fp):
         return prior
     rows = index._candidates(fp)  # the index's own candidates for fp, capped, with their sketches
-    if len(rows) + len(near) > _MAX_CANDIDATES:
-        raise _OverCap
+    if len(rows) + len(near) > _MAX_CANDIDATES or len(near) >= index.room(fp):
+        raise _OverCap  # (the second: a chunk document before fp may have found a shared key full)
     after = max((r[0] for r in rows), default=0) + 1  # chunk rows are inserted after every index row
     for q in sorted(near):
         f: Fingerprint = chunk.docs[q].fingerprint

@@ -19,7 +19,9 @@ a kept document it matches directly (no transitive chains):
    sketches and on the input samples): a strip that cut two copies alike. Short documents have
    band rows too (the cleaned MinHash); a long document never matches a short one.
 2. near (documents with at least `min_shingles` shingles and `min_content` content shingles):
-   candidates share at least one LSH band (bands x rows over the MinHash); each is verified on
+   candidates share at least one LSH band (bands x rows over the MinHash; a band key lists at
+   most `_BAND_CAP` documents, the earliest, so a key that many kept pages share cannot make
+   every lookup slower as the archive grows); each is verified on
    the bottom-k sketches (restricted to the smaller of the two thresholds, which makes both
    samples consistent): S = the document with fewer shingles, L = the other.
    - containment = |content shingles of S found in L| / |content shingles of S| >= `threshold`.
@@ -71,6 +73,12 @@ from cleaner.stages.dedup import SCHEME, Fingerprint, band_keys
 
 _MIN_EVIDENCE = 8  # sampled shingles of the smaller document needed to call a near duplicate
 _MAX_CANDIDATES = 64  # verified per query, most shared bands first (caps template-heavy sites)
+# Kept documents a band key lists at most. Kept documents that share a band are *not* copies of
+# each other (the later one was checked against the earlier); a key many of them share (pages of
+# one site carrying the same long block) is no evidence, yet every query that hits it would read
+# all of them, and such a bucket grows with the archive. A document added when its key is full
+# is listed under its other keys only. Reads are then bounded: bands x _BAND_CAP rows a query.
+_BAND_CAP = 64
 _FLUSH_ROWS = 100_000  # buffered band rows before they are written
 # Band rows live in levels, newest first (a log-structured merge, as LSM trees do): flushes go
 # to the first, small table; a level that outgrows its size is merged, in key order, into the
@@ -198,8 +206,10 @@ class DedupIndex:
         self.run_id = run_id
         self._pending: dict[int, list[int]] = defaultdict(list)  # band key -> doc rows, unwritten
         self._pending_keys: list[np.ndarray] = []  # the same rows as arrays, for a numpy sort at flush
-        self._pending_docs: list[int] = []
+        self._pending_docs: list[int] = []  # their doc rows ...
+        self._pending_lists: list[int] = []  # ... and how many keys list each (`_BAND_CAP`)
         self._pending_rows = 0
+        self._counted: tuple[Fingerprint, dict[int, int]] | None = None  # `_candidates`' last per-key counts
         self._create()
 
     def _create(self) -> None:
@@ -338,17 +348,25 @@ class DedupIndex:
         return band_keys(fp.minhash, self.cfg.bands, self.cfg.rows)
 
     def _candidates(self, fp: Fingerprint) -> list[Row]:
+        """Rows of the documents sharing a band key with `fp`, most shared keys first (at most
+        `_MAX_CANDIDATES`), ordered by row. Counts each key's documents on the way (`key_counts`)."""
         keys = self.band_keys_of(fp).tolist()
         hits: dict[int, int] = defaultdict(int)
+        per_key: dict[int, int] = defaultdict(int)
         marks = ",".join("?" * len(keys))
         levels = [t for t in _LEVELS if self._rows.get(t, 1)]  # empty levels are not asked
-        sql = " UNION ALL ".join(f"SELECT doc FROM {t} WHERE key IN ({marks})" for t in levels)
-        for (doc,) in self.conn.execute(sql, keys * len(levels)):
+        sql = " UNION ALL ".join(f"SELECT key, doc FROM {t} WHERE key IN ({marks})" for t in levels)
+        for key, doc in self.conn.execute(sql, keys * len(levels)):
             hits[doc] += 1
+            per_key[key] += 1
         if self._pending:
             for k in keys:
                 for doc in self._pending.get(k, ()):
                     hits[doc] += 1
+            for k in set(keys):
+                if k in self._pending:
+                    per_key[k] += len(self._pending[k])
+        self._counted = (fp, per_key)
         if not hits:
             return []
         top = sorted(hits, key=lambda d: (-hits[d], d))[:_MAX_CANDIDATES]
@@ -359,6 +377,27 @@ class DedupIndex:
             top,
         )
         return sorted(((r[0], _unpacked(r[1]), *r[2:]) for r in rows), key=lambda r: r[0])
+
+    def room(self, fp: Fingerprint) -> int:
+        """How many more documents the fullest of `fp`'s band keys lists before `_BAND_CAP`."""
+        return _BAND_CAP - max(self.key_counts(fp).values(), default=0)
+
+    def key_counts(self, fp: Fingerprint) -> dict[int, int]:
+        """Documents listed under each of `fp`'s band keys now (indexed and buffered; keys
+        listing none are absent). Free right after `_candidates(fp)`, which counted them; a
+        query otherwise (the band shuffle adds a chunk's kept documents after planning it)."""
+        if self._counted is not None and self._counted[0] is fp:
+            return self._counted[1]
+        keys = self.band_keys_of(fp).tolist()
+        marks = ",".join("?" * len(keys))
+        levels = [t for t in _LEVELS if self._rows.get(t, 1)]
+        sql = " UNION ALL ".join(f"SELECT key, count(*) FROM {t} WHERE key IN ({marks}) GROUP BY key" for t in levels)
+        counts: dict[int, int] = defaultdict(int)
+        for key, n in self.conn.execute(sql, keys * len(levels)):
+            counts[key] += n
+        for k in set(keys):
+            counts[k] += len(self._pending.get(k, ()))
+        return counts
 
     def add(self, doc_id: str, fp: Fingerprint) -> None:
         """Index a kept document (duplicates are never added); adding a doc_id twice is a no-op."""
@@ -373,11 +412,19 @@ class DedupIndex:
             return
         row = int(cur.lastrowid or 0)
         keys = self.band_keys_of(fp)
+        counts = self.key_counts(fp)
+        self._counted = None  # stale once this document is listed
+        full = [k for k, n in counts.items() if n >= _BAND_CAP]
+        if full:
+            keys = keys[~np.isin(keys, full)]
+            if not keys.size:
+                return
         for k in keys.tolist():
             self._pending[k].append(row)
         self._pending_keys.append(keys)
         self._pending_docs.append(row)
-        self._pending_rows += self.cfg.bands
+        self._pending_lists.append(keys.size)
+        self._pending_rows += keys.size
         if self._pending_rows >= _FLUSH_ROWS:
             self.flush()
 
@@ -386,13 +433,14 @@ class DedupIndex:
         if not self._pending:
             return
         keys = np.concatenate(self._pending_keys)
-        docs = np.repeat(np.asarray(self._pending_docs, dtype=np.int64), self.cfg.bands)
+        docs = np.repeat(np.asarray(self._pending_docs, dtype=np.int64), self._pending_lists)
         order = np.lexsort((docs, keys))  # by key, then doc: B-tree appends in key order
         rows = zip(keys[order].tolist(), docs[order].tolist(), strict=True)
         cur = self.conn.executemany(f"INSERT OR IGNORE INTO {_LEVELS[0]}(key, doc) VALUES(?, ?)", rows)
         self._pending.clear()
         self._pending_keys.clear()
         self._pending_docs.clear()
+        self._pending_lists.clear()
         self._pending_rows = 0
         self._rows[_LEVELS[0]] += max(cur.rowcount, 0)
         for i, cap in enumerate(_LEVEL_ROWS):
