@@ -6,9 +6,11 @@ Generates a corpus (benchmarks/make_corpus.py; or reuses --corpus DIR), runs `cl
 fresh output folder once per --workers value, and (unless --no-baseline) the naive pipeline
 (benchmarks/baseline_naive.py) on the same raw/ in the same session, each as a subprocess.
 Prints per run: wall seconds, docs/s, MB/s (raw input bytes), CPU ms/doc (user+sys of the whole
-process tree, from getrusage(RUSAGE_CHILDREN)), peak RSS (sum over the process tree, sampled
-from /proc every 50 ms; the largest single process from getrusage beside it), and the ratio of
-the baseline's CPU per document to ours. Quality is scored beside speed from the labels:
+process tree, from getrusage(RUSAGE_CHILDREN)), "parent": the CPU ms/doc of the root process
+alone (for cleaner: the single writer, whose serial share bounds what more workers can give;
+sampled from /proc), peak RSS (sum over the process tree, sampled from /proc every 50 ms; the
+largest single process from getrusage beside it), and the ratio of the baseline's CPU per
+document to ours. Quality is scored beside speed from the labels:
 residual duplicates (kept documents beyond the first of their cluster) and lost clusters.
 """
 
@@ -33,6 +35,7 @@ from make_corpus import build  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Measured:
     tree_rss_mb: float  # peak of the summed RSS of the process tree (0 when /proc is missing)
     max_rss_mb: float  # largest single process (getrusage)
     rc: int
+    parent_cpu_s: float = 0.0  # the root process alone (sampled from /proc; 0 when missing)
     quality: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -55,10 +59,14 @@ class Measured:
     def cpu_ms_per_doc(self) -> float:
         return 1000 * self.cpu_s / self.docs if self.docs else 0.0
 
+    @property
+    def parent_ms_per_doc(self) -> float:
+        return 1000 * self.parent_cpu_s / self.docs if self.docs else 0.0
+
     def row(self) -> dict[str, Any]:
         return {**asdict(self), "docs_per_s": round(self.docs_per_s, 1),
                 "mb_per_s": round(self.bytes / 1e6 / self.wall_s, 2) if self.wall_s else 0.0,
-                "cpu_ms_per_doc": round(self.cpu_ms_per_doc, 3)}
+                "cpu_ms_per_doc": round(self.cpu_ms_per_doc, 3), "parent_ms_per_doc": round(self.parent_ms_per_doc, 3)}
 
 
 def _tree_rss(root: int) -> int:
@@ -77,11 +85,23 @@ def _tree_rss(root: int) -> int:
     return total
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system seconds of one process so far (Linux /proc; 0.0 when unreadable)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def measure(name: str, cmd: list[str], cwd: Path, docs: int, size: int) -> Measured:
-    """Run `cmd`; CPU and the largest RSS from getrusage(RUSAGE_CHILDREN), tree RSS by sampling /proc."""
+    """Run `cmd`; CPU and the largest RSS from getrusage(RUSAGE_CHILDREN), tree RSS by sampling
+    /proc, and the root process's own CPU (its last sample: the final <50 ms are not seen)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLEANER_")}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak = [0]
+    parent = [0.0]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     done = threading.Event()
@@ -89,6 +109,7 @@ def measure(name: str, cmd: list[str], cwd: Path, docs: int, size: int) -> Measu
     def sample() -> None:
         while not done.wait(0.05):
             peak[0] = max(peak[0], _tree_rss(proc.pid))
+            parent[0] = _cpu_s(proc.pid) or parent[0]
 
     sampler = threading.Thread(target=sample, daemon=True)
     if Path("/proc").is_dir():
@@ -100,7 +121,7 @@ def measure(name: str, cmd: list[str], cwd: Path, docs: int, size: int) -> Measu
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode not in (0, 1):
         sys.stderr.write(err.decode("utf-8", "replace")[-3000:])
-    return Measured(name, docs, size, wall, cpu, peak[0] / 2**20, after.ru_maxrss / 1024, proc.returncode)
+    return Measured(name, docs, size, wall, cpu, peak[0] / 2**20, after.ru_maxrss / 1024, proc.returncode, parent[0])
 
 
 def _labels(corpus: Path) -> dict[tuple[str, str | None], dict[str, Any]]:
@@ -232,7 +253,7 @@ def profile(work: Path, raw: Path, docs: int) -> str:
 
 
 def _table(rows: list[Measured], base: Measured | None) -> str:
-    head = f"{'run':<22} {'docs':>6} {'wall s':>7} {'docs/s':>7} {'MB/s':>6} {'CPU ms/doc':>10} " \
+    head = f"{'run':<22} {'docs':>6} {'wall s':>7} {'docs/s':>7} {'MB/s':>6} {'CPU ms/doc':>10} {'parent':>6} " \
            f"{'tree RSS MB':>11} {'max RSS MB':>10} {'CPU vs base':>11} {'resid dups':>10} {'lost':>5}"
     lines = [head]
     for m in rows:
@@ -240,7 +261,7 @@ def _table(rows: list[Measured], base: Measured | None) -> str:
         ratio = f"{base.cpu_ms_per_doc / m.cpu_ms_per_doc:.2f}x" if base and m.cpu_s else "-"
         q = m.quality
         lines.append(f"{m.name:<22} {m.docs:>6} {m.wall_s:>7.1f} {r['docs_per_s']:>7.0f} {r['mb_per_s']:>6.2f} "
-                     f"{r['cpu_ms_per_doc']:>10.2f} {m.tree_rss_mb:>11.0f} {m.max_rss_mb:>10.0f} {ratio:>11} "
+                     f"{r['cpu_ms_per_doc']:>10.2f} {r['parent_ms_per_doc']:>6.2f} {m.tree_rss_mb:>11.0f} {m.max_rss_mb:>10.0f} {ratio:>11} "
                      f"{q.get('residual_dups', '-'):>10} {q.get('lost_clusters', '-'):>5}")
     return "\n".join(lines)
 
