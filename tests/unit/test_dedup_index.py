@@ -13,7 +13,7 @@ import pytest
 from cleaner.config import DedupConfig
 from cleaner.errors import UsageError
 from cleaner.stages.dedup import Fingerprint, fingerprint_text
-from cleaner.state.dedup_index import DedupIndex, Match, row_of, similarity
+from cleaner.state.dedup_index import DedupIndex, Match, containment, row_of, similarity
 
 CFG = DedupConfig()
 _RND = random.Random(7)
@@ -444,3 +444,16 @@ def test_similarity_equals_the_plain_numpy_estimate() -> None:
         c_a, c_b = int(rng.integers(0, n_a + 1)), int(rng.integers(0, n_b + 1))
         got = dataclasses.astuple(similarity(a, n_a, b, n_b, c_a, c_b))
         assert got == _reference_similarity(a, n_a, b, n_b, c_a, c_b), trial
+
+
+def test_containment_alone_equals_similaritys() -> None:
+    """The cheap first check must agree exactly: a candidate it turns away could not verify."""
+    rng = np.random.default_rng(4)
+    for trial in range(300):
+        pool = rng.integers(0, 1 << 31, 120, dtype=np.uint64)
+        k_a, k_b = int(rng.integers(1, 65)), int(rng.integers(1, 65))
+        a, b = (_sketch(np.unique(rng.choice(pool, k)), rng) for k in (k_a, k_b))
+        n_a = a.size + int(rng.integers(0, 3)) * 50
+        n_b = b.size + int(rng.integers(0, 3)) * 50
+        sim = similarity(a, n_a, b, n_b, 10, 20)
+        assert containment(a.tolist(), n_a, b.tolist(), n_b) == (sim.containment, sim.evidence), trial
