@@ -20,6 +20,7 @@ from typing import Any
 
 from cleaner.errors import FatalError, UsageError
 from cleaner.state.ledger import Ledger
+from cleaner.state.templates import line_counts_sql
 
 MAX_SITES = 40
 MAX_CLUSTERS = 40
@@ -171,10 +172,12 @@ def _templates(conn: sqlite3.Connection, min_pages: int) -> list[TemplateRow]:
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name='template_sites'").fetchone() is None:
         return []
     rows = conn.execute(
+        f"WITH l AS MATERIALIZED ({line_counts_sql(conn)}) "
         "SELECT s.site, s.pages, "
-        "(SELECT COUNT(*) FROM template_lines l WHERE l.site=s.site AND l.pages>=?), "
-        "(SELECT COUNT(*) FROM template_lines l WHERE l.site=s.site AND l.pages*2>=s.pages AND l.pages>=?) "
-        "FROM template_sites s WHERE s.pages>=? ORDER BY 3 DESC, 2 DESC LIMIT ?",
+        "COUNT(CASE WHEN l.pages>=? THEN 1 END), "
+        "COUNT(CASE WHEN l.pages*2>=s.pages AND l.pages>=? THEN 1 END) "
+        "FROM template_sites s LEFT JOIN l ON l.site=s.site WHERE s.pages>=? "
+        "GROUP BY s.site, s.pages ORDER BY 3 DESC, 2 DESC LIMIT ?",
         (min_pages, min_pages, min_pages, MAX_SITES)).fetchall()
     return [TemplateRow(*r) for r in rows]
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pickle
 import random
 import sqlite3
+from pathlib import Path
+
+import pytest
 
 import xxhash
 
@@ -85,3 +88,50 @@ def test_snapshot_from_counts_combines_runs_and_pickles() -> None:
     assert combined.line_pages("a.com", 7) == 0
     again = pickle.loads(pickle.dumps(combined))
     assert again == combined
+
+
+def _site_pages(seed: int, n: int) -> list[tuple[str, list[int]]]:
+    """Pages of three sites: mostly lines of their own, some of a per-site template."""
+    rnd = random.Random(seed)
+    template = {s: [rnd.getrandbits(62) for _ in range(12)] for s in ("a.com", "b.com", "c.com")}
+    return [(s, [rnd.getrandbits(62) for _ in range(8)] + rnd.sample(template[s], 5))
+            for s in (rnd.choice(sorted(template)) for _ in range(n))]
+
+
+def test_counts_are_the_same_whatever_the_level_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tiny levels merge at nearly every call: the counts read back are the sums all the same."""
+    import cleaner.state.templates as t
+
+    pages = _site_pages(5, 300)
+    snaps = []
+    for caps in (t._LINE_LEVEL_ROWS, (40, 300)):
+        monkeypatch.setattr(t, "_LINE_LEVEL_ROWS", caps)
+        conn = sqlite3.connect(":memory:")
+        stats = TemplateStats(conn)
+        for i in range(0, len(pages), 7):
+            stats.add_pages(pages[i : i + 7])
+        keys = {s: [k for site, ks in pages if site == s for k in ks] for s in ("a.com", "b.com", "c.com")}
+        snaps.append((stats.snapshot(keys, keys), stats.snapshot(keys)))
+        rows = {tb: conn.execute(f"SELECT count(*) FROM {tb}").fetchone()[0] for tb in t._LINE_LEVELS}
+        if caps != t._LINE_LEVEL_ROWS:
+            assert rows["template_lines"] > 0 and rows["template_lines_0"] <= 40  # merged on
+        conn.close()
+    assert snaps[0] == snaps[1]
+    assert snaps[0][0] == snaps[0][1]  # restricted to every key == the whole site
+    assert max(n for _, (_, counts) in snaps[0][0].sites.items() for n in counts.values()) > 50
+
+
+def test_a_read_only_ledger_of_the_older_layout_is_read(tmp_path: Path) -> None:
+    """Before levels, counts lived in template_lines alone: `cleaner explain` opens such a ledger
+    read-only and must still read them (it cannot create the level tables)."""
+    db = tmp_path / "ledger.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE template_sites (site TEXT PRIMARY KEY, pages INTEGER NOT NULL) WITHOUT ROWID")
+        conn.execute("CREATE TABLE template_lines (site TEXT NOT NULL, key INTEGER NOT NULL, "
+                     "pages INTEGER NOT NULL, PRIMARY KEY (site, key)) WITHOUT ROWID")
+        conn.execute("INSERT INTO template_sites VALUES ('a.com', 4)")
+        conn.executemany("INSERT INTO template_lines VALUES ('a.com', ?, ?)", [(1, 3), (2, 1)])
+    ro = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    snap = TemplateStats(ro).snapshot(["a.com"])
+    assert snap.site_pages("a.com") == 4 and snap.line_pages("a.com", 1) == 3 and snap.line_pages("a.com", 2) == 0
+    ro.close()

@@ -70,6 +70,7 @@ import numpy as np
 from cleaner.config import DedupConfig
 from cleaner.errors import UsageError
 from cleaner.stages.dedup import SCHEME, Fingerprint, band_keys
+from cleaner.state.levels import Levels
 
 _MIN_EVIDENCE = 8  # sampled shingles of the smaller document needed to call a near duplicate
 _MAX_CANDIDATES = 64  # verified per query, most shared bands first (caps template-heavy sites)
@@ -80,11 +81,11 @@ _MAX_CANDIDATES = 64  # verified per query, most shared bands first (caps templa
 # is listed under its other keys only. Reads are then bounded: bands x _BAND_CAP rows a query.
 _BAND_CAP = 64
 _FLUSH_ROWS = 100_000  # buffered band rows before they are written
-# Band rows live in levels, newest first (a log-structured merge, as LSM trees do): flushes go
-# to the first, small table; a level that outgrows its size is merged, in key order, into the
-# next, 16x larger one; the last (`dedup_bands`) is unbounded. Rows are rewritten about once
-# per level instead of one random B-tree page per row per checkpoint (at 1M documents the
-# single table cost 1.3 ms of flush+commit per document; see the measurements above).
+# Band rows live in levels (cleaner.state.levels): flushes go to the first, small table; a level
+# that outgrows its size is merged, in key order, into the next, 16x larger one; the last
+# (`dedup_bands`) is unbounded. Rows are rewritten about once per level instead of one random
+# B-tree page per row per checkpoint (at 1M documents the single table cost 1.3 ms of
+# flush+commit per document; see the measurements above).
 _LEVELS = ("dedup_bands_0", "dedup_bands_1", "dedup_bands")
 _LEVEL_ROWS = (500_000, 8_000_000)  # rows a level may hold before it is merged on (level 0 fits the page cache)
 _HEX_ID = re.compile(r"[0-9a-f]{32}")
@@ -261,10 +262,8 @@ class DedupIndex:
                 f"CREATE TABLE IF NOT EXISTS {table}(key INTEGER NOT NULL, doc INTEGER NOT NULL,"
                 " PRIMARY KEY(key, doc)) WITHOUT ROWID"
             )
-        self._rows = {t: 0 for t in _LEVELS[:-1]}  # rows per bounded level (the last is never merged)
-        for key, value in c.execute("SELECT key, value FROM dedup_meta WHERE key LIKE 'rows:%'"):
-            if key[5:] in self._rows:
-                self._rows[key[5:]] = int(value)
+        self._levels = Levels(c, _LEVELS, _LEVEL_ROWS, "dedup_meta",
+                              "INSERT OR IGNORE INTO {dst}(key, doc) SELECT key, doc FROM {src} ORDER BY key, doc")
 
     def _scoped(self, run: int) -> bool:
         return self.cfg.scope != "run" or run == self.run_id
@@ -380,9 +379,9 @@ class DedupIndex:
         hits: dict[int, int] = defaultdict(int)
         per_key: dict[int, int] = defaultdict(int)
         marks = ",".join("?" * len(keys))
-        levels = [t for t in _LEVELS if self._rows.get(t, 1)]  # empty levels are not asked
+        levels = self._levels.live()  # empty levels are not asked
         sql = " UNION ALL ".join(f"SELECT key, doc FROM {t} WHERE key IN ({marks})" for t in levels)
-        for key, doc in self.conn.execute(sql, keys * len(levels)):
+        for key, doc in self.conn.execute(sql, keys * len(levels)) if levels else ():
             hits[doc] += 1
             per_key[key] += 1
         if self._pending:
@@ -416,10 +415,10 @@ class DedupIndex:
             return self._counted[1]
         keys = self.band_keys_of(fp).tolist()
         marks = ",".join("?" * len(keys))
-        levels = [t for t in _LEVELS if self._rows.get(t, 1)]
+        levels = self._levels.live()
         sql = " UNION ALL ".join(f"SELECT key, count(*) FROM {t} WHERE key IN ({marks}) GROUP BY key" for t in levels)
         counts: dict[int, int] = defaultdict(int)
-        for key, n in self.conn.execute(sql, keys * len(levels)):
+        for key, n in self.conn.execute(sql, keys * len(levels)) if levels else ():
             counts[key] += n
         for k in set(keys):
             counts[k] += len(self._pending.get(k, ()))
@@ -468,21 +467,7 @@ class DedupIndex:
         self._pending_docs.clear()
         self._pending_lists.clear()
         self._pending_rows = 0
-        self._rows[_LEVELS[0]] += max(cur.rowcount, 0)
-        for i, cap in enumerate(_LEVEL_ROWS):
-            table, nxt = _LEVELS[i], _LEVELS[i + 1]
-            if self._rows[table] > cap:  # merge on, in key order: the next level's pages are visited once
-                moved = self.conn.execute(
-                    f"INSERT OR IGNORE INTO {nxt}(key, doc) SELECT key, doc FROM {table} ORDER BY key, doc"
-                ).rowcount
-                self.conn.execute(f"DELETE FROM {table}")
-                self._rows[table] = 0
-                if nxt in self._rows:
-                    self._rows[nxt] += max(moved, 0)
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO dedup_meta(key, value) VALUES(?, ?)",
-            [(f"rows:{t}", str(n)) for t, n in self._rows.items()],
-        )
+        self._levels.added(cur.rowcount)
 
     def size(self) -> int:
         """Kept documents indexed (all runs)."""

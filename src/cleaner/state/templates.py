@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import xxhash
 
+from cleaner.state.levels import Levels
+
 _DIGITS = re.compile(r"\d")
 _SIGN64 = 1 << 63
 
@@ -134,20 +136,39 @@ class TemplateSnapshot:
         return cls.from_counts(table)
 
 
+# Line counts live in levels (cleaner.state.levels): a chunk's ~7000 (site, line) upserts go to a
+# small first table instead of random pages of one that grows by ~27 rows a page for ever (most
+# article lines are seen once): at 250k pages that cost 0.25 ms a page of upserts and 0.17 of
+# commit, and grew (benchmarks/README.md, "Template counts at scale").
+_LINE_LEVELS = ("template_lines_0", "template_lines_1", "template_lines")
+_LINE_LEVEL_ROWS = (250_000, 4_000_000)
+_MERGE_LINES = (
+    "INSERT INTO {dst}(site, key, pages) SELECT site, key, pages FROM {src} WHERE true ORDER BY site, key "
+    "ON CONFLICT(site, key) DO UPDATE SET pages = pages + excluded.pages"
+)
+
+
 class TemplateStats:
     """SQLite-backed counts; the caller (the ledger) owns the connection and commits."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS template_sites ("
-            "site TEXT PRIMARY KEY, pages INTEGER NOT NULL) WITHOUT ROWID"
-        )
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS template_lines ("
-            "site TEXT NOT NULL, key INTEGER NOT NULL, pages INTEGER NOT NULL, "
-            "PRIMARY KEY (site, key)) WITHOUT ROWID"
-        )
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS template_sites ("
+                "site TEXT PRIMARY KEY, pages INTEGER NOT NULL) WITHOUT ROWID"
+            )
+            for table in _LINE_LEVELS:
+                conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {table} ("
+                    "site TEXT NOT NULL, key INTEGER NOT NULL, pages INTEGER NOT NULL, "
+                    "PRIMARY KEY (site, key)) WITHOUT ROWID"
+                )
+            conn.execute("CREATE TABLE IF NOT EXISTS template_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        except sqlite3.OperationalError:  # a read-only ledger of an older layout: read what it has
+            if not (_exists(conn, "template_sites") and _exists(conn, "template_lines")):
+                raise
+        self.levels = Levels(conn, _LINE_LEVELS, _LINE_LEVEL_ROWS, "template_meta", _MERGE_LINES)
 
     def add_page(self, site: str, keys: Iterable[int]) -> None:
         self.add_pages([(site, keys)])
@@ -166,39 +187,53 @@ class TemplateStats:
             sorted(sites.items()),
         )
         self.conn.executemany(
-            "INSERT INTO template_lines(site, key, pages) VALUES (?, ?, ?) "
+            f"INSERT INTO {self.levels.first}(site, key, pages) VALUES (?, ?, ?) "
             "ON CONFLICT(site, key) DO UPDATE SET pages = pages + excluded.pages",
             [(site, key, n) for (site, key), n in sorted(lines.items())],
         )
+        self.levels.added(len(lines))  # an upper bound: some of them were counts of lines it held
 
     def snapshot(self, sites: Iterable[str], keys: Mapping[str, Iterable[int]] | None = None) -> TemplateSnapshot:
         """Counts for these sites; with `keys`, only for those lines of each site (the lines of
-        the documents about to be stripped), so a snapshot stays small however old the site is."""
+        the documents about to be stripped), so a snapshot stays small however old the site is.
+        A line's count is the sum over the levels; lines on fewer than 2 pages are left out."""
         out: dict[str, tuple[int, dict[int, int]]] = {}
+        levels = self.levels.live()
         for site in set(sites):
             row = self.conn.execute(
                 "SELECT pages FROM template_sites WHERE site = ?", (site,)
             ).fetchone()
             if row is None:
                 continue
-            if keys is None:
-                found = dict(
-                    self.conn.execute(
-                        "SELECT key, pages FROM template_lines WHERE site = ? AND pages >= 2",
-                        (site,),
-                    ).fetchall()
-                )
+            found: dict[int, int] = {}
+            if not levels:
+                pass
+            elif keys is None:
+                found.update(self.conn.execute(_summed(levels, ""), (site,) * len(levels)))
             else:
                 wanted = sorted(set(keys.get(site, ())))
-                found = {}
                 for i in range(0, len(wanted), 500):
                     part = wanted[i : i + 500]
-                    marks = ",".join("?" * len(part))
-                    found.update(
-                        self.conn.execute(
-                            f"SELECT key, pages FROM template_lines WHERE site = ? AND pages >= 2 AND key IN ({marks})",
-                            (site, *part),
-                        ).fetchall()
-                    )
+                    sql = _summed(levels, f" AND key IN ({','.join('?' * len(part))})")
+                    found.update(self.conn.execute(sql, (site, *part) * len(levels)))
             out[site] = (int(row[0]), found)
         return TemplateSnapshot(out)
+
+
+def _summed(levels: list[str], where: str) -> str:
+    """A site's lines on >= 2 pages, counts summed over the levels (one level: no summing)."""
+    if len(levels) == 1:
+        return f"SELECT key, pages FROM {levels[0]} WHERE site = ?{where} AND pages >= 2"
+    union = " UNION ALL ".join(f"SELECT key, pages FROM {t} WHERE site = ?{where}" for t in levels)
+    return f"SELECT key, sum(pages) FROM ({union}) GROUP BY key HAVING sum(pages) >= 2"
+
+
+def line_counts_sql(conn: sqlite3.Connection) -> str:
+    """A subquery of (site, key, pages) summed over the levels this ledger has (reports)."""
+    tables = [t for t in _LINE_LEVELS if _exists(conn, t)]
+    union = " UNION ALL ".join(f"SELECT site, key, pages FROM {t}" for t in tables)
+    return f"SELECT site, key, sum(pages) AS pages FROM ({union}) GROUP BY site, key"
+
+
+def _exists(conn: sqlite3.Connection, table: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone() is not None
