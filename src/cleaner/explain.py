@@ -25,7 +25,8 @@ def explain(path: Path, cfg: Config, state: Path) -> str:
 
         raise UsageError(f"not a file: {path}")
     st = path.stat()
-    f = sources.InputFile(path=path.resolve(), rel=path.name, size=st.st_size, mtime_ns=st.st_mtime_ns)
+    f = sources.InputFile(path=path.resolve(), rel=_relative(path, Path(cfg.run.input)), size=st.st_size,
+                          mtime_ns=st.st_mtime_ns)
     sha = sources.sha256_file(path)
     ledger = Ledger(state, readonly=True) if (state / "ledger.sqlite").exists() else None
     out: list[str] = []
@@ -37,6 +38,16 @@ def explain(path: Path, cfg: Config, state: Path) -> str:
         if ledger is not None:
             ledger.close()
     return "\n".join(out).rstrip() + "\n"
+
+
+def _relative(path: Path, root: Path) -> str:
+    """The input's path as `cleaner run` names it (relative to the input folder, "/"-separated):
+    document ids and the site of a page without a URL (its sub-folder) depend on it. An input
+    outside the input folder is named by its file name."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
 
 
 def _explain_doc(doc: Document, cfg: Config, ledger: Ledger | None) -> list[str]:

@@ -267,3 +267,26 @@ def test_precedence_file_then_env_then_flags(project: Path, cli: Cli, monkeypatc
     assert cfg["run"]["workers"] == 3 and cfg["run"]["input"] == str(project / "from-env") and cfg["dedup"]["threshold"] == 0.9
     flags = config_mod.load(None, flags={"run": {"workers": 1}})
     assert flags.run.workers == 1 and flags.dedup.threshold == 0.9
+
+
+def test_explain_names_an_input_as_the_run_did(project: Path, cli: Cli) -> None:
+    """`cleaner explain raw/<site>/<page>`: the page's site is its sub-folder, as in the run, so
+    the site's template counts decide its lines, and the ledger finds its outcome (document ids
+    include the path relative to the input folder)."""
+    site = project / "raw" / "news.example"
+    site.mkdir()
+    menu = "Harbour Gazette Regional Edition"  # no rule knows it: only the site's pages tell
+    for i in range(5):
+        body = "\n\n".join(
+            f"Story {i} paragraph {k}: the council met on Tuesday and agreed on a plan for the "
+            f"harbour, the school and road number {i * 10 + k}, said the mayor after the vote." for k in range(4)
+        )
+        (site / f"p{i}.txt").write_text(f"{menu}\n\n{body}\n", encoding="utf-8")
+    assert cli(*RUN)[0] == 0
+    code, out, _ = cli("explain", "raw/news.example/p4.txt")
+    assert code == 0
+    assert "site: news.example" in out
+    assert "- DROP  Harbour Gazette Regional Edition  [template: on 5 of 5 pages of news.example]" in out
+    assert "ledger: clean in run" in out
+    code, out, _ = cli("explain", str(SAMPLES / "000_65eea8b01307b085.txt"))  # outside the input folder
+    assert code == 0 and "ledger:" in out
