@@ -70,7 +70,7 @@ import numpy as np
 from cleaner.config import DedupConfig
 from cleaner.errors import UsageError
 from cleaner.stages.dedup import SCHEME, Fingerprint, band_keys
-from cleaner.state.levels import Levels
+from cleaner.state.levels import Levels, table_has_rows
 
 _MIN_EVIDENCE = 8  # sampled shingles of the smaller document needed to call a near duplicate
 _MAX_CANDIDATES = 64  # verified per query, most shared bands first (caps template-heavy sites)
@@ -239,7 +239,7 @@ class DedupIndex:
         want = scheme(self.cfg)
         row = c.execute("SELECT value FROM dedup_meta WHERE key = 'scheme'").fetchone()
         if row is not None and row[0] != want:
-            if _table_has_rows(c, "dedup_docs"):
+            if table_has_rows(c, "dedup_docs"):
                 raise UsageError(
                     f"dedup settings changed: the index was built with [{row[0]}], the config asks for "
                     f"[{want}]; restore the settings or start a new state folder"
@@ -409,20 +409,12 @@ class DedupIndex:
 
     def key_counts(self, fp: Fingerprint) -> dict[int, int]:
         """Documents listed under each of `fp`'s band keys now (indexed and buffered; keys
-        listing none are absent). Free right after `_candidates(fp)`, which counted them; a
-        query otherwise (the band shuffle adds a chunk's kept documents after planning it)."""
-        if self._counted is not None and self._counted[0] is fp:
-            return self._counted[1]
-        keys = self.band_keys_of(fp).tolist()
-        marks = ",".join("?" * len(keys))
-        levels = self._levels.live()
-        sql = " UNION ALL ".join(f"SELECT key, count(*) FROM {t} WHERE key IN ({marks}) GROUP BY key" for t in levels)
-        counts: dict[int, int] = defaultdict(int)
-        for key, n in self.conn.execute(sql, keys * len(levels)) if levels else ():
-            counts[key] += n
-        for k in set(keys):
-            counts[k] += len(self._pending.get(k, ()))
-        return counts
+        listing none are absent), as `_candidates(fp)` counted them: free right after it, else
+        it runs again (the band shuffle adds a chunk's kept documents after planning it)."""
+        if self._counted is None or self._counted[0] is not fp:
+            self._candidates(fp)
+        assert self._counted is not None
+        return self._counted[1]
 
     def add(self, doc_id: str, fp: Fingerprint) -> None:
         """Index a kept document (duplicates are never added); adding a doc_id twice is a no-op."""
@@ -461,7 +453,7 @@ class DedupIndex:
         docs = np.repeat(np.asarray(self._pending_docs, dtype=np.int64), self._pending_lists)
         order = np.lexsort((docs, keys))  # by key, then doc: B-tree appends in key order
         rows = zip(keys[order].tolist(), docs[order].tolist(), strict=True)
-        cur = self.conn.executemany(f"INSERT OR IGNORE INTO {_LEVELS[0]}(key, doc) VALUES(?, ?)", rows)
+        cur = self.conn.executemany(f"INSERT OR IGNORE INTO {self._levels.first}(key, doc) VALUES(?, ?)", rows)
         self._pending.clear()
         self._pending_keys.clear()
         self._pending_docs.clear()
@@ -482,8 +474,3 @@ def _packed(doc_id: str) -> str | bytes:
 
 def _unpacked(stored: str | bytes) -> str:
     return stored.hex() if isinstance(stored, bytes) else stored
-
-
-def _table_has_rows(conn: sqlite3.Connection, table: str) -> bool:
-    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
-    return exists is not None and conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None

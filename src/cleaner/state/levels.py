@@ -29,12 +29,8 @@ class Levels:
 
     def __post_init__(self) -> None:
         self.rows = {t: 0 for t in self.names[:-1]}
-        last = self.names[-1]
-        self.last_used = bool(
-            self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (last,)).fetchone()
-            and self.conn.execute(f"SELECT 1 FROM {last} LIMIT 1").fetchone()
-        )
-        if self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (self.meta,)).fetchone():
+        self.last_used = table_has_rows(self.conn, self.names[-1])
+        if table_exists(self.conn, self.meta):
             for key, value in self.conn.execute(f"SELECT key, value FROM {self.meta} WHERE key LIKE 'rows:%'"):
                 if key[5:] in self.rows:
                     self.rows[key[5:]] = int(value)
@@ -65,3 +61,11 @@ class Levels:
             f"INSERT OR REPLACE INTO {self.meta}(key, value) VALUES(?, ?)",
             [(f"rows:{t}", str(n)) for t, n in self.rows.items()],
         )
+
+
+def table_exists(conn: sqlite3.Connection, table: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone() is not None
+
+
+def table_has_rows(conn: sqlite3.Connection, table: str) -> bool:
+    return table_exists(conn, table) and conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None

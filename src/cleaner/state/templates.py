@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import xxhash
 
-from cleaner.state.levels import Levels
+from cleaner.state.levels import Levels, table_exists
 
 _DIGITS = re.compile(r"\d")
 _SIGN64 = 1 << 63
@@ -166,7 +166,7 @@ class TemplateStats:
                 )
             conn.execute("CREATE TABLE IF NOT EXISTS template_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         except sqlite3.OperationalError:  # a read-only ledger of an older layout: read what it has
-            if not (_exists(conn, "template_sites") and _exists(conn, "template_lines")):
+            if not (table_exists(conn, "template_sites") and table_exists(conn, "template_lines")):
                 raise
         self.levels = Levels(conn, _LINE_LEVELS, _LINE_LEVEL_ROWS, "template_meta", _MERGE_LINES)
 
@@ -206,16 +206,12 @@ class TemplateStats:
             if row is None:
                 continue
             found: dict[int, int] = {}
-            if not levels:
-                pass
-            elif keys is None:
-                found.update(self.conn.execute(_summed(levels, ""), (site,) * len(levels)))
-            else:
-                wanted = sorted(set(keys.get(site, ())))
-                for i in range(0, len(wanted), 500):
-                    part = wanted[i : i + 500]
-                    sql = _summed(levels, f" AND key IN ({','.join('?' * len(part))})")
-                    found.update(self.conn.execute(sql, (site, *part) * len(levels)))
+            if levels:
+                wanted = sorted(set(keys.get(site, ()))) if keys is not None else []
+                parts = [wanted[i : i + 500] for i in range(0, len(wanted), 500)] if keys is not None else [[]]
+                for part in parts:
+                    where = f" AND key IN ({','.join('?' * len(part))})" if keys is not None else ""
+                    found.update(self.conn.execute(_summed(levels, where), (site, *part) * len(levels)))
             out[site] = (int(row[0]), found)
         return TemplateSnapshot(out)
 
@@ -230,10 +226,6 @@ def _summed(levels: list[str], where: str) -> str:
 
 def line_counts_sql(conn: sqlite3.Connection) -> str:
     """A subquery of (site, key, pages) summed over the levels this ledger has (reports)."""
-    tables = [t for t in _LINE_LEVELS if _exists(conn, t)]
+    tables = [t for t in _LINE_LEVELS if table_exists(conn, t)]
     union = " UNION ALL ".join(f"SELECT site, key, pages FROM {t}" for t in tables)
     return f"SELECT site, key, sum(pages) AS pages FROM ({union}) GROUP BY site, key"
-
-
-def _exists(conn: sqlite3.Connection, table: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone() is not None
