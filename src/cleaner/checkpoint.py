@@ -34,7 +34,8 @@ class PendingInput:
     """An input whose documents are in flight; committed when its last document is."""
 
     file: sources.InputFile | sources.Rejected
-    sha256: str
+    sha256: str  # "" until the file is read (`runner._resolve`)
+    data: bytes | None = field(default=None, repr=False)  # read for the hash, until the Reader takes it
     docs: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)

@@ -16,7 +16,7 @@ import signal
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -91,7 +91,7 @@ def _run_locked(cfg: Config, paths: Paths, *, dry_run: bool, progress: bool) -> 
         if not dry_run:
             for line in recover(ledger, paths.archive, paths.clean):
                 LOG.warning(line, extra={"event": "recovery"})
-        todo = _discover(paths, ledger, summary)
+        todo = _discover(paths, ledger, summary, cfg.run.max_input_bytes)
         if not todo and not summary.problems:
             summary.seconds = time.monotonic() - started
             return summary
@@ -177,7 +177,11 @@ def _scratch_ledger(paths: Paths) -> Ledger:
     return ledger
 
 
-def _discover(paths: Paths, ledger: Ledger, summary: RunSummary) -> list[PendingInput]:
+def _discover(paths: Paths, ledger: Ledger, summary: RunSummary, limit: int) -> list[PendingInput]:
+    """The inputs to process, in input order. A file with the stat of a finished input is
+    skipped here; the others are hashed when they are read (`_resolved`, in the pipeline, where
+    the workers are busy meanwhile), but the first ones now: a run starts only when there is
+    something new, not for files that were only touched."""
     todo: list[PendingInput] = []
     for item in sources.discover(paths.input):
         summary.inputs_seen += 1
@@ -191,24 +195,47 @@ def _discover(paths: Paths, ledger: Ledger, summary: RunSummary) -> list[Pending
         if ledger.known_by_stat(item.rel, item.size, item.mtime_ns):
             summary.inputs_skipped += 1
             continue
-        try:
-            sha = sources.sha256_file(item.path)
-        except OSError as err:
-            summary.inputs_new += 1
-            todo.append(PendingInput(file=sources.Rejected(item.rel, f"unreadable: {err.strerror}"),
-                                     sha256=f"rejected:unreadable: {err.strerror}"))
-            continue
-        if ledger.known_by_hash(item.rel, sha):
-            ledger.touch_input(item.rel, sha, item.size, item.mtime_ns)
-            summary.inputs_skipped += 1
-            continue
-        summary.inputs_new += 1
-        todo.append(PendingInput(file=item, sha256=sha))
+        todo.append(PendingInput(file=item, sha256=""))
+    first = 0
+    while first < len(todo) and not todo[first].sha256 and not _resolve(todo[first], ledger, summary, limit):
+        first += 1
     ledger.commit()
-    return todo
+    return todo[first:]
 
 
-def _documents(todo: list[PendingInput], cfg: Config) -> Iterator[tuple[PendingInput, Document | None]]:
+def _resolve(pending: PendingInput, ledger: Ledger, summary: RunSummary, limit: int) -> bool:
+    """Read and hash an input whose stat changed; False when it holds the bytes of the input
+    finished under its path (touched or copied over: its new stat is remembered)."""
+    f = pending.file
+    assert isinstance(f, sources.InputFile)
+    try:
+        pending.sha256, pending.data = sources.hashed(f, limit)
+    except OSError as err:
+        pending.file = sources.Rejected(f.rel, f"unreadable: {err.strerror}")
+        pending.sha256 = f"rejected:unreadable: {err.strerror}"
+        summary.inputs_new += 1
+        return True
+    if ledger.known_by_hash(f.rel, pending.sha256):
+        ledger.touch_input(f.rel, pending.sha256, f.size, f.mtime_ns)
+        pending.data = None
+        summary.inputs_skipped += 1
+        return False
+    summary.inputs_new += 1
+    return True
+
+
+def _resolved(
+    todo: list[PendingInput], ledger: Ledger, summary: RunSummary, bar: Progress, limit: int
+) -> Iterator[PendingInput]:
+    """`todo` with every input hashed, those found unchanged left out (and counted as done)."""
+    for pending in todo:
+        if pending.sha256 or _resolve(pending, ledger, summary, limit):
+            yield pending
+        else:
+            bar.advance()
+
+
+def _documents(todo: Iterable[PendingInput], cfg: Config) -> Iterator[tuple[PendingInput, Document | None]]:
     """Every document of every new input, then (input, None) once the input is exhausted."""
     for pending in todo:
         f = pending.file
@@ -217,7 +244,8 @@ def _documents(todo: list[PendingInput], cfg: Config) -> Iterator[tuple[PendingI
             doc = Document(id=document_id(pending.sha256, None, f.rel), source=src, raw=b"")
             yield pending, doc.quarantine("read", f.reason)
         else:
-            reader = sources.Reader(f, pending.sha256, cfg.run.max_input_bytes)
+            reader = sources.Reader(f, pending.sha256, cfg.run.max_input_bytes, pending.data)
+            pending.data = None
             for doc in reader:
                 yield pending, doc
             pending.skipped = len(reader.skipped)
@@ -262,7 +290,8 @@ def _process(
     try:
         with engine:
             size = max(1, min(cfg.run.checkpoint_docs, PIPELINE_DOCS))
-            chunks = _chunks(_documents(todo, cfg), size)
+            inputs = _resolved(todo, ledger, summary, bar, cfg.run.max_input_bytes)
+            chunks = _chunks(_documents(inputs, cfg), size)
             # two chunks in preparation: while the parent waits for chunk i's preparation and
             # counts its templates, the workers already prepare chunk i+1 instead of idling
             preparing: deque[PreparingChunk] = deque()

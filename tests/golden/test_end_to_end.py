@@ -77,6 +77,36 @@ def test_second_run_adds_nothing_and_says_so(project: Path, cli: Callable[..., t
     assert before == after
 
 
+def _input_stats(project: Path) -> dict[str, tuple[int, int]]:
+    with sqlite3.connect(project / "state" / "ledger.sqlite") as db:
+        return {p: (size, mtime) for p, size, mtime in db.execute("SELECT path, size, mtime_ns FROM inputs")}
+
+
+def test_touched_inputs_are_recognised_by_their_bytes(project: Path, cli: Callable[..., tuple[int, str, str]]) -> None:
+    """Inputs whose stat changed are hashed when they are read, in the pipeline; one that holds
+    the bytes it held is skipped (and its new stat remembered), beside new inputs or alone."""
+    assert cli("run", "--workers", "1", "--no-progress")[0] == 0
+    before = sorted((p.name, p.stat().st_size) for d in ("clean", "archive") for p in (project / d).iterdir())
+    names = sorted(p.name for p in (project / "raw").iterdir())
+    for name in names[:2]:
+        os.utime(project / "raw" / name, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    code, _, err = cli("run", "--workers", "1", "--no-progress")
+    assert code == 0 and "nothing new" in err, err
+    assert before == sorted((p.name, p.stat().st_size) for d in ("clean", "archive") for p in (project / d).iterdir())
+    assert all(_input_stats(project)[n][1] == 1_600_000_000_000_000_000 for n in names[:2])
+
+    for name in names[2:4]:
+        os.utime(project / "raw" / name, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    # sorted first: the touched inputs after it are hashed in the pipeline, not before the run starts
+    (project / "raw" / "000_new.txt").write_text("Ein neuer Artikel über Züge und das Wetter in Berlin. " * 20, encoding="utf-8")
+    code, _, err = cli("run", "--workers", "2", "--no-progress")
+    assert code == 0 and "1 new inputs (5 unchanged)" in err, err
+    assert "000_new.txt" in _articles(project / "clean")
+    stats = _input_stats(project)
+    assert len(stats) == 6 and all(stats[n][1] == 1_700_000_000_000_000_000 for n in names[2:4])
+    assert "nothing new" in cli("run", "--workers", "1", "--no-progress")[2]
+
+
 def test_binary_input_is_quarantined_and_the_rest_processed(project: Path, cli: Callable[..., tuple[int, str, str]]) -> None:
     (project / "raw" / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
     code, _, err = cli("run", "--workers", "1", "--no-progress")

@@ -126,6 +126,17 @@ def sha256_file(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+def hashed(f: InputFile, limit: int) -> tuple[str, bytes | None]:
+    """The file's SHA-256 and, when it is within `limit`, its bytes (for `Reader`): a file is
+    read once, for its identity and its documents. Raises OSError (unreadable)."""
+    if f.size > limit:
+        return sha256_file(f.path), None  # quarantined unread (`Reader`): hashed in a stream
+    data = read_capped(f.path, limit)
+    if len(data) > limit:  # it grew past the limit since it was listed
+        return sha256_file(f.path), None
+    return hashlib.sha256(data).hexdigest(), data
+
+
 def read_capped(path: Path, limit: int) -> bytes:
     """At most `limit` + 1 bytes of the file (one more than the limit says it is over it).
     read(limit + 1) would allocate limit + 1 bytes (256 MiB by default) for every small
@@ -169,6 +180,7 @@ class Reader:
     file: InputFile
     sha256: str
     max_bytes: int
+    data: bytes | None = field(default=None, repr=False)  # the file's bytes when already read (`hashed`)
     ctx: Context = field(init=False)
 
     def __post_init__(self) -> None:
@@ -187,8 +199,10 @@ class Reader:
         if self.file.size > limit:
             yield ctx.quarantined(b"", None, None, f"file is {self.file.size} bytes, over the limit of {limit}")
             return
+        data, self.data = self.data, None  # read once: the reader does not keep the bytes
         try:
-            data = read_capped(self.file.path, limit)
+            if data is None:
+                data = read_capped(self.file.path, limit)
         except OSError as err:
             yield ctx.quarantined(b"", None, None, f"cannot read: {err.strerror or err}")
             return
