@@ -40,6 +40,23 @@ def test_pool_keeps_input_order() -> None:
         assert list(engine.map(abs, range(-50, 0))) == list(range(50, 0, -1))
 
 
+def _large(n: int) -> bytes:
+    return bytes([n % 256]) * 700_000
+
+
+@pytest.mark.skipif(not Path("/proc/sys/fs/pipe-max-size").exists(), reason="Linux pipe sizes")
+def test_pool_pipes_carry_a_batch_in_one_round() -> None:
+    """The task and result pipes hold a whole result message (~0.7 MB), not 64 KiB of it."""
+    import fcntl
+
+    want = min(1 << 20, int(Path("/proc/sys/fs/pipe-max-size").read_text()))
+    with LocalEngine(2) as engine:
+        pool = engine._pool
+        ends = [e for q in (pool._inqueue, pool._outqueue) for e in (q._reader, q._writer)]
+        assert all(fcntl.fcntl(e.fileno(), fcntl.F_GETPIPE_SZ) >= want for e in ends)
+        assert [r[0] for r in engine.map(_large, range(6))] == list(range(6))
+
+
 def test_a_pool_run_writes_what_one_process_writes(
     project: Path, cli: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
