@@ -1,6 +1,6 @@
 """End-to-end throughput of `cleaner run` on a generated corpus, next to the naive baseline.
 
-    python benchmarks/throughput.py --n 5000 --workers 1 --workers 2 [--no-baseline] [--keep]
+    python benchmarks/throughput.py --n 5000 --workers 1 --workers 2 [--no-baseline] [--keep] [--stages]
 
 Generates a corpus (benchmarks/make_corpus.py; or reuses --corpus DIR), runs `cleaner run` in a
 fresh output folder once per --workers value, and (unless --no-baseline) the naive pipeline
@@ -255,6 +255,24 @@ def profile(work: Path, raw: Path, docs: int) -> str:
     return "\n".join(lines)
 
 
+def stage_times(work: Path, raw: Path, docs: int) -> str:
+    """CPU ms/doc per stage of one in-process run, by clocks around the stages (stage_clock.py):
+    no profiler overhead, so the shares are the real ones."""
+    out = work / "stages"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEANER_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    cmd = [sys.executable, str(HERE / "stage_clock.py"), "--json", str(out / "stages.json"), "--input", str(raw),
+           "--clean", str(out / "clean"), "--archive", str(out / "archive"), "--state", str(out / "state")]
+    subprocess.run(cmd, cwd=out, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    totals = json.loads((out / "stages.json").read_text("utf-8"))
+    lines = [f"{'stage (clocked, one process)':<34} {'calls':>7} {'CPU s':>7} {'ms/doc':>7}"]
+    for label, (seconds, calls) in totals.items():
+        lines.append(f"{label:<34} {calls:>7} {seconds:>7.2f} {1000 * seconds / docs:>7.3f}")
+    return "\n".join(lines)
+
+
 def _table(rows: list[Measured], base: Measured | None) -> str:
     head = f"{'run':<22} {'docs':>6} {'wall s':>7} {'docs/s':>7} {'MB/s':>6} {'CPU ms/doc':>10} {'parent':>6} " \
            f"{'tree RSS MB':>11} {'max RSS MB':>10} {'CPU vs base':>11} {'resid dups':>10} {'lost':>5}"
@@ -281,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--aeb", type=Path, help="extraction ground-truth.jsonl for real paragraphs")
     ap.add_argument("--json", type=Path, help="also write all measurements here")
     ap.add_argument("--profile", action="store_true", help="also cProfile one --workers 1 run: seconds per stage")
+    ap.add_argument("--stages", action="store_true",
+                    help="also clock the stages of one in-process run (stage_clock.py: no profiler overhead)")
     args = ap.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="cleaner-throughput-"))
     try:
@@ -303,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         print(_table(rows, base))
         if args.profile:
             print(profile(work, raw, docs))
+        if args.stages:
+            print(stage_times(work, raw, docs))
         for m in rows:
             print(f"{m.name}: quality {json.dumps(m.quality, ensure_ascii=False)}")
         if args.json:
