@@ -457,3 +457,16 @@ def test_containment_alone_equals_similaritys() -> None:
         n_b = b.size + int(rng.integers(0, 3)) * 50
         sim = similarity(a, n_a, b, n_b, 10, 20)
         assert containment(a.tolist(), n_a, b.tolist(), n_b) == (sim.containment, sim.evidence), trial
+
+
+def test_shared_counts_of_all_candidates_equal_one_set_intersection_each() -> None:
+    """The prefilter's vectorised count is the plain count, whatever the content flags."""
+    from cleaner.state.dedup_index import _shared_counts
+
+    rng = np.random.default_rng(5)
+    for trial in range(200):
+        pool = rng.integers(0, 1 << 31, 150, dtype=np.uint64)
+        mine = _sketch(np.unique(rng.choice(pool, int(rng.integers(1, 65)))), rng)
+        others = [_sketch(np.unique(rng.choice(pool, int(rng.integers(1, 65)))), rng) for _ in range(rng.integers(0, 9))]
+        want = [len({v >> 1 for v in mine.tolist()} & {v >> 1 for v in o.tolist()}) for o in others]
+        assert _shared_counts(mine, [o.astype(np.uint32).tobytes() for o in others]) == want, trial
