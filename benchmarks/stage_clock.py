@@ -60,19 +60,25 @@ def _clocked(fn: Callable[..., Any], label: str, totals: dict[str, list[float]])
     return clocked
 
 
-def install(totals: dict[str, list[float]]) -> list[tuple[Any, str, Any]]:
-    """Replace each STAGES function, where its callers look it up, by a clocked one; returns
-    what `uninstall` needs to put them back."""
-    undo = []
+def stage_functions() -> list[tuple[Any, str, Callable[..., Any], str]]:
+    """(owner, attribute, function, label) of each STAGES entry, where its callers look it up."""
+    found = []
     for module_name, name, label in STAGES:
-        module = importlib.import_module(module_name)
-        owner: Any = module
-        if "." in name:
-            cls, name = name.split(".")
-            owner = getattr(module, cls)
-        fn = getattr(owner, name)
+        owner: Any = importlib.import_module(module_name)
+        *classes, attr = name.split(".")
+        for cls in classes:
+            owner = getattr(owner, cls)
+        found.append((owner, attr, getattr(owner, attr), label))
+    return found
+
+
+def install(totals: dict[str, list[float]]) -> list[tuple[Any, str, Any]]:
+    """Replace each STAGES function by a clocked one; returns what `uninstall` needs to put
+    them back."""
+    undo = []
+    for owner, name, fn, label in stage_functions():
         if inspect.isgeneratorfunction(fn):
-            raise ValueError(f"{module_name}.{name} is a generator: its clock would stop at the first yield")
+            raise ValueError(f"{owner}.{name} is a generator: its clock would stop at the first yield")
         undo.append((owner, name, fn))
         setattr(owner, name, _clocked(fn, label, totals))
     return undo

@@ -32,6 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_corpus import build  # noqa: E402
+from stage_clock import stage_functions  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -204,30 +205,6 @@ def run_baseline(work: Path, raw: Path, docs: int, size: int) -> Measured:
     return m
 
 
-# (path suffix, function) -> stage label, for the cProfile summary of one `cleaner run --workers 1`.
-PROFILE_STAGES = (
-    ("sources/__init__.py", "__iter__", "read inputs"),
-    ("stages/decode.py", "decode", "decode"),
-    ("stages/extract.py", "extract", "extract"),
-    ("stages/repair.py", "repair", "repair"),
-    ("runner.py", "_count_templates", "template counting (parent)"),
-    ("stages/strip.py", "strip", "strip"),
-    ("stages/convert.py", "convert", "convert"),
-    ("stages/dedup.py", "fingerprint", "fingerprint"),
-    ("state/dedup_index.py", "check", "dedup index check"),
-    ("state/dedup_index.py", "add", "dedup index add"),
-    ("state/dedup_index.py", "flush", "dedup index flush"),
-    ("sinks/packed.py", "pack", "records built (worker side)"),
-    ("sinks/warc.py", "write_packed", "warc write (clean, parent)"),
-    ("sinks/warc.py", "write_duplicate", "warc write (duplicate)"),
-    ("sinks/warc.py", "close", "warc close (fsync, indexes)"),
-    ("sinks/corpus.py", "write_line", "corpus write"),
-    ("state/ledger.py", "record_documents", "ledger rows"),
-    ("state/ledger.py", "commit", "ledger commit"),
-    ("runner.py", "_process", "TOTAL run"),
-)
-
-
 def profile(work: Path, raw: Path, docs: int) -> str:
     """cProfile one `cleaner run --workers 1`; cumulative seconds per stage (profiler overhead included)."""
     import pstats
@@ -241,16 +218,18 @@ def profile(work: Path, raw: Path, docs: int) -> str:
            "--workers", "1", "--no-progress", "-q"]
     subprocess.run(cmd, cwd=out, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     stats = pstats.Stats(str(prof)).stats  # type: ignore[attr-defined]
+    from cleaner import runner
+
+    # the stages stage_clock.py clocks, found in the profile by their code's file, line and name
+    stages = [(fn, label) for _, _, fn, label in stage_functions()] + [(runner._process, "TOTAL run")]
     total = 0.0
-    lines = [f"{'stage':<30} {'calls':>7} {'cum s':>7} {'ms/doc':>7}"]
-    for suffix, fn, label in PROFILE_STAGES:
-        calls, cum = 0, 0.0
-        for (path, _, name), (_, ncalls, _, ct, _) in stats.items():
-            if name == fn and path.endswith(suffix):
-                calls, cum = calls + ncalls, cum + ct
+    lines = [f"{'stage':<32} {'calls':>7} {'cum s':>7} {'ms/doc':>7}"]
+    for fn, label in stages:
+        code = fn.__code__
+        _, calls, _, cum, _ = stats.get((code.co_filename, code.co_firstlineno, code.co_name), (0, 0, 0, 0.0, 0))
         if label == "TOTAL run":
             total = cum
-        lines.append(f"{label:<30} {calls:>7} {cum:>7.2f} {1000 * cum / docs:>7.3f}")
+        lines.append(f"{label:<32} {calls:>7} {cum:>7.2f} {1000 * cum / docs:>7.3f}")
     lines.append(f"(cProfile inflates Python-heavy stages; total under the profiler {total:.1f}s)")
     return "\n".join(lines)
 
