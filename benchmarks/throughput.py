@@ -96,13 +96,19 @@ def _cpu_s(pid: int) -> float:
         return 0.0
 
 
+def _child_env() -> dict[str, str]:
+    """This environment without CLEANER_ settings, and as installed: compiled modules cached.
+    Some sandboxes set PYTHONDONTWRITEBYTECODE, and each run would then compile the package's
+    modules again (~0.3 s of every run's serial start)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEANER_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def measure(name: str, cmd: list[str], cwd: Path, docs: int, size: int) -> Measured:
     """Run `cmd`; CPU and the largest RSS from getrusage(RUSAGE_CHILDREN), tree RSS by sampling
     /proc, and the root process's own CPU (its last sample: the final <50 ms are not seen)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEANER_")}
-    # as installed: compiled modules cached. Some sandboxes set PYTHONDONTWRITEBYTECODE, and each
-    # run would then compile the package's modules again (~0.3 s of every run's serial start)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = _child_env()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak = [0]
     parent = [0.0]
@@ -216,7 +222,7 @@ def profile(work: Path, raw: Path, docs: int) -> str:
     cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "cleaner", "run", "--input", str(raw),
            "--clean", str(out / "clean"), "--archive", str(out / "archive"), "--state", str(out / "state"),
            "--workers", "1", "--no-progress", "-q"]
-    subprocess.run(cmd, cwd=out, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(cmd, cwd=out, env=_child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     stats = pstats.Stats(str(prof)).stats  # type: ignore[attr-defined]
     from cleaner import runner
 
@@ -240,8 +246,7 @@ def stage_times(work: Path, raw: Path, docs: int) -> str:
     out = work / "stages"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEANER_")}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = _child_env()
     cmd = [sys.executable, str(HERE / "stage_clock.py"), "--json", str(out / "stages.json"), "--input", str(raw),
            "--clean", str(out / "clean"), "--archive", str(out / "archive"), "--state", str(out / "state")]
     subprocess.run(cmd, cwd=out, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
