@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from cleaner.config import Config
 from cleaner.document import Document, Outcome
-from cleaner.engines.local import budget
+from cleaner.engines.local import alarms, budget
 from cleaner.errors import InputError
 from cleaner.language import predict_text_languages
 from cleaner.sinks.packed import Packed, PackSpec, pack_all
@@ -107,7 +107,8 @@ def _finished(doc: Document) -> Document:
 
 
 def prepare_batch(docs: list[Document], cfg: Config) -> list[Document]:
-    return [prepare(d, cfg) for d in docs]
+    with alarms(cfg.run.doc_timeout_s):
+        return [prepare(d, cfg) for d in docs]
 
 
 @dataclass(frozen=True)
@@ -124,12 +125,13 @@ def finish_batch(task: FinishTask, cfg: Config) -> list[Document]:
     docs = list(task.docs)
     todo = [i for i, d in enumerate(docs) if d.outcome is Outcome.CLEAN]
     strip_stage = _strip_stage(task.templates)
-    for i in todo:
-        docs[i] = _guarded(docs[i], cfg, strip_stage)
-    if cfg.enabled("convert"):
-        predict_text_languages(docs[i].text for i in todo if docs[i].outcome is Outcome.CLEAN)
-    for i in todo:
-        docs[i] = _finished(_guarded(docs[i], cfg, FINISH_AFTER_STRIP))
+    with alarms(cfg.run.doc_timeout_s):
+        for i in todo:
+            docs[i] = _guarded(docs[i], cfg, strip_stage)
+        if cfg.enabled("convert"):
+            predict_text_languages(docs[i].text for i in todo if docs[i].outcome is Outcome.CLEAN)
+        for i in todo:
+            docs[i] = _finished(_guarded(docs[i], cfg, FINISH_AFTER_STRIP))
     return docs
 
 

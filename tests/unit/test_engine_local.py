@@ -8,7 +8,7 @@ import pytest
 from run_fixtures import clean_articles, ledger_outcomes, make_raw
 
 from cleaner import runner
-from cleaner.engines.local import LocalEngine, budget
+from cleaner.engines.local import LocalEngine, alarms, budget
 from cleaner.errors import InputError
 
 LIMITED = """
@@ -28,6 +28,23 @@ def test_time_budget_turns_an_overrun_into_an_input_error() -> None:
     with pytest.raises(InputError, match="timeout: slow.txt took longer than the 0.2s budget"):
         with budget(0.2, "slow.txt"):
             time.sleep(2)
+
+
+def test_time_budget_inside_a_batch_of_alarms_still_fires_and_the_handler_comes_back() -> None:
+    import signal
+
+    before = signal.getsignal(signal.SIGALRM)
+    with alarms(5):
+        held = signal.getsignal(signal.SIGALRM)
+        with budget(0.2, "fast.txt"):
+            pass
+        assert signal.getsignal(signal.SIGALRM) is held  # a block inside leaves the batch's handler
+        with pytest.raises(InputError, match="timeout: slow.txt took longer than the 0.2s budget"):
+            with budget(0.2, "slow.txt"):
+                time.sleep(2)
+        with budget(0.2, "next.txt"):  # the next document gets its own full budget
+            time.sleep(0.05)
+    assert signal.getsignal(signal.SIGALRM) is before
 
 
 def test_memory_budget_makes_allocation_fail_instead_of_the_run() -> None:
