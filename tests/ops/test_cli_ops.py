@@ -290,3 +290,29 @@ def test_explain_names_an_input_as_the_run_did(project: Path, cli: Cli) -> None:
     assert "ledger: clean in run" in out
     code, out, _ = cli("explain", str(SAMPLES / "000_65eea8b01307b085.txt"))  # outside the input folder
     assert code == 0 and "ledger:" in out
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_document_over_its_time_budget_is_quarantined_naming_it(
+    project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    """run.doc_timeout_s: the slow document is quarantined with the budget it overran (in the
+    process pool too: the forked workers inherit the slow strip), the run goes on and says so."""
+    from cleaner.stages import strip
+
+    slow = sorted(p.name for p in (project / "raw").iterdir())[2]
+    real = strip.strip
+
+    def sometimes_slow(doc, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if doc.source.path == slow:
+            time.sleep(3)
+        return real(doc, *args, **kwargs)
+
+    monkeypatch.setattr(strip, "strip", sometimes_slow)
+    monkeypatch.setenv("CLEANER_RUN_DOC_TIMEOUT_S", "0.5")
+    code, _, err = cli("run", "--workers", workers, "--no-progress")
+    assert code == 1 and slow in err, err
+    with sqlite3.connect(project / "state" / "ledger.sqlite") as db:
+        rows = dict(db.execute("SELECT input_path, outcome || ': ' || coalesce(problem, '') FROM documents"))
+    assert rows[slow] == f"quarantined: budget: timeout: {slow} took longer than the 0.5s budget"
+    assert sum(v.startswith("clean") for v in rows.values()) == 4
