@@ -355,3 +355,22 @@ def test_read_capped_reads_at_most_one_byte_over_the_limit(tmp_path: Path, monke
     monkeypatch.setattr(os, "fstat", lambda fd: os.stat_result((*real(fd)[:6], 3, *real(fd)[7:])))
     assert read_capped(f, 100) == b"0123456789"
     assert read_capped(f, 6) == b"0123456"
+
+
+def test_hashed_reads_a_file_once_for_its_identity_and_its_documents(tmp_path: Path) -> None:
+    """`hashed` gives the file's SHA-256 and its bytes; the reader given them cuts the same
+    documents it would read itself. Over the limit: the hash of the whole file, no bytes."""
+    import hashlib
+
+    from cleaner.sources import hashed
+
+    f = write(tmp_path, "crawl.warc", b"".join(sample_records()))
+    sha, data = hashed(f, LIMIT)
+    assert sha == sha256_file(f.path) == hashlib.sha256(f.path.read_bytes()).hexdigest()
+    assert data == f.path.read_bytes()
+    given = list(Reader(f, sha, LIMIT, data))
+    assert [(d.id, d.raw) for d in given] == [(d.id, d.raw) for d in read_all(f)[0]]
+    big = write(tmp_path, "big.txt", b"x" * 2000)
+    assert hashed(big, 1000) == (sha256_file(big.path), None)
+    docs = list(Reader(big, sha256_file(big.path), 1000, None))
+    assert docs[0].problem == "read: file is 2000 bytes, over the limit of 1000"
