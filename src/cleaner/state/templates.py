@@ -186,10 +186,13 @@ class TemplateStats:
             "ON CONFLICT(site) DO UPDATE SET pages = pages + excluded.pages",
             sorted(sites.items()),
         )
+        # unsorted: the first level is small enough to stay in the page cache (merges write the
+        # next one in key order), and sorting ~7000 (site, key) tuples a chunk cost more than
+        # the order saved: 0.127-0.139 against 0.139-0.155 ms a page (20k simulated pages)
         self.conn.executemany(
             f"INSERT INTO {self.levels.first}(site, key, pages) VALUES (?, ?, ?) "
             "ON CONFLICT(site, key) DO UPDATE SET pages = pages + excluded.pages",
-            [(site, key, n) for (site, key), n in sorted(lines.items())],
+            [(site, key, n) for (site, key), n in lines.items()],
         )
         self.levels.added(len(lines))  # an upper bound: some of them were counts of lines it held
 
