@@ -247,3 +247,21 @@ def test_token_bounds_fast_path_is_the_general_one() -> None:
     starts, ends, single = _token_bounds(mixed)
     assert starts.tolist() == [1, 2, 3, 4, 6] and ends.tolist() == [2, 3, 4, 5, 7]
     assert single.tolist() == [False, True, True, False, True]
+
+
+def test_a_fingerprint_pickles_compactly_and_comes_back_equal() -> None:
+    """Fingerprints cross from the workers to the parent pickled: scalars and each array's bytes
+    (dtypes kept), equal after the round trip, for long, short and empty texts."""
+    cfg = DedupConfig()
+    texts = [
+        "Ein langer Artikel über die Stadt und ihre Brücken. " * 40,
+        "Short line.",
+        "",
+        "這是一個關於開源社區的報導，權重很重要。" * 10,
+    ]
+    for text in texts:
+        fp = fingerprint_text(text, cfg)
+        back = pickle.loads(pickle.dumps(fp, protocol=pickle.HIGHEST_PROTOCOL))
+        assert back == fp
+        for name in ("minhash", "sketch", "head", "source", "bands"):
+            assert getattr(back, name).dtype == getattr(fp, name).dtype, name
