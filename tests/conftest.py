@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,21 @@ from cleaner.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "raw"
 SHARED = ROOT.parent / "shared"
+
+
+def make_strip_slow(monkeypatch: pytest.MonkeyPatch, path: str, seconds: float = 3.0) -> None:
+    """Strip sleeps on the input at `path`: a document that overruns its time budget (forked
+    pool workers inherit the patch)."""
+    from cleaner.stages import strip
+
+    real = strip.strip
+
+    def sometimes_slow(doc: Any, *args: Any, **kwargs: Any) -> Any:
+        if doc.source.path == path:
+            time.sleep(seconds)
+        return real(doc, *args, **kwargs)
+
+    monkeypatch.setattr(strip, "strip", sometimes_slow)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from cleaner import config as config_mod
 from cleaner.state.lock import StateLock
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, make_strip_slow
 
 Cli = Callable[..., tuple[int, str, str]]
 RUN = ("run", "--workers", "1", "--no-progress")
@@ -298,17 +298,8 @@ def test_a_document_over_its_time_budget_is_quarantined_naming_it(
 ) -> None:
     """run.doc_timeout_s: the slow document is quarantined with the budget it overran (in the
     process pool too: the forked workers inherit the slow strip), the run goes on and says so."""
-    from cleaner.stages import strip
-
     slow = sorted(p.name for p in (project / "raw").iterdir())[2]
-    real = strip.strip
-
-    def sometimes_slow(doc, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if doc.source.path == slow:
-            time.sleep(3)
-        return real(doc, *args, **kwargs)
-
-    monkeypatch.setattr(strip, "strip", sometimes_slow)
+    make_strip_slow(monkeypatch, slow)
     monkeypatch.setenv("CLEANER_RUN_DOC_TIMEOUT_S", "0.5")
     code, _, err = cli("run", "--workers", workers, "--no-progress")
     assert code == 1 and slow in err, err

@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 from cleaner.config import Config
 from cleaner.document import Document, Source, document_id
 from cleaner.pipeline import FinishTask, finish, finish_batch, prepare
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, make_strip_slow
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 
@@ -41,27 +44,17 @@ def test_finish_batch_equals_finish_one_by_one() -> None:
             assert a.fingerprint == b.fingerprint
 
 
-def test_a_slow_document_in_a_batch_is_quarantined_on_its_budget_and_the_rest_finish(monkeypatch) -> None:
+def test_a_slow_document_in_a_batch_is_quarantined_on_its_budget_and_the_rest_finish(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The batch keeps the alarm handler installed across its documents; each still gets its own
     budget: the slow one is quarantined naming it, the ones after it finish."""
-    import dataclasses
-    import time
-
-    from cleaner.stages import strip
-
     cfg = Config()
     cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, doc_timeout_s=0.5))
     raws = [(p.read_bytes(), p.name) for p in sorted(SAMPLES.iterdir()) if p.is_file()][:3]
     prepared = [prepare(_doc(raw, path), cfg) for raw, path in raws]
     slow = prepared[1].source.path
-    real = strip.strip
-
-    def sometimes_slow(doc, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if doc.source.path == slow:
-            time.sleep(3)
-        return real(doc, *args, **kwargs)
-
-    monkeypatch.setattr(strip, "strip", sometimes_slow)
+    make_strip_slow(monkeypatch, slow)
     done = finish_batch(FinishTask(prepared, None), cfg)
     assert [d.outcome.value for d in done] == ["clean", "quarantined", "clean"]
     assert done[1].problem is not None and f"timeout: {slow} took longer than the 0.5s budget" in done[1].problem
