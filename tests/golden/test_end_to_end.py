@@ -176,3 +176,27 @@ def test_archive_packs_into_a_valid_wacz(project: Path, cli: Callable[..., tuple
                     "--copy-pages"], check=True, capture_output=True)
     res = subprocess.run(["wacz", "validate", "-f", str(out)], capture_output=True, text=True)
     assert "Validation succeeded" in res.stdout + res.stderr
+
+
+def test_an_input_gone_before_it_is_read_is_quarantined_and_the_run_goes_on(
+    project: Path, cli: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file listed, then deleted before the pipeline reads it: quarantined as unreadable, with
+    the reason in the ledger; the other inputs are cleaned."""
+    from cleaner import sources
+
+    gone = sorted(p.name for p in (project / "raw").iterdir())[3]
+    listed = sources.discover
+
+    def discover_then_delete(root: Path):  # type: ignore[no-untyped-def]
+        items = list(listed(root))
+        (project / "raw" / gone).unlink()
+        return iter(items)
+
+    monkeypatch.setattr(sources, "discover", discover_then_delete)
+    code, _, err = cli("run", "--workers", "1", "--no-progress")
+    assert code == 1 and gone in err, err
+    with sqlite3.connect(project / "state" / "ledger.sqlite") as db:
+        inputs = dict(db.execute("SELECT path, outcome || ': ' || coalesce(problem, '') FROM inputs"))
+    assert inputs[gone].startswith("quarantined: unreadable: No such file or directory"), inputs[gone]
+    assert sum(v.startswith("clean") for v in inputs.values()) == 4
