@@ -10,7 +10,9 @@ process tree, from getrusage(RUSAGE_CHILDREN)), "parent": the CPU ms/doc of the 
 alone (for cleaner: the single writer, whose serial share bounds what more workers can give;
 sampled from /proc), peak RSS (sum over the process tree, sampled from /proc every 50 ms; the
 largest single process from getrusage beside it), and the ratio of the baseline's CPU per
-document to ours. Quality is scored beside speed from the labels:
+document to ours, and "calib ms": a fixed pure-Python loop timed before and after each run (this
+machine's speed moves by ~30% within an hour; compare two runs only when theirs agree). Quality is
+scored beside speed from the labels:
 residual duplicates (kept documents beyond the first of their cluster) and lost clusters.
 """
 
@@ -50,6 +52,7 @@ class Measured:
     max_rss_mb: float  # largest single process (getrusage)
     rc: int
     parent_cpu_s: float = 0.0  # the root process alone (sampled from /proc; 0 when missing)
+    calib_ms: float = 0.0  # `calibrate()` around the run: the machine's speed then
     quality: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -105,10 +108,21 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+def calibrate() -> float:
+    """CPU milliseconds of a fixed pure-Python loop. This shared machine's speed moves by ~30%
+    within an hour; two runs compare only when their calibrations agree (printed per run)."""
+    start = time.process_time()
+    acc = 0
+    for i in range(1_000_000):
+        acc += i * i % 7
+    return 1000 * (time.process_time() - start)
+
+
 def measure(name: str, cmd: list[str], cwd: Path, docs: int, size: int) -> Measured:
     """Run `cmd`; CPU and the largest RSS from getrusage(RUSAGE_CHILDREN), tree RSS by sampling
     /proc, and the root process's own CPU (its last sample: the final <50 ms are not seen)."""
     env = _child_env()
+    calib = calibrate()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak = [0]
     parent = [0.0]
@@ -131,7 +145,9 @@ def measure(name: str, cmd: list[str], cwd: Path, docs: int, size: int) -> Measu
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode not in (0, 1):
         sys.stderr.write(err.decode("utf-8", "replace")[-3000:])
-    return Measured(name, docs, size, wall, cpu, peak[0] / 2**20, after.ru_maxrss / 1024, proc.returncode, parent[0])
+    calib = (calib + calibrate()) / 2  # before and after: a change during the run shows as a mean
+    return Measured(name, docs, size, wall, cpu, peak[0] / 2**20, after.ru_maxrss / 1024, proc.returncode, parent[0],
+                    round(calib, 1))
 
 
 def _labels(corpus: Path) -> dict[tuple[str, str | None], dict[str, Any]]:
@@ -259,7 +275,7 @@ def stage_times(work: Path, raw: Path, docs: int) -> str:
 
 def _table(rows: list[Measured], base: Measured | None) -> str:
     head = f"{'run':<22} {'docs':>6} {'wall s':>7} {'docs/s':>7} {'MB/s':>6} {'CPU ms/doc':>10} {'parent':>6} " \
-           f"{'tree RSS MB':>11} {'max RSS MB':>10} {'CPU vs base':>11} {'resid dups':>10} {'lost':>5}"
+           f"{'tree RSS MB':>11} {'max RSS MB':>10} {'CPU vs base':>11} {'resid dups':>10} {'lost':>5} {'calib ms':>8}"
     lines = [head]
     for m in rows:
         r = m.row()
@@ -267,7 +283,7 @@ def _table(rows: list[Measured], base: Measured | None) -> str:
         q = m.quality
         lines.append(f"{m.name:<22} {m.docs:>6} {m.wall_s:>7.1f} {r['docs_per_s']:>7.0f} {r['mb_per_s']:>6.2f} "
                      f"{r['cpu_ms_per_doc']:>10.2f} {r['parent_ms_per_doc']:>6.2f} {m.tree_rss_mb:>11.0f} {m.max_rss_mb:>10.0f} {ratio:>11} "
-                     f"{q.get('residual_dups', '-'):>10} {q.get('lost_clusters', '-'):>5}")
+                     f"{q.get('residual_dups', '-'):>10} {q.get('lost_clusters', '-'):>5} {m.calib_ms:>8.1f}")
     return "\n".join(lines)
 
 
