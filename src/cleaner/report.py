@@ -20,6 +20,7 @@ from typing import Any
 
 from cleaner.errors import FatalError, UsageError
 from cleaner.state.ledger import Ledger
+from cleaner.state.levels import table_exists
 from cleaner.state.templates import line_counts_sql
 
 MAX_SITES = 40
@@ -169,7 +170,7 @@ def _removed(run: dict[str, Any] | None, history: list[dict[str, Any]], edits: C
 
 
 def _templates(conn: sqlite3.Connection, min_pages: int) -> list[TemplateRow]:
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name='template_sites'").fetchone() is None:
+    if not table_exists(conn, "template_sites"):
         return []
     rows = conn.execute(
         f"WITH l AS MATERIALIZED ({line_counts_sql(conn)}) "

@@ -209,11 +209,13 @@ class TemplateStats:
             if row is None:
                 continue
             found: dict[int, int] = {}
-            if levels:
-                wanted = sorted(set(keys.get(site, ()))) if keys is not None else []
-                parts = [wanted[i : i + 500] for i in range(0, len(wanted), 500)] if keys is not None else [[]]
-                for part in parts:
-                    where = f" AND key IN ({','.join('?' * len(part))})" if keys is not None else ""
+            if levels and keys is None:
+                found.update(self.conn.execute(_summed(levels, ""), (site,) * len(levels)))
+            elif levels:
+                wanted = sorted(set(keys.get(site, ())))
+                for i in range(0, len(wanted), 500):  # SQLite's bound parameters, 500 keys a query
+                    part = wanted[i : i + 500]
+                    where = f" AND key IN ({','.join('?' * len(part))})"
                     found.update(self.conn.execute(_summed(levels, where), (site, *part) * len(levels)))
             out[site] = (int(row[0]), found)
         return TemplateSnapshot(out)
