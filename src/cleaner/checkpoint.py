@@ -25,6 +25,7 @@ from cleaner.sinks.corpus import CorpusWriter, rule_counts
 from cleaner.sinks.packed import Packed, removed_counts
 from cleaner.sinks.warc import ArchiveWriter, RecordRef
 from cleaner.stages.dedup import Fingerprint, order_key
+from cleaner.state.copies import Copies
 from cleaner.state.dedup_index import DedupIndex, Match
 from cleaner.state.ledger import Ledger
 
@@ -55,7 +56,7 @@ class Ready:
 def write_step(
     cfg: Config, folders: tuple[Path, Path], ledger: Ledger, index: DedupIndex, engine: Any, ready: Ready,
     summary: RunSummary, stamp: str, kept_refs: dict[str, RecordRef], bar: Progress,
-    cp: Checkpoint | None, *, last: bool, dry_run: bool,
+    cp: Checkpoint | None, *, last: bool, dry_run: bool, copies: Copies | None = None,
 ) -> Checkpoint | None:
     """Dedup decisions in arrival order into the open checkpoint; when it holds checkpoint_docs
     documents (or the run ends): outputs published, then one ledger commit."""
@@ -70,7 +71,7 @@ def write_step(
         cp = Checkpoint(cfg, folders, summary, stamp, dry_run=dry_run)
     try:
         _decide_and_write(cfg, ledger, index, ordered, owners, summary, kept_refs, cp, plan=plan,
-                          packed=ready.packed)
+                          packed=ready.packed, copies=copies)
         cp.finished.extend(ready.finished)
         if not last and cp.docs < cfg.run.checkpoint_docs:
             return cp
@@ -83,6 +84,8 @@ def write_step(
     if not dry_run:
         ledger.commit()
         kept_refs.clear()  # committed: later duplicates find their originals in the ledger
+        if copies is not None:
+            copies.committed()
     bar.advance(len(cp.finished))
     return None
 
@@ -135,15 +138,19 @@ def _decide_and_write(
     cfg: Config, ledger: Ledger, index: DedupIndex, docs: list[Document], owners: dict[str, PendingInput],
     summary: RunSummary, kept_refs: dict[str, RecordRef], cp: Checkpoint,
     *, plan: list[Match | None] | None = None, packed: dict[str, Packed] | None = None,
+    copies: Copies | None = None,
 ) -> None:
     """`plan`: dedup decisions per position, made ahead by the engine (else asked of the index here).
-    `packed`: outputs of clean documents built by the workers (others are built here)."""
+    `packed`: outputs of clean documents built by the workers (others are built here).
+    `copies`: decides documents whose input bytes were seen before, like their first copy."""
     archive, corpus = cp.archive, cp.corpus
     packed = packed or {}
     for pos, doc in enumerate(docs):
         pending = owners[doc.id]
         pk = packed.get(doc.id)
         summary.documents += 1
+        if doc.copy_of is not None and copies is not None:
+            copies.resolve(doc)
         if doc.outcome is Outcome.CLEAN and cfg.enabled("dedup") and doc.fingerprint is not None:
             match = plan[pos] if plan is not None else index.check(doc.id, doc.fingerprint)
             if match is not None:
@@ -187,7 +194,10 @@ def _decide_and_write(
             pending.problems.append(doc.problem or "?")
             LOG.warning("quarantined %s: %s", where, doc.problem,
                         extra={"event": "quarantined", "path": where, "reason": doc.problem})
-        cp.rows.append(_document_row(doc, summary.run_id, refs, shard, pk))
+        row = _document_row(doc, summary.run_id, refs, shard, pk)
+        cp.rows.append(row)
+        if copies is not None:
+            copies.written(doc, row)
     cp.docs += len(docs)
 
 

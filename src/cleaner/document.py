@@ -95,6 +95,7 @@ class Document:
     fingerprint: Any = None  # set by the dedup stage in the worker, consumed by the parent
     origin: WarcOrigin | None = None  # the input WARC record, when the document came from one
     template_keys: list[int] | None = None  # line fingerprints after repair, counted by the parent
+    copy_of: str | None = None  # an earlier input with the same bytes: decided like it (state/copies.py)
 
     @property
     def from_html(self) -> bool:

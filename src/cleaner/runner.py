@@ -35,6 +35,7 @@ from cleaner.checkpoint import Checkpoint, PendingInput, Ready, write_step
 from cleaner.sinks.packed import Packed, PackSpec
 from cleaner.recovery import recover, rollback_files
 from cleaner.sinks.warc import RecordRef, fold_indexes
+from cleaner.state.copies import Copies
 from cleaner.state.dedup_index import DedupIndex
 from cleaner.state.ledger import Ledger, readonly_uri
 from cleaner.state.lock import StateLock
@@ -235,8 +236,11 @@ def _resolved(
             bar.advance()
 
 
-def _documents(todo: Iterable[PendingInput], cfg: Config) -> Iterator[tuple[PendingInput, Document | None]]:
-    """Every document of every new input, then (input, None) once the input is exhausted."""
+def _documents(
+    todo: Iterable[PendingInput], cfg: Config, copies: Copies | None = None
+) -> Iterator[tuple[PendingInput, Document | None]]:
+    """Every document of every new input, then (input, None) once the input is exhausted.
+    `copies`: marks documents whose input bytes were seen before (not cleaned again)."""
     for pending in todo:
         f = pending.file
         if isinstance(f, sources.Rejected):
@@ -247,6 +251,8 @@ def _documents(todo: Iterable[PendingInput], cfg: Config) -> Iterator[tuple[Pend
             reader = sources.Reader(f, pending.sha256, cfg.run.max_input_bytes, pending.data)
             pending.data = None
             for doc in reader:
+                if copies is not None:
+                    copies.mark(doc)
                 yield pending, doc
             pending.skipped = len(reader.skipped)
             for where, why in reader.skipped:
@@ -279,6 +285,7 @@ def _process(
 ) -> None:
     index = DedupIndex(ledger.conn, cfg.dedup, run_number)
     templates = TemplateStats(ledger.conn)
+    copies = Copies(ledger, summary.run_id if cfg.dedup.scope == "run" else None) if cfg.enabled("dedup") else None
     bar = Progress(len(todo), enabled=progress, every_s=cfg.run.progress_every_s)
     stamp = now.strftime("%Y%m%d%H%M%S")
     warm_up(cfg)
@@ -291,7 +298,7 @@ def _process(
         with engine:
             size = max(1, min(cfg.run.checkpoint_docs, PIPELINE_DOCS))
             inputs = _resolved(todo, ledger, summary, bar, cfg.run.max_input_bytes)
-            chunks = _chunks(_documents(inputs, cfg), size)
+            chunks = _chunks(_documents(inputs, cfg, copies), size)
             # two chunks in preparation: while the parent waits for chunk i's preparation and
             # counts its templates, the workers already prepare chunk i+1 instead of idling
             preparing: deque[PreparingChunk] = deque()
@@ -316,11 +323,11 @@ def _process(
                     del sealed, pages
                     if ready is not None:
                         cp = write_step(cfg, folders, ledger, index, engine, ready, summary, stamp, kept_refs,
-                                        bar, cp, last=False, dry_run=dry_run)
+                                        bar, cp, last=False, dry_run=dry_run, copies=copies)
                     ready = _ready(chunk, finished, finishing)
                 if ready is not None:
                     cp = write_step(cfg, folders, ledger, index, engine, ready, summary, stamp, kept_refs,
-                                    bar, cp, last=True, dry_run=dry_run)
+                                    bar, cp, last=True, dry_run=dry_run, copies=copies)
             except BaseException:
                 if cp is not None:
                     cp.abort()

@@ -47,12 +47,13 @@ def ledger_outcomes(state: Path) -> list[tuple]:
 
 
 def make_raw(folder: Path) -> None:
-    """The samples plus near and exact copies of them, and a page set sharing a template."""
+    """The samples plus near, exact and byte-identical copies of them, and a page set sharing a template."""
     samples = sorted(p for p in folder.iterdir() if p.suffix == ".txt")
     for i, p in enumerate(samples):
         text = p.read_text(encoding="utf-8")
         lines = text.splitlines()
         (folder / f"copy_{i}.txt").write_text(text + "\n", encoding="utf-8")  # same words: exact
+        (folder / f"bytes_{i}.txt").write_bytes(p.read_bytes())  # same bytes: not cleaned again
         (folder / f"firstline_{i}.txt").write_text("\n".join(["Reposted " + lines[0], *lines[1:]]), encoding="utf-8")
         (folder / f"trunc_{i}.txt").write_text("\n".join(lines[: max(3, len(lines) * 2 // 3)]), encoding="utf-8")
     for i in range(30):

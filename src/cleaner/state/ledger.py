@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS documents (
     shard TEXT,                        -- clean/ shard holding the article
     edits_json TEXT                    -- {rule: count} of this document's edits
 );
+CREATE INDEX IF NOT EXISTS inputs_sha256 ON inputs(sha256);
 CREATE INDEX IF NOT EXISTS documents_run ON documents(run_id);
 CREATE INDEX IF NOT EXISTS documents_dup ON documents(duplicate_of);
 CREATE TABLE IF NOT EXISTS files (
@@ -168,6 +169,15 @@ class Ledger:
             "SELECT 1 FROM inputs WHERE path=? AND sha256=? LIMIT 1", (path, sha256)
         ).fetchone()
         return row is not None
+
+    def input_by_hash(self, sha256: str, run_id: str | None = None) -> str | None:
+        """The path of a committed input with these bytes that held one document (of run `run_id`
+        only, when given), the earliest recorded."""
+        scope, args = (" AND run_id=?", (sha256, run_id)) if run_id else ("", (sha256,))
+        row = self.conn.execute(
+            f"SELECT path FROM inputs WHERE sha256=? AND docs=1{scope} ORDER BY rowid LIMIT 1", args
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     def touch_input(self, path: str, sha256: str, size: int, mtime_ns: int) -> None:
         """Same bytes, new mtime (e.g. `touch`, a copy): remember the stat so the next run skips cheaply."""
