@@ -31,6 +31,9 @@ def _make_inputs(raw: Path, n: int) -> None:
         # distinct articles: two unique paragraphs on top, so most are not duplicates of each other
         extra = "\n\n".join(" ".join(rnd.choice(words) for _ in range(120)) + "." for _ in range(2))
         (raw / f"doc{i:04d}.txt").write_text(f"Bericht Nummer {i}.\n\n{extra}\n\n{src}", encoding="utf-8")
+        if i % 10 == 9:  # the same bytes again (state/copies.py): near (same checkpoint) or far back
+            earlier = raw / f"doc{i - (3 if i % 20 == 9 else 16):04d}.txt"
+            (raw / f"doc{i:04d}.txt").write_bytes(earlier.read_bytes())
 
 
 def _committed(root: Path) -> int:
