@@ -151,6 +151,7 @@ def _decide_and_write(
         summary.documents += 1
         if doc.copy_of is not None and copies is not None:
             copies.resolve(doc)
+            summary.copies += 1
         if doc.outcome is Outcome.CLEAN and cfg.enabled("dedup") and doc.fingerprint is not None:
             match = plan[pos] if plan is not None else index.check(doc.id, doc.fingerprint)
             if match is not None:

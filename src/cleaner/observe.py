@@ -56,6 +56,7 @@ class RunSummary:
     clean: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    copies: int = 0  # documents with an earlier input's bytes: decided like it, not cleaned (state/copies.py)
     bytes_in: int = 0
     seconds: float = 0.0
     rules: Counter[str] = field(default_factory=Counter)  # lines/blocks removed per rule
@@ -81,6 +82,7 @@ class RunSummary:
             f"{self.documents} documents: {self.clean} clean, {self.duplicates} duplicates, "
             f"{self.quarantined} quarantined in {self.seconds:.1f}s ({rate:.0f} docs/s)"
             + (f"; {self.records_skipped} non-article records skipped" if self.records_skipped else "")
+            + (f"; {self.copies} with an earlier input's bytes, not cleaned again" if self.copies else "")
         ]
         if self.rules:
             top = ", ".join(f"{rule} {n}" for rule, n in self.rules.most_common(12))

@@ -54,9 +54,10 @@ def test_a_copy_is_not_cleaned_and_takes_the_first_copys_decision(
     first = sorted((project / "raw").iterdir())[1]
     (project / "raw" / "zz_same_bytes.txt").write_bytes(first.read_bytes())
     cleaned = _cleaned_paths(monkeypatch)
-    code, _, err = cli(*RUN)
+    code, out, err = cli(*RUN)
     assert code == 0, err
     assert first.name in cleaned and "zz_same_bytes.txt" not in cleaned
+    assert "6 documents: 5 clean, 1 duplicates" in out + err and "1 with an earlier input's bytes, not cleaned again" in out + err
     rows = _rows(project)
     outcome, dup_of, method, similarity, title, lang, _, _, chars = rows["zz_same_bytes.txt"]
     assert (outcome, dup_of, method, similarity) == ("duplicate", rows[first.name][7], "exact", 1.0)
