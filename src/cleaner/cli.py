@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,9 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE")
 
     p = sub.add_parser("get", help="print the cleaned text (or --raw: the exact original bytes) of a record")
-    p.add_argument("key", help="a URL or a WARC-Record-ID")
+    p.add_argument("key", help="a URL, a WARC-Record-ID, or a document id (clean/'s \"id\", the ledger's)")
     p.add_argument("--raw", action="store_true", help="the original bytes, exactly as archived")
     p.add_argument("--archive", metavar="DIR", help="archive folder (default archive/)")
+    p.add_argument("--state", metavar="DIR", help="state folder, to find a document id (default state/)")
     p.add_argument("--config", metavar="FILE")
 
     p = sub.add_parser("report", help="write an HTML report of a run (outcomes, rules, sites, duplicates, quarantine)",
@@ -221,13 +223,41 @@ def _cmd_get(args: argparse.Namespace, cfg: config_mod.Config) -> int:
     from cleaner.sinks.archive_check import get_raw, get_text
 
     folder = Path(args.archive or cfg.run.archive)
-    if args.raw:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(get_raw(folder, args.key))
-        sys.stdout.buffer.flush()
-    else:
-        sys.stdout.write(get_text(folder, args.key))
+    key = _record_of_document(args.key, Path(args.state or cfg.run.state), raw=args.raw) or args.key
+    try:
+        if args.raw:
+            data = get_raw(folder, key)
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(get_text(folder, key))
+    except KeyError as err:
+        raise UsageError(f"{args.key}: {err.args[0]} (folder {folder})") from None
     return EXIT_OK
+
+
+def _record_of_document(key: str, state: Path, *, raw: bool) -> str | None:
+    """The record id behind a document id (32 hex digits, as in clean/ and the ledger): its raw
+    record, or its cleaned text, which for a duplicate is the kept document's (said on stderr)."""
+    from cleaner.state.ledger import Ledger
+
+    if not re.fullmatch(r"[0-9a-f]{32}", key) or not (state / "ledger.sqlite").exists():
+        return None
+    ledger = Ledger(state, readonly=True)
+    try:
+        row = ledger.document(key)
+        if row is not None and not raw and row["outcome"] == "duplicate" and row["duplicate_of"]:
+            print(f"{key} is a duplicate of {row['duplicate_of']}: its text", file=sys.stderr)
+            row = ledger.document(row["duplicate_of"])
+    finally:
+        ledger.close()
+    if row is None:
+        raise UsageError(f"{key}: no document with this id in the ledger ({state})")
+    ref = row.get("raw_json" if raw else "text_json")
+    if not ref:  # a quarantined document has no text; an unreadable input no raw record either
+        raise UsageError(f"{key}: the document is {row['outcome']} and has no {'raw' if raw else 'text'} record")
+    return str(json.loads(ref)["record_id"])
 
 
 def _cmd_report(args: argparse.Namespace, cfg: config_mod.Config) -> int:

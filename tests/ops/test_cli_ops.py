@@ -307,3 +307,25 @@ def test_a_document_over_its_time_budget_is_quarantined_naming_it(
         rows = dict(db.execute("SELECT input_path, outcome || ': ' || coalesce(problem, '') FROM documents"))
     assert rows[slow] == f"quarantined: budget: timeout: {slow} took longer than the 0.5s budget"
     assert sum(v.startswith("clean") for v in rows.values()) == 4
+
+
+def test_get_finds_a_document_by_its_id_and_says_what_it_cannot_find(project: Path, cli: Cli) -> None:
+    """`cleaner get ID`: the id of clean/ (and of the ledger) works like a record id; a duplicate
+    gives its kept copy's text; an unknown key is an error naming it, not a traceback."""
+    sample = sorted((project / "raw").iterdir())[0]
+    (project / "raw" / "zz_copy.txt").write_bytes(sample.read_bytes())
+    assert cli(*RUN)[0] == 0
+    article = next(json.loads(line) for p in sorted((project / "clean").glob("part-*.jsonl"))
+                   for line in p.read_text(encoding="utf-8").splitlines() if json.loads(line)["source"] == sample.name)
+    code, out, _ = cli("get", article["id"])
+    assert code == 0 and out == article["text"]
+    with sqlite3.connect(project / "state" / "ledger.sqlite") as db:
+        (copy_id,) = db.execute("SELECT doc_id FROM documents WHERE input_path='zz_copy.txt'").fetchone()
+    code, out, err = cli("get", copy_id)
+    assert code == 0 and out == article["text"] and f"duplicate of {article['id']}" in err
+    raw = subprocess.run([sys.executable, "-m", "cleaner", "get", copy_id, "--raw"], cwd=project, capture_output=True)
+    assert raw.returncode == 0 and raw.stdout == sample.read_bytes()  # the revisit, resolved
+    code, _, err = cli("get", "0" * 32)
+    assert code == 2 and "no document with this id" in err
+    code, _, err = cli("get", "https://nowhere.example/page")
+    assert code == 2 and "https://nowhere.example/page: no cleaned text in the archive" in err
