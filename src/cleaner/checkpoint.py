@@ -84,8 +84,8 @@ def write_step(
     if not dry_run:
         ledger.commit()
         kept_refs.clear()  # committed: later duplicates find their originals in the ledger
-        if copies is not None:
-            copies.committed()
+    if copies is not None:  # (a dry run's rows stay uncommitted, but this connection reads them)
+        copies.committed()
     bar.advance(len(cp.finished))
     return None
 

@@ -118,3 +118,15 @@ def test_the_copy_of_a_quarantined_input_is_quarantined_naming_it(
     assert outcome == "quarantined"
     assert problem.startswith(f"dedup: same bytes as {first.name}, quarantined: budget: timeout")
     assert "resource" in _record_types(project)  # the copy's bytes are archived as well
+
+
+def test_a_dry_run_predicts_copies_across_checkpoints(project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a dry run nothing is committed, but the first copies of earlier checkpoints are still
+    found (in the scratch ledger's uncommitted rows), as the real run will find them."""
+    first = sorted((project / "raw").iterdir())[0]
+    (project / "raw" / "zz_same_bytes.txt").write_bytes(first.read_bytes())
+    monkeypatch.setenv("CLEANER_RUN_CHECKPOINT_DOCS", "1")
+    code, out, err = cli(*RUN, "--dry-run")
+    assert code == 0, err
+    assert "1 with an earlier input's bytes, not cleaned again" in out + err
+    assert not (project / "state" / "ledger.sqlite").exists()
