@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from json.encoder import encode_basestring_ascii as _json_str
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,11 +211,15 @@ def _ref_from_ledger(ledger: Ledger, doc_id: str | None) -> RecordRef:
 
 
 def _ref_json(r: RecordRef | None) -> str | None:
-    """json.dumps(dataclasses.asdict(r)), without asdict's deep copy (a third of a row's cost)."""
+    """json.dumps of the RecordRef as a dict, the same text, without building the dict or walking
+    the encoder: 2 us instead of 6.5, three a document in the single writer. The strings go
+    through the encoder's own escaping (ASCII, as json.dumps writes by default)."""
     if r is None:
         return None
-    return json.dumps({"record_id": r.record_id, "filename": r.filename, "offset": r.offset, "length": r.length,
-                       "date": r.date, "target_uri": r.target_uri, "payload_digest": r.payload_digest})
+    digest = "null" if r.payload_digest is None else _json_str(r.payload_digest)
+    return (f'{{"record_id": {_json_str(r.record_id)}, "filename": {_json_str(r.filename)}, '
+            f'"offset": {int(r.offset)}, "length": {int(r.length)}, "date": {_json_str(r.date)}, '
+            f'"target_uri": {_json_str(r.target_uri)}, "payload_digest": {digest}}}')
 
 
 def _document_row(

@@ -205,6 +205,8 @@ def test_ledger_row_of_a_packed_document_equals_the_full_one() -> None:
         assert _document_row(doc, "run-1", refs, "part-1.jsonl", p) == full
     assert _ref_json(ref) == json.dumps(ref._asdict())
     assert RecordRef(**json.loads(_ref_json(ref) or "")) == ref
+    odd = RecordRef("<urn:uuid:x>", "f.warc.gz", 0, 1, "d", 'file:///a%20b/\u00fc"q\\.txt', None)  # escapes, null
+    assert _ref_json(odd) == json.dumps(odd._asdict()) and _ref_json(None) is None
 
 
 def test_ledger_bulk_rows_and_outcomes(tmp_path: Path) -> None:
