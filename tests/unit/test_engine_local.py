@@ -1,3 +1,4 @@
+import dataclasses
 import subprocess
 import sys
 import time
@@ -7,7 +8,9 @@ from pathlib import Path
 import pytest
 from run_fixtures import clean_articles, ledger_outcomes, make_raw
 
-from cleaner import runner
+from cleaner import runner, sources
+from cleaner.checkpoint import PendingInput
+from cleaner.config import Config
 from cleaner.engines.local import LocalEngine, alarms, budget
 from cleaner.errors import InputError
 
@@ -104,3 +107,21 @@ def test_collector_threshold_is_raised_for_the_run_and_restored() -> None:
     with LocalEngine(1):
         assert gc.get_threshold()[0] >= 10_000
     assert gc.get_threshold() == before
+
+
+def test_a_small_run_with_the_default_worker_count_stays_in_process(tmp_path: Path) -> None:
+    """A pool and a full warm-up cost more than a second core gives back on a few small inputs;
+    an explicit --workers N, a big input or many inputs get the pool as asked."""
+
+    def todo(n: int, size: int) -> list[PendingInput]:
+        return [PendingInput(sources.InputFile(tmp_path / f"{i}.txt", f"{i}.txt", size, 0), "") for i in range(n)]
+
+    default = Config()
+    explicit = dataclasses.replace(default, run=dataclasses.replace(default.run, workers=2))
+    ray = dataclasses.replace(default, run=dataclasses.replace(default.run, engine="ray"))
+    assert runner._small_run(default, todo(5, 5000))
+    assert runner._small_run(default, todo(5, 5000) + [PendingInput(sources.Rejected("x", "bad name"), "")])
+    assert not runner._small_run(explicit, todo(5, 5000))
+    assert not runner._small_run(ray, todo(5, 5000))
+    assert not runner._small_run(default, todo(runner.SMALL_RUN_INPUTS + 1, 100))
+    assert not runner._small_run(default, todo(1, runner.SMALL_RUN_BYTES + 1))  # one big WARC file
