@@ -130,3 +130,20 @@ def test_a_dry_run_predicts_copies_across_checkpoints(project: Path, cli: Cli, m
     assert code == 0, err
     assert "1 with an earlier input's bytes, not cleaned again" in out + err
     assert not (project / "state" / "ledger.sqlite").exists()
+
+
+def test_a_copy_of_an_input_quarantined_in_an_earlier_run_is_cleaned(
+    project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The earlier quarantine may have been the settings' (a time budget): the copy is the retry."""
+    first = sorted((project / "raw").iterdir())[2]
+    with monkeypatch.context() as m:
+        make_strip_slow(m, first.name, seconds=2.0)
+        m.setenv("CLEANER_RUN_DOC_TIMEOUT_S", "0.3")
+        assert cli(*RUN)[0] == 1
+    (project / "raw" / "zz_same_bytes.txt").write_bytes(first.read_bytes())
+    (project / "raw" / "zz_again.txt").write_bytes(first.read_bytes())
+    assert cli(*RUN)[0] == 0
+    rows = _rows(project)
+    assert rows[first.name][0] == "quarantined" and rows["zz_again.txt"][0] == "clean"
+    assert rows["zz_same_bytes.txt"][:3] == ("duplicate", rows["zz_again.txt"][7], "exact")  # this run's first

@@ -171,11 +171,12 @@ class Ledger:
         return row is not None
 
     def input_by_hash(self, sha256: str, run_id: str | None = None) -> str | None:
-        """The path of a committed input with these bytes that held one document (of run `run_id`
-        only, when given), the earliest recorded."""
+        """The path of a committed input with these bytes that held one document and was not
+        quarantined (of run `run_id` only, when given), the earliest recorded."""
         scope, args = (" AND run_id=?", (sha256, run_id)) if run_id else ("", (sha256,))
         row = self.conn.execute(
-            f"SELECT path FROM inputs WHERE sha256=? AND docs=1{scope} ORDER BY rowid LIMIT 1", args
+            f"SELECT path FROM inputs WHERE sha256=? AND docs=1 AND outcome!='quarantined'{scope}"
+            " ORDER BY rowid LIMIT 1", args
         ).fetchone()
         return None if row is None else str(row[0])
 
