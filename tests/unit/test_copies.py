@@ -105,11 +105,13 @@ def test_the_copy_of_a_near_duplicate_is_a_duplicate_of_the_same_kept_document(p
     assert rows["c_copy_of_near.txt"][:4] == rows["b_near.txt"][:4]
 
 
+@pytest.mark.parametrize("checkpoint", ["2000", "1"])  # the first copy still in flight / long committed
 def test_the_copy_of_a_quarantined_input_is_quarantined_naming_it(
-    project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+    project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, checkpoint: str
 ) -> None:
-    first = sorted((project / "raw").iterdir())[2]
+    first = sorted((project / "raw").iterdir())[0]
     (project / "raw" / "zz_same_bytes.txt").write_bytes(first.read_bytes())
+    monkeypatch.setenv("CLEANER_RUN_CHECKPOINT_DOCS", checkpoint)
     make_strip_slow(monkeypatch, first.name, seconds=2.0)
     monkeypatch.setenv("CLEANER_RUN_DOC_TIMEOUT_S", "0.3")
     code, _, err = cli(*RUN)

@@ -54,9 +54,11 @@ class Copies:
     def __init__(self, ledger: Ledger, run_id: str | None) -> None:
         self.ledger = ledger
         self.run_id = run_id  # only this run's inputs are first copies (`--dedup-scope run`), else None
-        self._first: dict[str, str] = {}  # sha256 -> doc id of the first copy, read since the last commit
-        self._decided: dict[str, _Decided] = {}  # first copies written since the last commit
+        # sha256 -> doc id of the first copy: read since the last commit, or quarantined in this run
+        self._first: dict[str, str] = {}
+        self._decided: dict[str, _Decided] = {}  # those of them written (and rows read from the ledger)
         self._chars: dict[str, int | None] = {}  # resolved copies, until their row is written
+        self._written: set[str] = set()  # first copies written since the last commit
 
     def mark(self, doc: Document) -> None:
         """Called for every document as its input is read: a whole plain input whose bytes were
@@ -113,9 +115,14 @@ class Copies:
             row["chars"] = self._chars.pop(doc.id)
         elif self._first.get(doc.source.sha256) == doc.id:
             self._decided[doc.id] = _Decided.of_row(row)
+            self._written.add(doc.id)
 
     def committed(self) -> None:
-        """The ledger now holds every written first copy: forget them (bounded memory)."""
-        done = set(self._decided)
-        self._first = {sha: first for sha, first in self._first.items() if first not in done}
-        self._decided.clear()
+        """The ledger now holds every written first copy: forget them (bounded memory), but for
+        the quarantined ones, which the ledger lookup skips (a later run retries them) while this
+        run's later copies follow them all the same."""
+        quarantined = Outcome.QUARANTINED.value
+        self._decided = {k: d for k, d in self._decided.items() if d.outcome == quarantined}
+        self._first = {sha: first for sha, first in self._first.items()
+                       if first in self._decided or first not in self._written}
+        self._written.clear()
