@@ -293,7 +293,7 @@ def _process(
     small = _small_run(cfg, todo)
     if not small:  # forked workers inherit the tables (a small run loads what its documents need)
         warm_up(cfg)
-    engine = LocalEngine(1, cfg.run.worker_memory_mb) if small else _engine(cfg)
+    engine = _engine(cfg, in_process=small)
     kept_refs: dict[str, RecordRef] = {}
     # the workers build clean documents' outputs too (sinks/packed.py): the parent only appends
     spec = None if dry_run else PackSpec(cfg.archive, summary.run_id, cfg.sha256(), cfg.corpus.write_txt)
@@ -366,8 +366,10 @@ def _small_run(cfg: Config, todo: list[PendingInput]) -> bool:
     return sum(p.file.size for p in todo if isinstance(p.file, sources.InputFile)) <= SMALL_RUN_BYTES
 
 
-def _engine(cfg: Config) -> Any:
+def _engine(cfg: Config, *, in_process: bool = False) -> Any:
     """LocalEngine or RayEngine: same context-manager and ordered `map` contract."""
+    if in_process:
+        return LocalEngine(1, cfg.run.worker_memory_mb)
     if cfg.run.engine == "ray":
         from cleaner.engines.ray import RayEngine
 
