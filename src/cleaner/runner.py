@@ -36,7 +36,7 @@ from cleaner.sinks.packed import Packed, PackSpec
 from cleaner.recovery import recover, rollback_files
 from cleaner.sinks.warc import RecordRef, fold_indexes
 from cleaner.state.copies import Copies
-from cleaner.state.dedup_index import DedupIndex
+from cleaner.state.dedup_index import FILTER_SUFFIX, DedupIndex
 from cleaner.state.ledger import Ledger, readonly_uri
 from cleaner.state.lock import StateLock
 from cleaner.state.templates import TemplateStats
@@ -169,6 +169,8 @@ def _scratch_ledger(paths: Paths) -> Ledger:
         except sqlite3.DatabaseError as err:
             shutil.rmtree(tmp, ignore_errors=True)
             raise FatalError(f"state is unreadable: {src}: {err}") from None
+        for cached in src.parent.glob(src.name + FILTER_SUFFIX + "*"):  # the dedup index's key filters
+            shutil.copyfile(cached, tmp / cached.name)
     ledger = Ledger(tmp)
     _orig_close = ledger.close
 

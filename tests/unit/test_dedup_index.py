@@ -470,3 +470,81 @@ def test_shared_counts_of_all_candidates_equal_one_set_intersection_each() -> No
         others = [_sketch(np.unique(rng.choice(pool, int(rng.integers(1, 65)))), rng) for _ in range(rng.integers(0, 9))]
         want = [len({v >> 1 for v in mine.tolist()} & {v >> 1 for v in o.tolist()}) for o in others]
         assert _shared_counts(mine, [o.astype(np.uint32).tobytes() for o in others]) == want, trial
+
+
+def _last_level_keys(db: Path) -> np.ndarray:
+    conn = sqlite3.connect(db)
+    keys = np.array([r[0] for r in conn.execute("SELECT key FROM dedup_bands")], dtype=np.int64)
+    conn.close()
+    return keys
+
+
+def _loaded_filter(db: Path, level: str = "dedup_bands"):  # type: ignore[no-untyped-def]
+    import cleaner.state.dedup_index as di
+
+    conn = sqlite3.connect(db)
+    index = DedupIndex(conn, CFG, run_id=99)
+    conn.close()
+    return index._filters.get(level), di.keyfilter.load(Path(str(db) + di.FILTER_SUFFIX + level))
+
+
+def test_key_filters_are_cached_beside_the_ledger_and_hold_every_key_of_their_level(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tiny levels: both filtered levels fill in the first session. A level's filter file holds
+    every key of the level; a missing or damaged file, or one of another generation than the
+    ledger's (a merge rolled back after the file was written), is rebuilt from the level."""
+    import cleaner.state.dedup_index as di
+
+    monkeypatch.setattr(di, "_LEVEL_ROWS", (40, 400))
+    monkeypatch.setattr(di, "_FILTER_MIN_ROWS", 100)
+    db = tmp_path / "f.sqlite"
+    decide(corpus(), db, 3)
+    conn = sqlite3.connect(db)
+    gens = {k[11:]: int(v) for k, v in conn.execute("SELECT key, value FROM dedup_meta WHERE key LIKE 'filter_gen:%'")}
+    level_keys = {t: np.array([r[0] for r in conn.execute(f"SELECT key FROM {t}")], dtype=np.int64)
+                  for t in di._LEVELS[1:]}
+    conn.close()
+    assert set(gens) == {"dedup_bands_1", "dedup_bands"} and all(g >= 1 for g in gens.values())
+    for level, keys in level_keys.items():
+        path = Path(str(db) + di.FILTER_SUFFIX + level)
+        if not keys.size:  # emptied by its last merge: no file, no filter
+            assert not path.exists() and _loaded_filter(db, level)[0] is None
+            continue
+        gen, filt = di.keyfilter.load(path)
+        assert gen == gens[level] and filt.may_hold(keys).all()
+        path.unlink()  # missing: rebuilt at open, and saved
+        loaded, saved = _loaded_filter(db, level)
+        assert loaded.may_hold(keys).all() and saved is not None and saved[1].may_hold(keys).all()
+        data = bytearray(path.read_bytes())  # damaged
+        data[-1] ^= 0xFF
+        path.write_bytes(bytes(data))
+        assert _loaded_filter(db, level)[0].may_hold(keys).all()
+        di.keyfilter.save(path, di.KeyFilter.sized(10), gen + 1)  # an empty filter of another generation
+        assert _loaded_filter(db, level)[0].may_hold(keys).all()
+    # merges whose transaction rolls back after their files were written: rebuilt, not trusted
+    keys = level_keys["dedup_bands"]
+    conn = sqlite3.connect(db)
+    index = DedupIndex(conn, CFG, run_id=7)
+    for i in range(40):
+        index.add(f"extra-{i}", fp(article(7000 + i)))
+    index.flush()
+    assert di.keyfilter.load(Path(str(db) + di.FILTER_SUFFIX + "dedup_bands"))[0] > gens["dedup_bands"]
+    conn.rollback()
+    conn.close()
+    assert (_last_level_keys(db) == keys).all()
+    loaded, saved = _loaded_filter(db)
+    assert saved[0] == gens["dedup_bands"] and loaded.may_hold(keys).all()
+
+
+def test_filtered_levels_give_the_decisions_of_unfiltered_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cleaner.state.dedup_index as di
+
+    monkeypatch.setattr(di, "_LEVEL_ROWS", (40, 400))
+    monkeypatch.setattr(di, "_FILTER_MIN_ROWS", 100)
+    docs = corpus()
+    filtered = decide(docs, tmp_path / "a.sqlite", 2)
+    monkeypatch.setattr(di.KeyFilter, "may_hold", lambda self, keys: np.ones(keys.size, dtype=bool))
+    assert decide(docs, tmp_path / "b.sqlite", 2) == filtered

@@ -14,6 +14,7 @@ so a rolled-back checkpoint rolls them back too.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -24,6 +25,7 @@ class Levels:
     caps: tuple[int, ...]  # rows each level but the last may hold before it is merged on
     meta: str  # table (key TEXT PRIMARY KEY, value TEXT) holding "rows:<level>"
     merge: str  # statement moving the rows of {src} into {dst} in key order (combining equal keys)
+    on_merge: Callable[[str, str], None] | None = None  # told (src, dst) just before a merge, in its transaction
     rows: dict[str, int] = field(init=False)  # rows per bounded level (upper bounds, see `added`)
     last_used: bool = field(init=False)  # the last level holds rows (young indexes: not yet)
 
@@ -50,6 +52,8 @@ class Levels:
         for i, cap in enumerate(self.caps):
             src, dst = self.names[i], self.names[i + 1]
             if self.rows[src] > cap:
+                if self.on_merge is not None:
+                    self.on_merge(src, dst)
                 moved = self.conn.execute(self.merge.format(src=src, dst=dst)).rowcount
                 self.conn.execute(f"DELETE FROM {src}")
                 self.rows[src] = 0
