@@ -17,6 +17,7 @@ from pathlib import Path
 from cleaner.sinks.cdxj import index_files
 from cleaner.sinks.corpus import publish
 from cleaner.sinks.warc import INDEX_NAME, TEXT_INDEX_NAME, cleanup_stale, fold_indexes
+from cleaner.state.keyfilter import stale_files
 from cleaner.state.ledger import Ledger
 
 _STAMP = re.compile(r"-(\d{14})-\d{5}")
@@ -51,6 +52,9 @@ def rollback_files(ledger: Ledger, archive_dir: Path, clean_dir: Path, run_ids: 
     # lists every file of a run that finished, so what it does not list belongs to these runs.
     since = min((r.split("-")[0] for r in run_ids), default=None)
     removed = [p.name for p in cleanup_stale(archive_dir)] if archive_dir.exists() else []
+    for p in stale_files(ledger.path.parent):  # a dedup key filter's unfinished cache file
+        p.unlink()
+        removed.append(p.name)
     if clean_dir.exists():
         for p in sorted(clean_dir.rglob("*.open")):
             p.unlink()

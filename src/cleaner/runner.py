@@ -36,7 +36,8 @@ from cleaner.sinks.packed import Packed, PackSpec
 from cleaner.recovery import recover, rollback_files
 from cleaner.sinks.warc import RecordRef, fold_indexes
 from cleaner.state.copies import Copies
-from cleaner.state.dedup_index import FILTER_SUFFIX, DedupIndex
+from cleaner.state.dedup_index import DedupIndex
+from cleaner.state.keyfilter import FILTER_SUFFIX
 from cleaner.state.ledger import Ledger, readonly_uri
 from cleaner.state.lock import StateLock
 from cleaner.state.templates import TemplateStats

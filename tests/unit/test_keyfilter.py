@@ -35,3 +35,17 @@ def test_saved_and_loaded_bit_for_bit_and_a_damaged_file_is_refused(tmp_path: Pa
         path.write_bytes(bad)
         assert keyfilter.load(path) is None
     assert keyfilter.load(tmp_path / "missing") is None
+
+
+def test_recovery_removes_a_filter_file_a_crash_left_unfinished(tmp_path: Path) -> None:
+    from cleaner.recovery import recover
+    from cleaner.state.ledger import Ledger
+
+    ledger = Ledger(tmp_path / "state")
+    done = tmp_path / "state" / f"ledger.sqlite{keyfilter.FILTER_SUFFIX}dedup_bands"
+    keyfilter.save(done, KeyFilter.sized(10), 1)
+    left = done.with_name(done.name + ".open")
+    left.write_bytes(b"half a filter")
+    notes = recover(ledger, tmp_path / "archive", tmp_path / "clean")
+    ledger.close()
+    assert not left.exists() and done.exists() and any("temporary" in n for n in notes)

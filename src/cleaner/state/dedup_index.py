@@ -75,7 +75,7 @@ from cleaner.config import DedupConfig
 from cleaner.errors import UsageError
 from cleaner.stages.dedup import SCHEME, Fingerprint, band_keys
 from cleaner.state import keyfilter
-from cleaner.state.keyfilter import KeyFilter
+from cleaner.state.keyfilter import FILTER_SUFFIX, KeyFilter
 from cleaner.state.levels import Levels, table_has_rows
 
 _MIN_EVIDENCE = 8  # sampled shingles of the smaller document needed to call a near duplicate
@@ -102,7 +102,6 @@ _LEVEL_ROWS = (500_000, 8_000_000)  # rows a level may hold before it is merged 
 # which the ledger records too ("filter_gen:<level>" in dedup_meta). A file is used only when its
 # generation is the ledger's; any other (a merge rolled back, a crash before the commit, damage,
 # a ledger restored without it) is rebuilt by reading the level's keys, once.
-FILTER_SUFFIX = ".dedup-filter."
 _FILTER_MIN_ROWS = 2_000_000
 _HEX_ID = re.compile(r"[0-9a-f]{32}")
 _FULL = 1 << 31  # sketch threshold of a document whose every shingle is in its sketch

@@ -72,6 +72,7 @@ class KeyFilter:
         return cls(log2, np.frombuffer(data, dtype=np.uint64).copy(), keys)
 
 
+FILTER_SUFFIX = ".dedup-filter."  # a level's filter is cached at <database file><FILTER_SUFFIX><level>
 _MAGIC = b"CLEANER-KEYFILTER-1\n"
 _HEAD = struct.Struct("<QBQ16s")  # generation, log2, keys, xxh3-128 of the words
 
@@ -79,12 +80,17 @@ _HEAD = struct.Struct("<QBQ16s")  # generation, log2, keys, xxh3-128 of the word
 def save(path: Path, filt: KeyFilter, generation: int) -> None:
     """Write atomically (temporary file, fsync, rename): a reader sees the old file or the new."""
     words = filt.to_bytes()
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(path.name + ".open")  # a crash leaves it: recovery removes it (`stale_files`)
     with open(tmp, "wb") as fh:
         fh.write(_MAGIC + _HEAD.pack(generation, filt.log2, filt.keys, xxhash.xxh3_128_digest(words)) + words)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def stale_files(folder: Path) -> list[Path]:
+    """Temporary files a crash left while `save` wrote them."""
+    return sorted(folder.glob(f"*{FILTER_SUFFIX}*.open"))
 
 
 def load(path: Path) -> tuple[int, KeyFilter] | None:
