@@ -73,6 +73,7 @@ import numpy as np
 
 from cleaner.config import DedupConfig
 from cleaner.errors import UsageError
+from cleaner.observe import LOG
 from cleaner.stages.dedup import SCHEME, Fingerprint, band_keys
 from cleaner.state import keyfilter
 from cleaner.state.keyfilter import FILTER_SUFFIX, KeyFilter
@@ -538,6 +539,9 @@ class DedupIndex:
         """A filter of `level`'s keys (and `extra`'s: a level about to be merged into it), saved."""
         tables = [level] + ([extra] if extra else [])
         rows = sum(int(self.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables)
+        if rows > _FILTER_MIN_ROWS:  # seconds at millions of rows: say why the run pauses
+            LOG.info("dedup index: building the key filter of %s from %d band rows", level, rows,
+                     extra={"event": "dedup-filter", "level": level, "rows": rows})
         filt = KeyFilter.sized(rows)  # 8-16 bits a key (a power of two); rebuilt twice as big once full
         for t in tables:
             for keys in self._scan_keys(t):
