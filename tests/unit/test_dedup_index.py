@@ -13,6 +13,7 @@ import pytest
 from cleaner.config import DedupConfig
 from cleaner.errors import UsageError
 from cleaner.stages.dedup import Fingerprint, fingerprint_text
+from cleaner.state import keyfilter
 from cleaner.state.dedup_index import DedupIndex, Match, containment, row_of, similarity
 
 CFG = DedupConfig()
@@ -480,12 +481,10 @@ def _last_level_keys(db: Path) -> np.ndarray:
 
 
 def _loaded_filter(db: Path, level: str = "dedup_bands"):  # type: ignore[no-untyped-def]
-    import cleaner.state.dedup_index as di
-
     conn = sqlite3.connect(db)
     index = DedupIndex(conn, CFG, run_id=99)
     conn.close()
-    return index._filters.get(level), di.keyfilter.load(Path(str(db) + di.FILTER_SUFFIX + level))
+    return index._filters.get(level), keyfilter.load(Path(str(db) + keyfilter.FILTER_SUFFIX + level))
 
 
 def test_key_filters_are_cached_beside_the_ledger_and_hold_every_key_of_their_level(
@@ -507,11 +506,11 @@ def test_key_filters_are_cached_beside_the_ledger_and_hold_every_key_of_their_le
     conn.close()
     assert set(gens) == {"dedup_bands_1", "dedup_bands"} and all(g >= 1 for g in gens.values())
     for level, keys in level_keys.items():
-        path = Path(str(db) + di.FILTER_SUFFIX + level)
+        path = Path(str(db) + keyfilter.FILTER_SUFFIX + level)
         if not keys.size:  # emptied by its last merge: no file, no filter
             assert not path.exists() and _loaded_filter(db, level)[0] is None
             continue
-        gen, filt = di.keyfilter.load(path)
+        gen, filt = keyfilter.load(path)
         assert gen == gens[level] and filt.may_hold(keys).all()
         path.unlink()  # missing: rebuilt at open, and saved
         loaded, saved = _loaded_filter(db, level)
@@ -520,7 +519,7 @@ def test_key_filters_are_cached_beside_the_ledger_and_hold_every_key_of_their_le
         data[-1] ^= 0xFF
         path.write_bytes(bytes(data))
         assert _loaded_filter(db, level)[0].may_hold(keys).all()
-        di.keyfilter.save(path, di.KeyFilter.sized(10), gen + 1)  # an empty filter of another generation
+        keyfilter.save(path, keyfilter.KeyFilter.sized(10), gen + 1)  # an empty filter of another generation
         assert _loaded_filter(db, level)[0].may_hold(keys).all()
     # merges whose transaction rolls back after their files were written: rebuilt, not trusted
     keys = level_keys["dedup_bands"]
@@ -529,7 +528,7 @@ def test_key_filters_are_cached_beside_the_ledger_and_hold_every_key_of_their_le
     for i in range(40):
         index.add(f"extra-{i}", fp(article(7000 + i)))
     index.flush()
-    assert di.keyfilter.load(Path(str(db) + di.FILTER_SUFFIX + "dedup_bands"))[0] > gens["dedup_bands"]
+    assert keyfilter.load(Path(str(db) + keyfilter.FILTER_SUFFIX + "dedup_bands"))[0] > gens["dedup_bands"]
     conn.rollback()
     conn.close()
     assert (_last_level_keys(db) == keys).all()
@@ -546,5 +545,5 @@ def test_filtered_levels_give_the_decisions_of_unfiltered_ones(
     monkeypatch.setattr(di, "_FILTER_MIN_ROWS", 100)
     docs = corpus()
     filtered = decide(docs, tmp_path / "a.sqlite", 2)
-    monkeypatch.setattr(di.KeyFilter, "may_hold", lambda self, keys: np.ones(keys.size, dtype=bool))
+    monkeypatch.setattr(keyfilter.KeyFilter, "may_hold", lambda self, keys: np.ones(keys.size, dtype=bool))
     assert decide(docs, tmp_path / "b.sqlite", 2) == filtered

@@ -55,7 +55,7 @@ and add costs at scale) are in benchmarks/README.md, "Dedup: how the rules were 
 short: 36 bands x 3 rows over a 108-value MinHash finds truncated and wrapped copies (Jaccard
 0.2-0.4, containment ~1) and keeps the index near 1 KB per document (945 B on 5 KB documents);
 band rows live in levels (`_LEVELS`) so that adding stays cheap at millions of documents, and
-the big levels have key filters (cached beside the ledger, see FILTER_SUFFIX) so that a lookup
+the big levels have key filters (cached beside the ledger, `LevelFilters`) so that a lookup
 does not probe them for keys they lack (a 300k-document index: check p50 ~320-420 -> ~95-120 us).
 """
 
@@ -65,18 +65,14 @@ import re
 import sqlite3
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from cleaner.config import DedupConfig
 from cleaner.errors import UsageError
-from cleaner.observe import LOG
 from cleaner.stages.dedup import SCHEME, Fingerprint, band_keys
-from cleaner.state import keyfilter
-from cleaner.state.keyfilter import FILTER_SUFFIX, KeyFilter
+from cleaner.state.keyfilter import LevelFilters
 from cleaner.state.levels import Levels, table_has_rows
 
 _MIN_EVIDENCE = 8  # sampled shingles of the smaller document needed to call a near duplicate
@@ -95,14 +91,10 @@ _FLUSH_ROWS = 100_000  # buffered band rows before they are written
 # flush+commit per document; see the measurements above).
 _LEVELS = ("dedup_bands_0", "dedup_bands_1", "dedup_bands")
 _LEVEL_ROWS = (500_000, 8_000_000)  # rows a level may hold before it is merged on (level 0 fits the page cache)
-# Big levels have a key filter (cleaner.state.keyfilter): most of a query's keys are absent
-# there and are not probed. The last level has one from its first rows on (~220k documents), the
-# middle one from _FILTER_MIN_ROWS on; the first stays in the page cache, where a probe is cheap.
-# A filter lives in a cache file beside the ledger (FILTER_SUFFIX + level), written before the
-# transaction of each merge into (or out of) its level commits, with the level's new generation,
-# which the ledger records too ("filter_gen:<level>" in dedup_meta). A file is used only when its
-# generation is the ledger's; any other (a merge rolled back, a crash before the commit, damage,
-# a ledger restored without it) is rebuilt by reading the level's keys, once.
+# Big levels have a key filter (cleaner.state.keyfilter.LevelFilters, cached beside the ledger):
+# most of a query's keys are absent there and are not probed. The last level has one from its
+# first rows on (~220k documents), the middle one from _FILTER_MIN_ROWS on; the first stays in the
+# page cache, where a probe is cheap.
 _FILTER_MIN_ROWS = 2_000_000
 _HEX_ID = re.compile(r"[0-9a-f]{32}")
 _FULL = 1 << 31  # sketch threshold of a document whose every shingle is in its sketch
@@ -247,8 +239,7 @@ class DedupIndex:
         self._pending_lists: list[int] = []  # ... and how many keys list each (`_BAND_CAP`)
         self._pending_rows = 0
         self._counted: tuple[Fingerprint, dict[int, int]] | None = None  # `_candidates`' last per-key counts
-        self._filters: dict[str, KeyFilter] = {}  # big levels' key filters
-        self._filter_base = _database_file(conn)
+        self._filters = LevelFilters(conn, "dedup_meta")  # big levels' key filters
         self._create()
 
     def _create(self) -> None:
@@ -285,7 +276,7 @@ class DedupIndex:
                               on_merge=self._merging)
         for level in _LEVELS[1:]:
             if self._wants_filter(level, 0):
-                self._filters[level] = self._stored_filter(level) or self._built_filter(level, self._generation(level))
+                self._filters.open(level)
 
     def _scoped(self, run: int) -> bool:
         return self.cfg.scope != "run" or run == self.run_id
@@ -497,71 +488,8 @@ class DedupIndex:
         return level != _LEVELS[0] and self._levels.rows[level] + more >= _FILTER_MIN_ROWS
 
     def _merging(self, src: str, dst: str) -> None:
-        """Levels.on_merge, in the merge's transaction: `dst`'s filter takes `src`'s keys (built
-        when `dst` first needs one, rebuilt bigger once full); `src`, emptied, drops its own.
-        Each changed level's generation moves on, in the ledger and in its file."""
-        filt = self._filters.get(dst)
-        if filt is not None:
-            for keys in self._scan_keys(src):
-                filt.add(keys)
-        if filt is not None or self._wants_filter(dst, self._levels.rows.get(src, 0)):
-            generation = self._next_generation(dst)
-            if filt is None or filt.full:
-                self._filters[dst] = self._built_filter(dst, generation, extra=src)
-            else:
-                self._save_filter(dst, filt, generation)
-        if self._filters.pop(src, None) is not None:
-            self._next_generation(src)
-            if (path := self._filter_file(src)) is not None:
-                path.unlink(missing_ok=True)
-
-    def _generation(self, level: str) -> int:
-        row = self.conn.execute("SELECT value FROM dedup_meta WHERE key = ?", (f"filter_gen:{level}",)).fetchone()
-        return int(row[0]) if row else 0
-
-    def _next_generation(self, level: str) -> int:
-        generation = self._generation(level) + 1
-        self.conn.execute("INSERT OR REPLACE INTO dedup_meta(key, value) VALUES(?, ?)",
-                          (f"filter_gen:{level}", str(generation)))
-        return generation
-
-    def _filter_file(self, level: str) -> Path | None:
-        """Where `level`'s filter is cached: beside the database (None: an in-memory one)."""
-        return Path(self._filter_base + FILTER_SUFFIX + level) if self._filter_base else None
-
-    def _stored_filter(self, level: str) -> KeyFilter | None:
-        """The cache file's filter, when its generation is the ledger's."""
-        path = self._filter_file(level)
-        got = keyfilter.load(path) if path is not None else None
-        return got[1] if got is not None and got[0] == self._generation(level) else None
-
-    def _built_filter(self, level: str, generation: int, extra: str | None = None) -> KeyFilter:
-        """A filter of `level`'s keys (and `extra`'s: a level about to be merged into it), saved."""
-        tables = [level] + ([extra] if extra else [])
-        rows = sum(int(self.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables)
-        if rows > _FILTER_MIN_ROWS:  # seconds at millions of rows: say why the run pauses
-            LOG.info("dedup index: building the key filter of %s from %d band rows", level, rows,
-                     extra={"event": "dedup-filter", "level": level, "rows": rows})
-        filt = KeyFilter.sized(rows)  # 8-16 bits a key (a power of two); rebuilt twice as big once full
-        for t in tables:
-            for keys in self._scan_keys(t):
-                filt.add(keys)
-        self._save_filter(level, filt, generation)
-        return filt
-
-    def _save_filter(self, level: str, filt: KeyFilter, generation: int) -> None:
-        path = self._filter_file(level)
-        if path is None:  # an in-memory database: the filter lives in memory only
-            return
-        try:
-            keyfilter.save(path, filt, generation)
-        except OSError:  # a read-only state folder: rebuilt by the next run that can write it
-            pass
-
-    def _scan_keys(self, table: str) -> Iterator[np.ndarray]:
-        cur = self.conn.execute(f"SELECT key FROM {table}")
-        while batch := cur.fetchmany(1 << 16):
-            yield np.fromiter((r[0] for r in batch), dtype=np.int64, count=len(batch))
+        """Levels.on_merge: the key filters follow the rows (in the merge's transaction)."""
+        self._filters.merging(src, dst, self._wants_filter(dst, self._levels.rows.get(src, 0)))
 
     def size(self) -> int:
         """Kept documents indexed (all runs)."""
@@ -591,10 +519,3 @@ def _packed(doc_id: str) -> str | bytes:
 def _unpacked(stored: str | bytes) -> str:
     return stored.hex() if isinstance(stored, bytes) else stored
 
-
-def _database_file(conn: sqlite3.Connection) -> str | None:
-    """The database's file, beside which the key filters are cached (None: in memory)."""
-    for _, name, file in conn.execute("PRAGMA database_list"):
-        if name == "main" and file:
-            return str(file)
-    return None

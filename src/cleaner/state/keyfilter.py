@@ -14,11 +14,15 @@ it in a file with a generation number and a checksum (the index decides when to 
 from __future__ import annotations
 
 import os
+import sqlite3
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import xxhash
+
+from cleaner.observe import LOG
 
 BITS_PER_KEY = 8
 MIN_LOG2 = 16  # 8 KB
@@ -107,3 +111,93 @@ def load(path: Path) -> tuple[int, KeyFilter] | None:
     if not MIN_LOG2 <= log2 <= MAX_LOG2 or len(words) != (1 << log2) // 8 or xxhash.xxh3_128_digest(words) != digest:
         return None
     return generation, KeyFilter.from_bytes(log2, words, keys)
+
+
+class LevelFilters:
+    """The key filters of a table's big levels (tables with an integer `key` column), cached in
+    files beside its database: `<database file>.dedup-filter.<level>`.
+
+    A file is written before the transaction that changes its level commits, with the level's
+    new generation, which the database records too (`filter_gen:<level>` in the `meta` table).
+    It is used only when the two generations match: a rolled-back merge, a crash before the
+    commit, damage or a database restored without it make the level's filter rebuilt from its
+    rows, once. Without a database file (in memory) the filters live in memory only.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, meta: str) -> None:
+        self.conn = conn
+        self.meta = meta
+        self.base = next((str(f) for _, name, f in conn.execute("PRAGMA database_list") if name == "main" and f), None)
+        self.filters: dict[str, KeyFilter] = {}
+
+    def get(self, level: str) -> KeyFilter | None:
+        return self.filters.get(level)
+
+    def open(self, level: str) -> None:
+        """Load `level`'s filter from its file, or build it from the level's rows."""
+        path = self._file(level)
+        got = load(path) if path is not None else None
+        if got is not None and got[0] == self._generation(level):
+            self.filters[level] = got[1]
+        else:
+            self.filters[level] = self._built(level, self._generation(level))
+
+    def merging(self, src: str, dst: str, dst_wants: bool) -> None:
+        """`src` is about to be merged into `dst` (in the merge's transaction): `dst`'s filter
+        takes `src`'s keys (built when `dst_wants` one and has none, rebuilt bigger once full);
+        `src`, emptied, drops its own. Each changed level's generation moves on."""
+        filt = self.filters.get(dst)
+        if filt is not None:
+            for keys in self._keys(src):
+                filt.add(keys)
+        if filt is not None or dst_wants:
+            generation = self._next_generation(dst)
+            if filt is None or filt.full:
+                self.filters[dst] = self._built(dst, generation, extra=src)
+            else:
+                self._save(dst, filt, generation)
+        if self.filters.pop(src, None) is not None:
+            self._next_generation(src)
+            if (path := self._file(src)) is not None:
+                path.unlink(missing_ok=True)
+
+    def _built(self, level: str, generation: int, extra: str | None = None) -> KeyFilter:
+        """A filter of `level`'s keys (and `extra`'s: a level about to be merged into it), saved."""
+        tables = [level] + ([extra] if extra else [])
+        rows = sum(int(self.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables)
+        if rows > 1_000_000:  # seconds at millions of rows: say why the run pauses
+            LOG.info("dedup index: building the key filter of %s from %d band rows", level, rows,
+                     extra={"event": "dedup-filter", "level": level, "rows": rows})
+        filt = KeyFilter.sized(rows)  # 8-16 bits a key (a power of two); rebuilt twice as big once full
+        for t in tables:
+            for keys in self._keys(t):
+                filt.add(keys)
+        self._save(level, filt, generation)
+        return filt
+
+    def _keys(self, table: str) -> Iterator[np.ndarray]:
+        cur = self.conn.execute(f"SELECT key FROM {table}")
+        while batch := cur.fetchmany(1 << 16):
+            yield np.fromiter((r[0] for r in batch), dtype=np.int64, count=len(batch))
+
+    def _generation(self, level: str) -> int:
+        row = self.conn.execute(f"SELECT value FROM {self.meta} WHERE key = ?", (f"filter_gen:{level}",)).fetchone()
+        return int(row[0]) if row else 0
+
+    def _next_generation(self, level: str) -> int:
+        generation = self._generation(level) + 1
+        self.conn.execute(f"INSERT OR REPLACE INTO {self.meta}(key, value) VALUES(?, ?)",
+                          (f"filter_gen:{level}", str(generation)))
+        return generation
+
+    def _file(self, level: str) -> Path | None:
+        return Path(self.base + FILTER_SUFFIX + level) if self.base else None
+
+    def _save(self, level: str, filt: KeyFilter, generation: int) -> None:
+        path = self._file(level)
+        if path is None:
+            return
+        try:
+            save(path, filt, generation)
+        except OSError:  # a read-only state folder: rebuilt by the next run that can write it
+            pass
