@@ -8,7 +8,8 @@ filter answers "not in this level" from memory for all but a few percent of them
 
 Two bit positions per key (two multiply-shift hashes of the key, itself a uniform 48-bit hash),
 8 to 16 bits per key (a power of two): 2-5% of absent keys still get probed. `save`/`load` keep
-it in a file with a generation number and a checksum (the index decides when to trust it).
+it in a file with a generation number and a checksum; `LevelFilters` keeps one per big level of
+an index beside its database and decides when a file can be trusted.
 """
 
 from __future__ import annotations
