@@ -20,32 +20,13 @@ commit points do not depend on timing or the number of workers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from cleaner.document import Document, Outcome, document_id
 from cleaner.state.ledger import Ledger
 
-
-@dataclass(frozen=True)
-class _Decided:
-    """What a later copy takes over from its first copy's ledger row."""
-
-    outcome: str
-    duplicate_of: str | None
-    method: str | None
-    similarity: float | None
-    problem: str | None
-    path: str
-    title: str | None
-    lang: str | None
-    url: str | None
-    chars: int | None
-
-    @classmethod
-    def of_row(cls, row: dict[str, Any]) -> _Decided:
-        return cls(row["outcome"], row["duplicate_of"], row["method"], row["similarity"], row["problem"],
-                   row["input_path"], row["title"], row["lang"], row["url"], row["chars"])
+Row = dict[str, Any]  # a document's ledger row (`checkpoint._document_row`, `Ledger.document`)
+_QUARANTINED = Outcome.QUARANTINED.value
 
 
 class Copies:
@@ -56,17 +37,15 @@ class Copies:
         self.run_id = run_id  # only this run's inputs are first copies (`--dedup-scope run`), else None
         # sha256 -> doc id of the first copy: read since the last commit, or quarantined in this run
         self._first: dict[str, str] = {}
-        self._decided: dict[str, _Decided] = {}  # those of them written (and rows read from the ledger)
-        self._chars: dict[str, int | None] = {}  # resolved copies, until their row is written
-        self._written: set[str] = set()  # first copies written since the last commit
+        self._rows: dict[str, Row] = {}  # ledger rows of first copies: written ones, and committed ones asked for
+        self._chars: dict[str, int | None] = {}  # resolved copies, until their own row is written
 
     def mark(self, doc: Document) -> None:
-        """Called for every document as its input is read: a whole plain input whose bytes were
-        seen before becomes a pending copy (`doc.copy_of`), else it may be a first copy."""
+        """Called for every document as its input is read: a whole plain input (a document
+        without a member: its id is its input's) whose bytes were seen before becomes a pending
+        copy (`doc.copy_of`), else it may be a first copy."""
         src = doc.source
-        if doc.outcome is not Outcome.CLEAN or src.member is not None or doc.origin is not None:
-            return
-        if doc.id != document_id(src.sha256, None, src.path):
+        if doc.outcome is not Outcome.CLEAN or src.member is not None:
             return
         first = self._first.get(src.sha256) or self._committed(src.sha256)
         if first is None:
@@ -84,45 +63,40 @@ class Copies:
         row = self.ledger.document(doc_id)
         if row is None:  # its one document was a member (a WARC or JSONL file of one record)
             return None
-        self._decided[doc_id] = _Decided.of_row(row)
+        self._rows[doc_id] = row
         return doc_id
 
     def resolve(self, doc: Document) -> None:
         """Decide a pending copy (its first copy was decided before it: arrival order)."""
         first = doc.copy_of or ""
-        decided = self._decided.get(first)
-        if decided is None:
-            row = self.ledger.document(first)
-            if row is None:  # not written and not committed: cannot happen, but never guess
-                doc.quarantine("dedup", f"same bytes as document {first}, whose outcome is unknown")
-                return
-            decided = _Decided.of_row(row)
-        doc.title, doc.language, doc.url = decided.title, decided.lang, doc.url or decided.url
-        self._chars[doc.id] = decided.chars
-        if decided.outcome == Outcome.QUARANTINED.value:
-            doc.quarantine("dedup", f"same bytes as {decided.path}, quarantined: {decided.problem}")
-        elif decided.outcome == Outcome.DUPLICATE.value:
+        row = self._rows.get(first) or self.ledger.document(first)
+        if row is None:  # not written and not committed: cannot happen, but never guess
+            doc.quarantine("dedup", f"same bytes as document {first}, whose outcome is unknown")
+            return
+        doc.title, doc.language, doc.url = row["title"], row["lang"], doc.url or row["url"]
+        self._chars[doc.id] = row["chars"]
+        if row["outcome"] == _QUARANTINED:
+            doc.quarantine("dedup", f"same bytes as {row['input_path']}, quarantined: {row['problem']}")
+        elif row["outcome"] == Outcome.DUPLICATE.value:
             doc.outcome = Outcome.DUPLICATE
-            doc.duplicate_of, doc.dedup_method, doc.similarity = decided.duplicate_of, decided.method, decided.similarity
+            doc.duplicate_of, doc.dedup_method, doc.similarity = row["duplicate_of"], row["method"], row["similarity"]
         else:
             doc.outcome = Outcome.DUPLICATE
             doc.duplicate_of, doc.dedup_method, doc.similarity = first, "exact", 1.0
 
-    def written(self, doc: Document, row: dict[str, Any]) -> None:
+    def written(self, doc: Document, row: Row) -> None:
         """A document's ledger row is built: a copy's gets the length of its first copy's text (it
         has none of its own); a first copy's is kept while later copies may still ask for it."""
         if doc.id in self._chars:
             row["chars"] = self._chars.pop(doc.id)
         elif self._first.get(doc.source.sha256) == doc.id:
-            self._decided[doc.id] = _Decided.of_row(row)
-            self._written.add(doc.id)
+            self._rows[doc.id] = row
 
     def committed(self) -> None:
         """The ledger now holds every written first copy: forget them (bounded memory), but for
         the quarantined ones, which the ledger lookup skips (a later run retries them) while this
-        run's later copies follow them all the same."""
-        quarantined = Outcome.QUARANTINED.value
-        self._decided = {k: d for k, d in self._decided.items() if d.outcome == quarantined}
+        run's later copies follow them all the same. First copies not written yet stay."""
+        written = set(self._rows)  # (with committed rows asked for: no first copy of this run)
+        self._rows = {k: r for k, r in self._rows.items() if r["outcome"] == _QUARANTINED}
         self._first = {sha: first for sha, first in self._first.items()
-                       if first in self._decided or first not in self._written}
-        self._written.clear()
+                       if first not in written or first in self._rows}
