@@ -200,3 +200,39 @@ def test_an_input_gone_before_it_is_read_is_quarantined_and_the_run_goes_on(
         inputs = dict(db.execute("SELECT path, outcome || ': ' || coalesce(problem, '') FROM inputs"))
     assert inputs[gone].startswith("quarantined: unreadable: No such file or directory"), inputs[gone]
     assert sum(v.startswith("clean") for v in inputs.values()) == 4
+
+
+def test_script_and_encoding_variants_of_a_chinese_article_are_its_duplicates_in_a_later_run(
+    project: Path, cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    """The Chinese sample (mostly traditional script, partly mojibake) archived in one run; in the
+    next, its cleaned article in simplified script, in traditional script, that again as UTF-8
+    read as cp1252 (mojibake), and its first two thirds: each is recorded as a duplicate of the
+    archived article, not archived again (convert and repair run before the fingerprint, which
+    shingles Han text by characters: without convert the simplified copy is not found)."""
+    import ftfy.bad_codecs  # noqa: F401  registers "sloppy-windows-1252"
+
+    from cleaner import clean_text
+    from cleaner.language import opencc_converter
+
+    sample = project / "raw" / "002_3055a5f10925dd99.txt"
+    assert cli("run", "--workers", "1", "--no-progress")[0] == 0
+    article = clean_text(sample.read_text(encoding="utf-8")).text
+    traditional = opencc_converter("s2t").convert(article)
+    assert traditional != article
+    lines = traditional.splitlines()
+    variants = {
+        "zh_simplified.txt": article,
+        "zh_traditional.txt": traditional,
+        "zh_traditional_mojibake.txt": traditional.encode("utf-8").decode("sloppy-windows-1252"),
+        "zh_truncated.txt": "\n".join(lines[: len(lines) * 2 // 3]),
+    }
+    for name, text in variants.items():
+        (project / "raw" / name).write_text(text, encoding="utf-8")
+    code, _, err = cli("run", "--workers", "1", "--no-progress")
+    assert code == 0, err
+    with sqlite3.connect(project / "state" / "ledger.sqlite") as db:
+        kept = db.execute("SELECT doc_id FROM documents WHERE input_path = ?", (sample.name,)).fetchone()[0]
+        rows = dict(db.execute(
+            "SELECT input_path, outcome || ' ' || duplicate_of FROM documents WHERE input_path LIKE 'zh_%'"))
+    assert rows == {name: f"duplicate {kept}" for name in variants}
