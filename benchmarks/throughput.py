@@ -6,10 +6,10 @@ Generates a corpus (benchmarks/make_corpus.py; or reuses --corpus DIR), runs `cl
 fresh output folder once per --workers value, and (unless --no-baseline) the naive pipeline
 (benchmarks/baseline_naive.py) on the same raw/ in the same session, each as a subprocess.
 Prints per run: wall seconds, docs/s, MB/s (raw input bytes), CPU ms/doc (user+sys of the whole
-process tree, from getrusage(RUSAGE_CHILDREN)), "parent": the CPU ms/doc of the root process
+process tree, from wait4), "parent": the CPU ms/doc of the root process
 alone (for cleaner: the single writer, whose serial share bounds what more workers can give;
 sampled from /proc), peak RSS (sum over the process tree, sampled from /proc every 50 ms; the
-largest single process from getrusage beside it), and the ratio of the baseline's CPU per
+largest single process of that run, from wait4, beside it), and the ratio of the baseline's CPU per
 document to ours, and "calib ms": a fixed pure-Python loop timed before and after each run (this
 machine's speed moves by ~30% within an hour; compare two runs only when theirs agree). Quality is
 scored beside speed from the labels:
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -123,11 +122,12 @@ def calibrate(rounds: int = 3) -> float:
 
 
 def measure(name: str, cmd: list[str], cwd: Path, docs: int, size: int) -> Measured:
-    """Run `cmd`; CPU and the largest RSS from getrusage(RUSAGE_CHILDREN), tree RSS by sampling
-    /proc, and the root process's own CPU (its last sample: the final <50 ms are not seen)."""
+    """Run `cmd`; CPU and the largest RSS of its process tree from wait4 (this child's usage with
+    that of the descendants it reaped: getrusage(RUSAGE_CHILDREN) keeps the largest RSS of every
+    child so far, so a run would inherit an earlier run's), tree RSS by sampling /proc, and the
+    root process's own CPU (its last sample: the final <50 ms are not seen)."""
     env = _child_env()
     calib = calibrate()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak = [0]
     parent = [0.0]
     start = time.perf_counter()
@@ -142,15 +142,20 @@ def measure(name: str, cmd: list[str], cwd: Path, docs: int, size: int) -> Measu
     sampler = threading.Thread(target=sample, daemon=True)
     if Path("/proc").is_dir():
         sampler.start()
-    _, err = proc.communicate()
+    err_chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    reader.join()
+    err = b"".join(err_chunks)
     done.set()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = usage.ru_utime + usage.ru_stime
     if proc.returncode not in (0, 1):
         sys.stderr.write(err.decode("utf-8", "replace")[-3000:])
     calib = (calib + calibrate()) / 2  # before and after: a change during the run shows as a mean
-    return Measured(name, docs, size, wall, cpu, peak[0] / 2**20, after.ru_maxrss / 1024, proc.returncode, parent[0],
+    return Measured(name, docs, size, wall, cpu, peak[0] / 2**20, usage.ru_maxrss / 1024, proc.returncode, parent[0],
                     round(calib, 1))
 
 
