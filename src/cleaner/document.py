@@ -40,7 +40,7 @@ class WarcOrigin:
     headers: tuple[tuple[str, str], ...]  # WARC header fields as read, in order
     block: bytes  # the record block exactly as stored (for response: HTTP head + body as sent)
     payload_offset: int  # where the HTTP entity starts inside `block` (0 when there is no HTTP head)
-    offset: int  # offset of the record (its gzip member for .gz) in the input file
+    offset: int | None  # of the record (its gzip member for .gz) in the input file; None: not one byte of it (a compressed WACZ entry)
     record_id: str  # the input record's WARC-Record-ID
 
     def header(self, name: str) -> str | None:

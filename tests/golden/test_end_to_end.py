@@ -210,7 +210,9 @@ def test_script_and_encoding_variants_of_a_chinese_article_are_its_duplicates_in
     read as cp1252 (mojibake), and its first two thirds: each is recorded as a duplicate of the
     archived article, not archived again (convert and repair run before the fingerprint, which
     shingles Han text by characters: without convert the simplified copy is not found)."""
-    import ftfy.bad_codecs  # noqa: F401  registers "sloppy-windows-1252"
+    import importlib
+
+    importlib.import_module("ftfy.bad_codecs")  # registers the "sloppy-windows-1252" codec
 
     from cleaner import clean_text
     from cleaner.language import opencc_converter

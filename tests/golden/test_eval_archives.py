@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +33,10 @@ def test_real_pages_and_warcs_archive_without_validator_errors(tmp_path: Path, m
     for kind in ("ok", "quirky"):
         shutil.copytree(EVAL / "warc" / kind, raw / kind)
     monkeypatch.chdir(tmp_path)
-    assert main(["run", "--no-progress", "-q"]) in (0, 1)  # the .wacz in ok/ is not an article: quarantined
+    assert main(["run", "--no-progress", "-q"]) in (0, 1)  # pages with no article text left: quarantined
+    with sqlite3.connect(tmp_path / "state" / "ledger.sqlite") as db:
+        wacz = db.execute("SELECT outcome, url FROM documents WHERE input_path LIKE '%.wacz'").fetchall()
+    assert wacz == [("clean", "http://www.example.com/")]  # the page in the WACZ's one WARC
     assert _validate(tmp_path / "archive").endswith("errors=0 warnings=0")
     assert verify_archive(tmp_path / "archive") == []
     # a second run over more pages adds files that validate together with the first run's

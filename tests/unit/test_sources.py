@@ -374,3 +374,74 @@ def test_hashed_reads_a_file_once_for_its_identity_and_its_documents(tmp_path: P
     assert hashed(big, 1000) == (sha256_file(big.path), None)
     docs = list(Reader(big, sha256_file(big.path), 1000, None))
     assert docs[0].problem == "read: file is 2000 bytes, over the limit of 1000"
+
+
+# ---------------------------------------------------------------- WACZ
+
+
+def wacz(entries: list[tuple[str, bytes, int]]) -> bytes:
+    """A ZIP of (name, bytes, compression) entries, as a WACZ packs a crawl."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data, how in entries:
+            z.writestr(zipfile.ZipInfo(name, (2024, 5, 1, 12, 0, 0)), data, compress_type=how)
+    return buf.getvalue()
+
+
+def test_wacz_reads_the_warcs_under_archive_and_skips_the_rest(tmp_path: Path) -> None:
+    import zipfile
+
+    recs = sample_records()
+    members = [gzip.compress(r) for r in recs]
+    stored = b"".join(members)
+    again = record("response", http(PAGE), "00000000-0000-0000-0000-000000000003", uri="http://example.com/c")
+    data = wacz([
+        ("datapackage.json", b'{"profile": "data-package"}', zipfile.ZIP_DEFLATED),
+        ("archive/data.warc.gz", stored, zipfile.ZIP_STORED),
+        ("archive/more.warc", again, zipfile.ZIP_DEFLATED),
+        ("pages/pages.jsonl", b'{"url": "http://example.com/a"}\n', zipfile.ZIP_DEFLATED),
+    ])
+    f = write(tmp_path, "crawl.wacz", data)
+    docs, reader = read_all(f)
+    assert not quarantined(docs)
+    assert [d.source.url for d in docs] == ["http://example.com/a", "http://example.com/b", "http://example.com/t.txt",
+                                            "http://example.com/c"]
+    assert all(d.source.path == "crawl.wacz" and d.source.sha256 == sha256_file(f.path) for d in docs)
+    # the same record id in two entries: two documents, two members
+    assert docs[0].source.member == "<urn:uuid:00000000-0000-0000-0000-000000000003>"
+    assert docs[3].source.member == "<urn:uuid:00000000-0000-0000-0000-000000000003>#1"
+    assert len({d.id for d in docs}) == 4
+    # stored entry: offsets are byte offsets in the .wacz itself; compressed entry: none
+    a = docs[0]
+    assert a.source.offset == data.index(members[2]) and a.origin is not None and a.origin.offset == a.source.offset
+    assert docs[3].source.offset is None and docs[3].origin is not None and docs[3].origin.offset is None
+    assert docs[3].raw == PAGE
+    skipped = dict(reader.skipped)
+    assert skipped["crawl.wacz:datapackage.json"].startswith("WACZ entry that is not a WARC")
+    assert "crawl.wacz:pages/pages.jsonl" in skipped
+    assert any(where.startswith("crawl.wacz:archive/data.warc.gz@") for where in skipped)  # its request record
+
+
+def test_wacz_damage_names_the_entry_and_bad_zips_are_quarantined(tmp_path: Path) -> None:
+    import zipfile
+
+    bad = record("response", http(PAGE), "bad", length=5)  # Content-Length does not fit
+    data = wacz([("archive/a.warc", sample_records()[2] + bad, zipfile.ZIP_STORED)])
+    docs, _ = read_all(write(tmp_path, "x.wacz", data))
+    (q,) = quarantined(docs)
+    assert q.problem is not None and q.problem.startswith("read: x.wacz:archive/a.warc: record at offset ")
+    assert len(clean(docs)) == 1
+
+    docs, _ = read_all(write(tmp_path, "big.wacz", wacz([("archive/big.warc", b"x" * 5000, zipfile.ZIP_DEFLATED)])), 4000)
+    assert [d.problem for d in docs] == ["read: big.wacz:archive/big.warc: entry is 5000 bytes, over the limit of 4000"]
+
+    docs, _ = read_all(write(tmp_path, "none.wacz", wacz([("pages/pages.jsonl", b"{}\n", zipfile.ZIP_STORED)])))
+    assert [d.problem for d in docs] == ["read: none.wacz: WACZ without WARC files under archive/"]
+
+    docs, _ = read_all(write(tmp_path, "cut.wacz", data[: len(data) // 2]))
+    (q,) = docs
+    assert q.outcome is Outcome.QUARANTINED and q.problem is not None
+    assert q.problem.startswith("read: cut.wacz: not a readable WACZ (ZIP)")

@@ -355,7 +355,7 @@ class ArchiveWriter:
         if revisit:
             rec = wr.revisit_record(doc, b.new_id(), uri, b.capture_date(doc), original)
             if doc.origin is not None:
-                notes = [("source-record-id", doc.origin.record_id), ("source-offset", str(doc.origin.offset))]
+                notes = wr.origin_notes(doc.origin)
             packed = b.pack(rec, True)
         elif built is not None and doc.origin is None:  # raw_record's resource record, no notes
             packed = built

@@ -501,6 +501,14 @@ def bare_lf_head(block: bytes, payload_offset: int) -> bool:
     return head.startswith(b"HTTP/") and b"\n" in head and b"\r\n" not in head
 
 
+def origin_notes(origin: WarcOrigin) -> list[tuple[str, str]]:
+    """Where the input record was: its id, and its offset in the input file when it has one."""
+    notes = [("source-record-id", origin.record_id)]
+    if origin.offset is not None:
+        notes.append(("source-offset", str(origin.offset)))
+    return notes
+
+
 def copy_record(
     origin: WarcOrigin, rid: str, uri: str, fallback_date: str, charset: str | None = None
 ) -> tuple[Rec, list[tuple[str, str]]]:
@@ -522,7 +530,7 @@ def copy_record(
         extra.append((name, field_value(value).strip()))
     block = origin.block
     ctype = origin.header("Content-Type")
-    notes = [("source-record-id", origin.record_id), ("source-offset", str(origin.offset))]
+    notes = origin_notes(origin)
     if rtype == "response" and bare_lf_head(block, origin.payload_offset):
         # Not HTTP (its head ends lines with bare LF): readers disagree on where the payload
         # starts, so no payload digest can satisfy them all. Keep the bytes, not the violation.

@@ -1,7 +1,7 @@
 """Find input files under raw/ and read each into Documents (one per article it holds).
 
 Formats: .txt (and any unrecognised text), .html/.htm, .jsonl, .warc/.arc/.wet/.wat, each
-optionally gzip-compressed. The suffix decides unless the content says otherwise (gzip magic,
+optionally gzip-compressed, and .wacz (the WARC files it packs, `cleaner.sources.wacz`). The suffix decides unless the content says otherwise (gzip magic,
 a 'WARC/' or 'filedesc:' head, an HTML head), because scrapes are often misnamed.
 
 Nothing is lost: whatever cannot be read becomes a quarantined Document whose `problem`
@@ -26,6 +26,7 @@ from typing import Any
 
 from cleaner.document import Document
 from cleaner.sources.gzmembers import gunzip, is_gzip
+from cleaner.sources.wacz import ZIP_MAGIC, read_wacz
 from cleaner.sources.warc import Context, read_warc, sniff_html, utc_date
 
 _WARC_SUFFIXES = (".warc", ".arc", ".wet", ".wat")
@@ -211,6 +212,9 @@ class Reader:
             return
         if not data:
             yield ctx.quarantined(b"", None, None, "empty file")
+            return
+        if data.startswith(ZIP_MAGIC) and self.file.rel.lower().endswith(".wacz"):
+            yield from read_wacz(data, ctx)
             return
         head = data[:4096]
         if is_gzip(data):

@@ -28,7 +28,11 @@ _CRAWLER_SCHEMES = ("metadata:", "dns:", "filedesc:", "urn:")
 
 @dataclass
 class Context:
-    """Per input file: identity for Sources, the size limit, and what was skipped and why."""
+    """Per input file: identity for Sources, the size limit, and what was skipped and why.
+
+    `where` names the WARC data in messages and `base` is where it starts in the input file:
+    the file itself and 0, except for a WARC inside a WACZ (`entry`; base None when the entry
+    is compressed: offsets in it then name no byte of the file)."""
 
     rel: str
     sha256: str
@@ -37,16 +41,31 @@ class Context:
     warnings: list[str] = field(default_factory=list)
     _ids: dict[str, int] = field(default_factory=dict)
     _digests: dict[str, str] = field(default_factory=dict)  # payload digest -> record id
+    where: str = ""
+    base: int | None = 0
+
+    def __post_init__(self) -> None:
+        self.where = self.where or self.rel
+
+    def entry(self, where: str, base: int | None) -> Context:
+        """The context of one WARC inside this input (a WACZ entry): the same input, record ids
+        unique across its entries, skipped records and warnings collected here."""
+        return Context(self.rel, self.sha256, self.limit, self.skipped, self.warnings, self._ids, self._digests,
+                       where, base)
+
+    def at(self, offset: int | None) -> int | None:
+        """An offset in the WARC data as an offset in the input file (None: not one)."""
+        return None if offset is None or self.base is None else self.base + offset
 
     def doc(self, raw: bytes, member: str | None, offset: int | None, **src: str | None) -> Document:
-        source = Source(self.rel, self.sha256, member, offset, **src)
+        source = Source(self.rel, self.sha256, member, self.at(offset), **src)
         return Document(id=document_id(self.sha256, member, self.rel), source=source, raw=raw, url=src.get("url"))
 
     def quarantined(self, raw: bytes, member: str | None, offset: int | None, reason: str) -> Document:
         return self.doc(raw[: self.limit], member, offset).quarantine("read", reason)
 
     def skip(self, offset: int, rtype: str, reason: str) -> None:
-        self.skipped.append((f"{self.rel}@{offset} {rtype}", reason))
+        self.skipped.append((f"{self.where}@{offset} {rtype}", reason))
 
     def member(self, record_id: str) -> str:
         """The record id, made unique in the file (wget 1.14 repeats ids)."""
@@ -92,13 +111,13 @@ def read_warc(data: bytes, ctx: Context) -> Iterator[Document]:
     records, warnings = frame(data, ctx.limit)
     for item in records:
         if isinstance(item, Damage):
-            reason = f"{ctx.rel}: record at offset {item.offset}: {item.what}"
-            yield ctx.quarantined(item.raw, f"offset:{item.offset}", item.offset, reason)
+            reason = f"{ctx.where}: record at offset {item.offset}: {item.what}"
+            yield ctx.quarantined(item.raw, ctx.member(f"offset:{item.offset}"), item.offset, reason)
             continue
         doc = _record_doc(item, ctx)
         if doc is not None:
             yield doc
-    ctx.warnings.extend(f"{ctx.rel}: {w}" for w in warnings.values())
+    ctx.warnings.extend(f"{ctx.where}: {w}" for w in warnings.values())
 
 
 def _record_doc(rec: Record, ctx: Context) -> Document | None:
@@ -144,7 +163,7 @@ def _record_doc(rec: Record, ctx: Context) -> Document | None:
         try:
             body = decode_body(body, head.get("Content-Encoding"), ctx.limit)
         except BodyError as err:
-            reason = f"{ctx.rel}: record at offset {rec.offset}: payload: {err}"
+            reason = f"{ctx.where}: record at offset {rec.offset}: payload: {err}"
             return ctx.quarantined(rec.block, member, rec.offset, reason)
     elif rtype == "response" and (declared or "").startswith("application/http"):
         ctx.skip(rec.offset, rtype, "response block has no HTTP head")
@@ -156,7 +175,7 @@ def _record_doc(rec: Record, ctx: Context) -> Document | None:
     if media is None:
         ctx.skip(rec.offset, rtype, f"not a text payload ({declared or 'no media type'})")
         return None
-    origin = WarcOrigin(rtype, rec.headers, rec.block, payload_offset, rec.offset, rid)
+    origin = WarcOrigin(rtype, rec.headers, rec.block, payload_offset, ctx.at(rec.offset), rid)
     date = utc_date(rec.header("WARC-Date"))
     doc = ctx.doc(body, member, rec.offset, url=url, fetched=date, media_type=media, charset=charset)
     doc.origin = origin
