@@ -238,14 +238,26 @@ def _cmd_get(args: argparse.Namespace, cfg: config_mod.Config) -> int:
 
 
 def _record_of_document(key: str, state: Path, *, raw: bool) -> str | None:
-    """The record id behind a document id (32 hex digits, as in clean/ and the ledger): its raw
+    """The record id behind a document id (32 hex digits, as in clean/ and the ledger) or behind
+    the WARC-Record-ID of an input record (the archive's copy has an id of its own): its raw
     record, or its cleaned text, which for a duplicate is the kept document's (said on stderr)."""
     from cleaner.state.ledger import Ledger
 
-    if not re.fullmatch(r"[0-9a-f]{32}", key) or not (state / "ledger.sqlite").exists():
+    doc_id = re.fullmatch(r"[0-9a-f]{32}", key) is not None
+    input_record = key.startswith(("<urn:", "urn:"))
+    if not (doc_id or input_record) or not (state / "ledger.sqlite").exists():
         return None
     ledger = Ledger(state, readonly=True)
     try:
+        if input_record:
+            rid = key if key.startswith("<") else f"<{key}>"
+            found = ledger.documents_of_member(rid)
+            if not found:
+                return None  # not an input record: perhaps one of the archive's own
+            if len(found) > 1:
+                listed = ", ".join(f"{r['doc_id']} ({r['input_path']})" for r in found)
+                raise UsageError(f"{key}: {len(found)} input records have this id; ask for a document id: {listed}")
+            key = found[0]["doc_id"]
         row = ledger.document(key)
         if row is not None and not raw and row["outcome"] == "duplicate" and row["duplicate_of"]:
             print(f"{key} is a duplicate of {row['duplicate_of']}: its text", file=sys.stderr)

@@ -329,3 +329,28 @@ def test_get_finds_a_document_by_its_id_and_says_what_it_cannot_find(project: Pa
     assert code == 2 and "no document with this id" in err
     code, _, err = cli("get", "https://nowhere.example/page")
     assert code == 2 and "https://nowhere.example/page: no cleaned text in the archive" in err
+
+
+def test_get_finds_a_document_by_the_record_id_of_its_input_record(project: Path, cli: Cli) -> None:
+    """The archive copies an input WARC record under an id of its own; the input record's
+    WARC-Record-ID (with or without <>) still finds its raw bytes and its cleaned text."""
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    body = ("<html><head><title>Eine Seite</title></head><body><article><p>"
+            + "Ein Absatz mit genug Wörtern, damit er als Artikeltext gilt und bleibt. " * 6
+            + "</p></article></body></html>").encode()
+    buf = BytesIO()
+    writer = WARCWriter(buf, gzip=True)
+    head = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+    rec = writer.create_warc_record("http://example.com/seite", "response", payload=BytesIO(body), http_headers=head)
+    writer.write_record(rec)
+    (project / "raw" / "crawl.warc.gz").write_bytes(buf.getvalue())
+    rid = rec.rec_headers.get_header("WARC-Record-ID")
+    assert cli(*RUN)[0] == 0
+    raw = subprocess.run([sys.executable, "-m", "cleaner", "get", rid, "--raw"], cwd=project, capture_output=True)
+    assert raw.returncode == 0 and raw.stdout.endswith(body)
+    code, out, _ = cli("get", rid.strip("<>"))
+    assert code == 0 and out.startswith("Ein Absatz mit genug Wörtern")

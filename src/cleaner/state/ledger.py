@@ -230,6 +230,10 @@ class Ledger:
     def document(self, doc_id: str) -> dict[str, Any] | None:
         return next(_dicts(self.conn.execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,))), None)
 
+    def documents_of_member(self, member: str) -> list[dict[str, Any]]:
+        """Documents read from an input record with this id (a WARC-Record-ID), in any input."""
+        return list(_dicts(self.conn.execute("SELECT * FROM documents WHERE member=? ORDER BY rowid", (member,))))
+
     def documents_for_input(self, path: str) -> list[dict[str, Any]]:
         return list(_dicts(self.conn.execute("SELECT * FROM documents WHERE input_path=? ORDER BY rowid", (path,))))
 
