@@ -10,7 +10,7 @@ Steps, all plain functions (the Ray engine runs `map_rows` and `reduce_groups` a
 1. map: each document's band keys (`DedupIndex.band_keys_of`, the same keys the index stores) and
    its exact hash become rows (kind, key, position), split into P partitions by key.
 2. reduce: each partition sorts its rows and emits the groups of >= 2 positions sharing a key.
-   Grouping is by the 48-bit key alone, as the index looks keys up (the key already mixes
+   Grouping is by the key alone, as the index looks keys up (the key already mixes
    in the band number; a chance equality across bands is a candidate there too).
 3. `plan` (parent): walks the chunk in the runner's stable order. A document is compared with
    the persistent index (earlier runs and earlier checkpoints) through DedupIndex, and with
@@ -43,7 +43,7 @@ import numpy as np
 
 from cleaner.document import Document, Outcome
 from cleaner.stages.dedup import Fingerprint
-from cleaner.state.dedup_index import _MAX_CANDIDATES, DedupIndex, Match, row_of
+from cleaner.state.dedup_index import _MAX_CANDIDATES, DedupIndex, Match, exact_twins, row_of
 
 BAND, EXACT = 0, 1
 ROW = np.dtype([("kind", "u1"), ("key", "u8"), ("pos", "i4")])
@@ -200,7 +200,7 @@ def _merged(
     doc_id = chunk.docs[p].id
     twins = sorted(
         (chunk.seq[q], q) for m in exacts for q in m.tolist()
-        if q < p and q in chunk.seq and chunk.docs[q].id != doc_id and chunk.docs[q].fingerprint.exact == fp.exact
+        if q < p and q in chunk.seq and chunk.docs[q].id != doc_id and exact_twins(chunk.docs[q].fingerprint, fp)
     )
     near = {q for m in bands for q in m.tolist() if q < p and q in chunk.banded and chunk.docs[q].id != doc_id}
     prior = index.check(doc_id, fp)  # the index before this chunk: earlier runs and checkpoints

@@ -48,7 +48,7 @@ import xxhash
 from cleaner.config import DedupConfig
 from cleaner.document import Document, Edit
 
-SCHEME = "cleaner-dedup-4"  # bump when any hash below changes: persisted indexes must be rebuilt
+SCHEME = "cleaner-dedup-5"  # bump when any hash below changes: persisted indexes must be rebuilt (or migrated: DedupIndex)
 
 _BASE = 0x100000001B3  # odd: invertible mod 2^64 (FNV prime)
 _BASE_INV = pow(_BASE, -1, 1 << 64)
@@ -78,7 +78,7 @@ def _const(value: int) -> np.ndarray:
     return c
 
 
-_U1, _U16, _U27, _U30, _U31, _U33, _U48 = (_const(k) for k in (1, 16, 27, 30, 31, 33, 48))
+_U1, _U27, _U30, _U31, _U33, _U48 = (_const(k) for k in (1, 27, 30, 31, 33, 48))
 _MIX1, _MIX2 = _const(0xBF58476D1CE4E5B9), _const(0x94D049BB133111EB)
 _GOLDEN = _const(0x9E3779B97F4A7C15)
 _GRAM_MULT_U64 = tuple(_const(m) for m in _GRAM_MULT)
@@ -101,7 +101,7 @@ _UNSPACED = (
 class Fingerprint:
     """What the parent needs to decide duplicates; small and picklable (~1.4 KB with its band keys, short ones +128 B)."""
 
-    exact: bytes  # xxh3_128 of the normalised token sequence (16 bytes); + input text when short
+    exact: bytes  # xxh3_128 of the normalised token sequence (16 bytes; the index keeps 8); + input text when short
     minhash: np.ndarray  # uint32 (num_perm,): MinHash over all shingles, for LSH bands
     sketch: np.ndarray  # uint32 sorted: bottom-k of 31-bit shingle hashes << 1 | content flag
     shingles: int  # distinct shingles (0: no words at all: never matched)
@@ -358,16 +358,19 @@ def _head(sh: np.ndarray, lines: np.ndarray, counts: np.ndarray | None = None) -
 
 
 def band_keys(minhash: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """One 48-bit key per band, band number mixed in (SQLite stores it in 6 bytes, not 8).
+    """One 31-bit key per band, band number mixed in: SQLite stores it in 4 bytes (48 bits took
+    6, and 64 bits 8): the band rows are half of the index's bytes.
 
-    A chance collision only adds a candidate that verification then rejects: at 10 million
-    documents that is ~1.5 extra candidates per query.
+    A chance collision only adds a candidate that verification then rejects (the prefilter on
+    shared sketch hashes drops it before `similarity`): each of a query's keys meets one of the
+    bands x N keys of N documents with probability bands x N / 2^31, so ~0.6 extra candidates
+    per query at 1M documents, ~6 at 10M, each one more row read.
     """
     m = minhash[: bands * rows].astype(np.uint64).reshape(bands, rows).T  # row j: m[j]
     acc = _band_seeds(bands)
     for j in range(rows):
         acc = mix64(acc ^ m[j])
-    return (acc >> _U16).astype(np.int64)
+    return (acc >> _U33).astype(np.int64)
 
 
 @lru_cache(maxsize=8)

@@ -7,7 +7,8 @@ Decision for a document Q against everything indexed (earlier runs unless scope=
 this run so far); only kept documents are indexed, so a duplicate is always the duplicate of
 a kept document it matches directly (no transitive chains):
 
-1. exact: same normalised token sequence (xxh3_128) -> method "exact", similarity 1.0. For a
+1. exact: same normalised token sequence (xxh3_128, of which the index keeps 8 bytes, and the
+   same number of distinct shingles) -> method "exact", similarity 1.0. For a
    document with less than `min_content` content shingles (about one long line: a header, a
    disclosure, a few teaser lines that strip left after removing a short body) the hash also
    covers the text before cleaning (cleaner.stages.dedup): such a remnant says nothing about
@@ -53,7 +54,8 @@ on the labelled dev set, and the index's storage and speed at 10k-1M documents; 
 (precision / recall / lost clusters per rule added, the LSH trade-off, bytes per document, lookup
 and add costs at scale) are in benchmarks/README.md, "Dedup: how the rules were chosen". In
 short: 36 bands x 3 rows over a 108-value MinHash finds truncated and wrapped copies (Jaccard
-0.2-0.4, containment ~1) and keeps the index near 1 KB per document (945 B on 5 KB documents);
+0.2-0.4, containment ~1) and keeps the index under 1 KB per document (860 B on 5 KB documents,
+since band keys take 4 bytes and exact hashes 8);
 band rows live in levels (`_LEVELS`) so that adding stays cheap at millions of documents, and
 the big levels have key filters (cached beside the ledger, `LevelFilters`) so that a lookup
 does not probe them for keys they lack (a 300k-document index: check p50 ~320-420 -> ~95-120 us).
@@ -73,7 +75,8 @@ from cleaner.config import DedupConfig
 from cleaner.errors import UsageError
 from cleaner.stages.dedup import SCHEME, Fingerprint, band_keys
 from cleaner.state.keyfilter import LevelFilters
-from cleaner.state.levels import Levels, table_has_rows
+from cleaner.observe import LOG
+from cleaner.state.levels import Levels, table_exists, table_has_rows
 
 _MIN_EVIDENCE = 8  # sampled shingles of the smaller document needed to call a near duplicate
 _MAX_CANDIDATES = 64  # verified per query, most shared bands first (caps template-heavy sites)
@@ -96,6 +99,10 @@ _LEVEL_ROWS = (500_000, 8_000_000)  # rows a level may hold before it is merged 
 # first rows on (~220k documents), the middle one from _FILTER_MIN_ROWS on; the first stays in the
 # page cache, where a probe is cheap.
 _FILTER_MIN_ROWS = 2_000_000
+# The exact hash as indexed: its first 8 bytes. Two texts the index calls the same must also have
+# as many distinct shingles; a chance match of both among 10M documents: ~3e-6 for the hash alone.
+_EXACT_BYTES = 8
+_NARROWED_FROM = "cleaner-dedup-4"  # the scheme `_narrow` migrates: 16-byte exact hashes, 48-bit band keys
 _HEX_ID = re.compile(r"[0-9a-f]{32}")
 _FULL = 1 << 31  # sketch threshold of a document whose every shingle is in its sketch
 
@@ -209,6 +216,12 @@ def row_of(row: int, doc_id: str, run: int, fp: Fingerprint) -> Row:
     )
 
 
+def exact_twins(a: Fingerprint, b: Fingerprint) -> bool:
+    """What the index's exact lookup calls the same text (`DedupIndex.check`): the indexed bytes
+    of the exact hash and the number of distinct shingles."""
+    return a.exact[:_EXACT_BYTES] == b.exact[:_EXACT_BYTES] and a.shingles == b.shingles
+
+
 def same_start(a: np.ndarray, b: np.ndarray) -> bool:
     """Two texts start alike: at least half of their head shingles agree (a few edited words
     near the start still anchor; an empty head never does)."""
@@ -247,7 +260,9 @@ class DedupIndex:
         c.execute("CREATE TABLE IF NOT EXISTS dedup_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         want = scheme(self.cfg)
         row = c.execute("SELECT value FROM dedup_meta WHERE key = 'scheme'").fetchone()
-        if row is not None and row[0] != want:
+        if row is not None and row[0] == want.replace(SCHEME, _NARROWED_FROM, 1) and table_has_rows(c, "dedup_docs"):
+            self._narrow()
+        elif row is not None and row[0] != want:
             if table_has_rows(c, "dedup_docs"):
                 raise UsageError(
                     f"dedup settings changed: the index was built with [{row[0]}], the config asks for "
@@ -278,6 +293,25 @@ class DedupIndex:
             if self._wants_filter(level, 0):
                 self._filters.open(level)
 
+    def _narrow(self) -> None:
+        """An index of the previous scheme, the same settings: its stored values cut to this
+        scheme's, which are their prefixes (exact hashes: the first 8 of 16 bytes; band keys:
+        the top 31 of 48 bits), so the index is what this scheme would have built, without
+        the texts. In the caller's transaction, like everything here."""
+        c = self.conn
+        LOG.info("dedup index: narrowing exact hashes and band keys to scheme %s (once)", SCHEME,
+                 extra={"event": "dedup-migrate", "scheme": SCHEME})
+        c.execute(f"UPDATE dedup_docs SET exact = substr(exact, 1, {_EXACT_BYTES})")
+        for table in _LEVELS:
+            if not table_exists(c, table):
+                continue
+            c.execute(f"CREATE TABLE {table}_narrow(key INTEGER NOT NULL, doc INTEGER NOT NULL,"
+                      " PRIMARY KEY(key, doc)) WITHOUT ROWID")
+            c.execute(f"INSERT OR IGNORE INTO {table}_narrow(key, doc) SELECT key >> 17, doc FROM {table} ORDER BY 1, 2")
+            c.execute(f"DROP TABLE {table}")
+            c.execute(f"ALTER TABLE {table}_narrow RENAME TO {table}")
+            self._filters.invalidate(table)
+
     def _scoped(self, run: int) -> bool:
         return self.cfg.scope != "run" or run == self.run_id
 
@@ -285,11 +319,11 @@ class DedupIndex:
         """The kept document `fp` duplicates, or None; never the document itself (by doc_id)."""
         if fp.shingles == 0:  # no words at all: nothing to compare
             return None
-        for _, stored, run in self.conn.execute(
-            "SELECT id, doc_id, run FROM dedup_docs WHERE exact = ? ORDER BY id", (fp.exact,)
+        for _, stored, run, shingles in self.conn.execute(
+            "SELECT id, doc_id, run, shingles FROM dedup_docs WHERE exact = ? ORDER BY id", (fp.exact[:_EXACT_BYTES],)
         ):
             other = _unpacked(stored)
-            if other != doc_id and self._scoped(run):
+            if other != doc_id and self._scoped(run) and shingles == fp.shingles:
                 return Match(other, "exact", 1.0, "same words in the same order")
         if not self._near_eligible(fp):
             return None
@@ -443,7 +477,8 @@ class DedupIndex:
         cur = self.conn.execute(
             "INSERT OR IGNORE INTO dedup_docs(doc_id, run, exact, shingles, content, length, sketch, head, source,"
             " source_shingles) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (_packed(doc_id), self.run_id, fp.exact, fp.shingles, fp.content, fp.length, *row_of(0, doc_id, 0, fp)[5:]),
+            (_packed(doc_id), self.run_id, fp.exact[:_EXACT_BYTES], fp.shingles, fp.content, fp.length,
+             *row_of(0, doc_id, 0, fp)[5:]),
         )
         if cur.rowcount != 1 or not self._near_eligible(fp):
             return

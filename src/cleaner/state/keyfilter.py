@@ -162,6 +162,14 @@ class LevelFilters:
             if (path := self._file(src)) is not None:
                 path.unlink(missing_ok=True)
 
+    def invalidate(self, level: str) -> None:
+        """`level`'s keys changed wholesale (an index migration): its file is no longer trusted
+        and its filter is built again from the rows when next opened."""
+        self.filters.pop(level, None)
+        self._next_generation(level)
+        if (path := self._file(level)) is not None:
+            path.unlink(missing_ok=True)
+
     def _built(self, level: str, generation: int, extra: str | None = None) -> KeyFilter:
         """A filter of `level`'s keys (and `extra`'s: a level about to be merged into it), saved."""
         tables = [level] + ([extra] if extra else [])
