@@ -25,7 +25,7 @@ def explain(path: Path, cfg: Config, state: Path) -> str:
 
         raise UsageError(f"not a file: {path}")
     st = path.stat()
-    f = sources.InputFile(path=path.resolve(), rel=_relative(path, Path(cfg.run.input)), size=st.st_size,
+    f = sources.InputFile(path=str(path.resolve()), rel=_relative(path, Path(cfg.run.input)), size=st.st_size,
                           mtime_ns=st.st_mtime_ns)
     sha = sources.sha256_file(path)
     ledger = Ledger(state, readonly=True) if (state / "ledger.sqlite").exists() else None

@@ -114,7 +114,7 @@ def test_a_small_run_with_the_default_worker_count_stays_in_process(tmp_path: Pa
     an explicit --workers N, a big input or many inputs get the pool as asked."""
 
     def todo(n: int, size: int) -> list[PendingInput]:
-        return [PendingInput(sources.InputFile(tmp_path / f"{i}.txt", f"{i}.txt", size, 0), "") for i in range(n)]
+        return [PendingInput(sources.InputFile(str(tmp_path / f"{i}.txt"), f"{i}.txt", size, 0), "") for i in range(n)]
 
     default = Config()
     explicit = dataclasses.replace(default, run=dataclasses.replace(default.run, workers=2))
