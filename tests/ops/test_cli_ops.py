@@ -354,3 +354,33 @@ def test_get_finds_a_document_by_the_record_id_of_its_input_record(project: Path
     assert raw.returncode == 0 and raw.stdout.endswith(body)
     code, out, _ = cli("get", rid.strip("<>"))
     assert code == 0 and out.startswith("Ein Absatz mit genug Wörtern")
+
+
+def test_a_warc_over_the_size_limit_is_cleaned_a_record_at_a_time(project: Path, cli: Cli,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run.max_input_bytes` bounds a record of a WARC, not the file: a crawl's WARC bigger than
+    the limit is read from disk record by record, and every page in it is cleaned."""
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    buf = BytesIO()
+    writer = WARCWriter(buf, gzip=True)
+    for i in range(12):
+        body = (f"<html><head><title>Seite {i}</title></head><body><article><p>"
+                + f"Absatz {i} mit genug eigenen Wörtern, Nummer {i * 7919}, damit er Artikeltext bleibt. " * 8
+                + "</p></article></body></html>").encode()
+        head = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(f"http://example.com/{i}", "response", payload=BytesIO(body),
+                                                      http_headers=head))
+    data = buf.getvalue()
+    for sample in (project / "raw").iterdir():  # plain files over this tiny limit are quarantined
+        sample.unlink()
+    (project / "raw" / "crawl.warc.gz").write_bytes(data)
+    monkeypatch.setenv("CLEANER_RUN_MAX_INPUT_BYTES", str(len(data) // 3))
+    code, _, err = cli(*RUN)
+    assert code == 0, err
+    with sqlite3.connect(project / "state" / "ledger.sqlite") as db:
+        rows = db.execute("SELECT outcome, count(*) FROM documents WHERE input_path = 'crawl.warc.gz' GROUP BY 1").fetchall()
+    assert rows == [("clean", 12)]

@@ -436,7 +436,8 @@ def test_wacz_damage_names_the_entry_and_bad_zips_are_quarantined(tmp_path: Path
     assert len(clean(docs)) == 1
 
     docs, _ = read_all(write(tmp_path, "big.wacz", wacz([("archive/big.warc", b"x" * 5000, zipfile.ZIP_DEFLATED)])), 4000)
-    assert [d.problem for d in docs] == ["read: big.wacz:archive/big.warc: entry is 5000 bytes, over the limit of 4000"]
+    assert [d.problem for d in docs] == [
+        "read: big.wacz:archive/big.warc: entry is 5000 bytes, over the limit of 4000 (and compressed in the ZIP)"]
 
     docs, _ = read_all(write(tmp_path, "none.wacz", wacz([("pages/pages.jsonl", b"{}\n", zipfile.ZIP_STORED)])))
     assert [d.problem for d in docs] == ["read: none.wacz: WACZ without WARC files under archive/"]
@@ -445,3 +446,62 @@ def test_wacz_damage_names_the_entry_and_bad_zips_are_quarantined(tmp_path: Path
     (q,) = docs
     assert q.outcome is Outcome.QUARANTINED and q.problem is not None
     assert q.problem.startswith("read: cut.wacz: not a readable WACZ (ZIP)")
+
+
+# ---------------------------------------------------------------- inputs over the size limit
+
+
+def _same_documents(a: list[Document], b: list[Document]) -> None:
+    assert [(d.id, d.raw, d.source, d.outcome, d.problem) for d in a] == [
+        (d.id, d.raw, d.source, d.outcome, d.problem) for d in b]
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_a_warc_over_the_limit_is_read_a_record_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          gz: bool) -> None:
+    """The size limit bounds a record, not a crawl's WARC file: one over it gives the documents
+    it gives under a limit the whole file fits in (slices smaller than a record too)."""
+    from cleaner.sources import warcframe
+
+    monkeypatch.setattr(warcframe, "_SLICE", 97)  # records span many slices
+    recs = sample_records() * 3
+    data = b"".join(gzip.compress(r) for r in recs) if gz else b"".join(recs)
+    f = write(tmp_path, "crawl.warc.gz" if gz else "crawl.warc", data)
+    limit = max(len(r) for r in recs) + 10
+    assert f.size > limit
+    streamed, reader = read_all(f, limit)
+    whole, _ = read_all(f, len(data) + 1)
+    assert len(clean(streamed)) == 9 and not quarantined(streamed)
+    _same_documents(streamed, whole)
+    assert reader.skipped
+
+
+def test_over_the_limit_a_record_is_what_the_limit_bounds(tmp_path: Path) -> None:
+    big = record("resource", b"x" * 3000, "00000000-0000-0000-0000-0000000000bb", uri="http://example.com/big.txt",
+                 ctype="text/plain")
+    recs = sample_records()[2:4] + [big] + sample_records()[5:6]
+    f = write(tmp_path, "crawl.warc", b"".join(recs))
+    docs, _ = read_all(f, 2000)
+    assert len(clean(docs)) == 3
+    (q,) = quarantined(docs)
+    assert q.problem is not None and "record of 3000 bytes is over the limit of 2000" in q.problem
+
+
+def test_other_inputs_over_the_limit_are_quarantined_unread(tmp_path: Path) -> None:
+    f = write(tmp_path, "page.html", b"<html><body>" + b"<p>x</p>" * 1000 + b"</body></html>")
+    docs, _ = read_all(f, 1000)
+    assert [d.problem for d in docs] == [f"read: file is {f.size} bytes, over the limit of 1000"]
+
+
+def test_a_wacz_over_the_limit_reads_its_stored_warc_a_record_at_a_time(tmp_path: Path) -> None:
+    import zipfile
+
+    warc = b"".join(gzip.compress(r) for r in sample_records() * 2)
+    data = wacz([("archive/data.warc.gz", warc, zipfile.ZIP_STORED),
+                 ("datapackage.json", b"{}", zipfile.ZIP_DEFLATED)])
+    f = write(tmp_path, "crawl.wacz", data)
+    streamed, _ = read_all(f, 1000)
+    whole, _ = read_all(f, len(data) + 1)
+    assert len(clean(streamed)) == 6 and not quarantined(streamed)
+    _same_documents(streamed, whole)
+    assert streamed[0].source.offset == data.index(gzip.compress(sample_records()[2]))

@@ -7,7 +7,9 @@ a 'WARC/' or 'filedesc:' head, an HTML head), because scrapes are often misnamed
 Nothing is lost: whatever cannot be read becomes a quarantined Document whose `problem`
 says what and where ("read: raw/x.warc.gz: record at offset 81234: record is truncated
 ...") and whose `raw` holds the unread bytes (bounded by the size limit; the original stays in
-raw/ anyway). Memory per file is bounded by `max_bytes` (file) plus `max_bytes` per gzip member.
+raw/ anyway). Memory per file is bounded by `max_bytes` (file) plus `max_bytes` per gzip member;
+a WARC or WACZ over `max_bytes` is read from disk a record at a time (`FileBytes`): then
+`max_bytes` bounds a record, and a crawl's 1 GB WARC files are inputs like any other.
 
 JSONL lines are already Unicode, so `read` sets `doc.html`/`doc.text` itself and decode
 leaves them alone; `raw` is the exact line bytes (the lossless original).
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from cleaner.document import Document
+from cleaner.sources.filebytes import FileBytes
 from cleaner.sources.gzmembers import gunzip, is_gzip
 from cleaner.sources.wacz import ZIP_MAGIC, read_wacz
 from cleaner.sources.warc import Context, read_warc, sniff_html, utc_date
@@ -198,7 +201,7 @@ class Reader:
     def __iter__(self) -> Iterator[Document]:
         ctx, limit = self.ctx, self.max_bytes
         if self.file.size > limit:
-            yield ctx.quarantined(b"", None, None, f"file is {self.file.size} bytes, over the limit of {limit}")
+            yield from self._over_limit()
             return
         data, self.data = self.data, None  # read once: the reader does not keep the bytes
         try:
@@ -213,13 +216,10 @@ class Reader:
         if not data:
             yield ctx.quarantined(b"", None, None, "empty file")
             return
-        if data.startswith(ZIP_MAGIC) and self.file.rel.lower().endswith(".wacz"):
+        kind = _sniff(self.file.rel, data, limit)
+        if kind == "wacz":
             yield from read_wacz(data, ctx)
             return
-        head = data[:4096]
-        if is_gzip(data):
-            head = gunzip(data[:65536], limit)[0][:4096]
-        kind = _format(self.file.rel, head)
         if kind == "warc":
             yield from read_warc(data, ctx)
             return
@@ -236,6 +236,34 @@ class Reader:
         else:
             media = "text/html" if kind == "html" else "text/plain"
             yield ctx.doc(data, None, None, media_type=media)
+
+
+    def _over_limit(self) -> Iterator[Document]:
+        """A file over the size limit: a WARC or WACZ is read from disk a record at a time (the
+        limit then bounds each record, as a crawl's 1 GB WARC files need); anything else is a
+        single document that big, quarantined unread."""
+        ctx, limit = self.ctx, self.max_bytes
+        try:
+            view = FileBytes(self.file.path)
+        except OSError as err:
+            yield ctx.quarantined(b"", None, None, f"cannot read: {err.strerror or err}")
+            return
+        with view:
+            kind = _sniff(self.file.rel, view, limit)
+            if kind in ("warc", "wacz"):
+                yield from (read_warc if kind == "warc" else read_wacz)(view, ctx)
+                return
+        yield ctx.quarantined(b"", None, None, f"file is {self.file.size} bytes, over the limit of {limit}")
+
+
+def _sniff(rel: str, data: bytes | FileBytes, limit: int) -> str:
+    """'wacz' | 'warc' | 'html' | 'jsonl' | 'text' from the file's first bytes (gunzipped) and name."""
+    if data[:4] == ZIP_MAGIC and rel.lower().endswith(".wacz"):
+        return "wacz"
+    head = data[:65536]
+    if is_gzip(head):
+        head = gunzip(head, limit)[0]
+    return _format(rel, head[:4096])
 
 
 def read(f: InputFile, sha256: str, max_bytes: int) -> Iterator[Document]:

@@ -11,6 +11,8 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from cleaner.sources.filebytes import FileBytes
+
 _FEED = 1 << 16  # compressed bytes fed per call: keeps `unused_data` copies small
 
 
@@ -22,17 +24,17 @@ class Member:
     problem: str | None = None  # truncated / corrupt / too large: nothing follows it
 
 
-def is_gzip(data: bytes) -> bool:
+def is_gzip(data: bytes | FileBytes) -> bool:
     return data[:2] == b"\x1f\x8b"
 
 
-def members(data: bytes, limit: int) -> Iterator[Member]:
+def members(data: bytes | FileBytes, limit: int) -> Iterator[Member]:
     """Yield every member; the last one carries `problem` when the file is damaged there."""
     pos = 0
     size = len(data)
     while pos < size:
         if not is_gzip(data[pos : pos + 2]):
-            if not data[pos:].strip(b"\x00"):
+            if _zeros(data, pos, size):
                 return  # zero padding after the last member (tape/block writers) is harmless
             yield Member(pos, size, b"", f"bytes at offset {pos} are not gzip data")
             return
@@ -65,6 +67,16 @@ def members(data: bytes, limit: int) -> Iterator[Member]:
         if problem:
             return
         pos = end
+
+
+def _zeros(data: bytes | FileBytes, pos: int, size: int) -> bool:
+    """Only zero bytes from `pos` to the end (read a slice at a time)."""
+    while pos < size:
+        chunk = data[pos : pos + _FEED]
+        if not chunk or chunk.strip(b"\x00"):
+            return not chunk
+        pos += len(chunk)
+    return True
 
 
 def gunzip(data: bytes, limit: int) -> tuple[bytes, str | None]:

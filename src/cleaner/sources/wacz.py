@@ -8,6 +8,8 @@ the entries). A document's offset is its record's byte offset in the .wacz itsel
 is stored uncompressed (as the WACZ spec recommends, and the usual case): the raw bytes can be
 found there without unpacking. In a compressed entry there is no such offset (None).
 Messages name the entry: `crawl.wacz:archive/data.warc.gz: record at offset 1197: ...`.
+An entry over the size limit is read from the file a record at a time when it is stored (a
+crawl's WARC), and quarantined when compressed in the ZIP (nothing could read it but whole).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import zipfile
 from collections.abc import Iterator
 
 from cleaner.document import Document
+from cleaner.sources.filebytes import FileBytes
 from cleaner.sources.warc import Context, read_warc
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -25,14 +28,20 @@ _WARC_NAMES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... file name length, extra field length
 
 
-def read_wacz(data: bytes, ctx: Context) -> Iterator[Document]:
+def read_wacz(data: bytes | FileBytes, ctx: Context) -> Iterator[Document]:
     """The documents of every WARC entry under `archive/`, in the ZIP's order."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data.open())
         entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as err:
-        yield ctx.quarantined(data, None, None, f"{ctx.rel}: not a readable WACZ (ZIP): {err}")
+        yield ctx.quarantined(data[: ctx.limit], None, None, f"{ctx.rel}: not a readable WACZ (ZIP): {err}")
         return
+    with archive:
+        yield from _entries(archive, entries, data, ctx)
+
+
+def _entries(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], data: bytes | FileBytes,
+             ctx: Context) -> Iterator[Document]:
     found = False
     for info in entries:
         name = info.filename
@@ -43,8 +52,14 @@ def read_wacz(data: bytes, ctx: Context) -> Iterator[Document]:
             continue
         found = True
         where = f"{ctx.rel}:{name}"
+        base = _data_offset(data, info)
         if info.file_size > ctx.limit:
-            yield ctx.quarantined(b"", name, None, f"{where}: entry is {info.file_size} bytes, over the limit of {ctx.limit}")
+            if base is None or isinstance(data, bytes):  # compressed: no way to it but inflating it whole
+                yield ctx.quarantined(b"", name, None, f"{where}: entry is {info.file_size} bytes, over the limit"
+                                      f" of {ctx.limit} (and compressed in the ZIP)")
+                continue
+            with data.window(base, info.file_size) as stored:  # a crawl's WARC: read a record at a time
+                yield from read_warc(stored, ctx.entry(where, base))
             continue
         try:
             with archive.open(info) as fh:
@@ -55,12 +70,12 @@ def read_wacz(data: bytes, ctx: Context) -> Iterator[Document]:
         if len(block) > ctx.limit:  # its stated size was a lie (a ZIP bomb)
             yield ctx.quarantined(b"", name, None, f"{where}: entry is over the limit of {ctx.limit} bytes")
             continue
-        yield from read_warc(block, ctx.entry(where, _data_offset(data, info)))
+        yield from read_warc(block, ctx.entry(where, base))
     if not found:
-        yield ctx.quarantined(data, None, None, f"{ctx.rel}: WACZ without WARC files under archive/")
+        yield ctx.quarantined(data[: ctx.limit], None, None, f"{ctx.rel}: WACZ without WARC files under archive/")
 
 
-def _data_offset(data: bytes, info: zipfile.ZipInfo) -> int | None:
+def _data_offset(data: bytes | FileBytes, info: zipfile.ZipInfo) -> int | None:
     """Where a stored (uncompressed) entry's bytes start in the ZIP file; None when compressed
     (or the local header does not parse): offsets inside it then name no byte of the file."""
     if info.compress_type != zipfile.ZIP_STORED:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cleaner.document import Document, Source, WarcOrigin, document_id
+from cleaner.sources.filebytes import FileBytes
 from cleaner.sources.httpbody import BodyError, dechunk, decode_body, parse_head, split_content_type
 from cleaner.sources.warcframe import Damage, Record, frame
 
@@ -107,7 +108,7 @@ def _media(declared: str | None, body: bytes) -> str | None:
     return None
 
 
-def read_warc(data: bytes, ctx: Context) -> Iterator[Document]:
+def read_warc(data: bytes | FileBytes, ctx: Context) -> Iterator[Document]:
     records, warnings = frame(data, ctx.limit)
     for item in records:
         if isinstance(item, Damage):

@@ -21,6 +21,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from cleaner.sources.filebytes import FileBytes
 from cleaner.sources.gzmembers import Member, is_gzip, members
 
 HEADER_MAX = 1 << 16  # a WARC head longer than this is not a WARC head
@@ -201,15 +202,29 @@ def _resync(s: _Stream, start: int, frm: int, arc: bool) -> int:
     return m.start() + 1 if m else len(s.buf)
 
 
-def frame(data: bytes, limit: int) -> tuple[Iterator[Record | Damage], dict[str, str]]:
+def frame(data: bytes | FileBytes, limit: int) -> tuple[Iterator[Record | Damage], dict[str, str]]:
     """Records and damage, in file order; the dict fills with quirk warnings while iterating."""
     gz = is_gzip(data)
-    segs: Iterator[Member] = members(data, limit) if gz else iter([Member(0, len(data), data)])
+    segs: Iterator[Member] = members(data, limit) if gz else _slices(data)
     s = _Stream(segs, gz)
     return _iterate(s, data, limit), s.warnings
 
 
-def _iterate(s: _Stream, data: bytes, limit: int) -> Iterator[Record | Damage]:
+_SLICE = 1 << 20  # bytes of an uncompressed file read at a time (FileBytes)
+
+
+def _slices(data: bytes | FileBytes) -> Iterator[Member]:
+    """An uncompressed file as segments: bytes in memory as one, a FileBytes a slice at a time
+    (a record longer than a slice is framed once enough slices have been pulled)."""
+    if isinstance(data, bytes):
+        yield Member(0, len(data), data)
+        return
+    for start in range(0, len(data), _SLICE):
+        chunk = data[start : start + _SLICE]
+        yield Member(start, start + len(chunk), chunk)
+
+
+def _iterate(s: _Stream, data: bytes | FileBytes, limit: int) -> Iterator[Record | Damage]:
     s.pull()
     reported = False
     arc = s.buf.lstrip(b"\r\n").startswith(b"filedesc:")
@@ -260,4 +275,4 @@ def _iterate(s: _Stream, data: bytes, limit: int) -> Iterator[Record | Damage]:
         # the damage lies past the last complete record (or nothing decompressed at all):
         # the compressed remainder is what was not read
         m = s.problem
-        yield Damage(m.offset, m.problem or "damaged gzip data", data[m.offset :][:limit])
+        yield Damage(m.offset, m.problem or "damaged gzip data", data[m.offset : m.offset + limit])
