@@ -18,6 +18,7 @@ import io
 import struct
 import zipfile
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from cleaner.document import Document
 from cleaner.sources.filebytes import FileBytes
@@ -30,14 +31,16 @@ _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... file name length, ext
 
 def read_wacz(data: bytes | FileBytes, ctx: Context) -> Iterator[Document]:
     """The documents of every WARC entry under `archive/`, in the ZIP's order."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data.open())
-        entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as err:
-        yield ctx.quarantined(data[: ctx.limit], None, None, f"{ctx.rel}: not a readable WACZ (ZIP): {err}")
-        return
-    with archive:
-        yield from _entries(archive, entries, data, ctx)
+    fh: BinaryIO = io.BytesIO(data) if isinstance(data, bytes) else data.open()
+    with fh:  # ZipFile does not close a file it was given
+        try:
+            archive = zipfile.ZipFile(fh)
+            entries = archive.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError) as err:
+            yield ctx.quarantined(data[: ctx.limit], None, None, f"{ctx.rel}: not a readable WACZ (ZIP): {err}")
+            return
+        with archive:
+            yield from _entries(archive, entries, data, ctx)
 
 
 def _entries(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], data: bytes | FileBytes,
