@@ -1,8 +1,9 @@
 """Find input files under raw/ and read each into Documents (one per article it holds).
 
 Formats: .txt (and any unrecognised text), .html/.htm, .jsonl, .warc/.arc/.wet/.wat, each
-optionally gzip-compressed, and .wacz (the WARC files it packs, `cleaner.sources.wacz`). The suffix decides unless the content says otherwise (gzip magic,
-a 'WARC/' or 'filedesc:' head, an HTML head), because scrapes are often misnamed.
+optionally gzip-compressed, and .wacz (the WARC files it packs, `cleaner.sources.wacz`). The
+suffix decides unless the content says otherwise (gzip magic, a 'WARC/' or 'filedesc:' head, an
+HTML head), because scrapes are often misnamed.
 
 Nothing is lost: whatever cannot be read becomes a quarantined Document whose `problem`
 says what and where ("read: raw/x.warc.gz: record at offset 81234: record is truncated
@@ -236,7 +237,6 @@ class Reader:
         else:
             media = "text/html" if kind == "html" else "text/plain"
             yield ctx.doc(data, None, None, media_type=media)
-
 
     def _over_limit(self) -> Iterator[Document]:
         """A file over the size limit: a WARC or WACZ is read from disk a record at a time (the
