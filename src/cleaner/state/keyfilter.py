@@ -6,7 +6,7 @@ still costs a B-tree descent through pages the OS has to hand over: 95% of a che
 filter answers "not in this level" from memory for all but a few percent of them; it never says
 "absent" for a key the level holds, so the candidates, and the decisions, are the same.
 
-Two bit positions per key (two multiply-shift hashes of the key, itself a uniform 48-bit hash),
+Two bit positions per key (two multiply-shift hashes of the key, itself a uniform 31-bit hash),
 8 to 16 bits per key (a power of two): 2-5% of absent keys still get probed. `save`/`load` keep
 it in a file with a generation number and a checksum; `LevelFilters` keeps one per big level of
 an index beside its database and decides when a file can be trusted.
