@@ -48,10 +48,10 @@ class FileBytes:
             start += len(piece)
         return b"".join(parts)
 
-    def startswith(self, prefix: bytes) -> bool:
-        return self[: len(prefix)] == prefix
-
     def open(self) -> io.BufferedReader:
+        """The file as a file object (its own position), for a FileBytes of the whole file."""
+        if self._start:
+            raise ValueError("open() of a window: slice it instead")
         return open(self.path, "rb")
 
     def close(self) -> None:
