@@ -73,6 +73,7 @@ def write_step(
     try:
         _decide_and_write(cfg, ledger, index, ordered, owners, summary, kept_refs, cp, plan=plan,
                           packed=ready.packed, copies=copies)
+        bar.wrote(len(ordered))
         cp.finished.extend(ready.finished)
         if not last and cp.docs < cfg.run.checkpoint_docs:
             return cp

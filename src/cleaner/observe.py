@@ -99,7 +99,8 @@ class Progress:
 
     def __init__(self, total: int, enabled: bool, every_s: float) -> None:
         self.total = total
-        self.done = 0
+        self.done = 0  # inputs
+        self.docs = 0  # documents written
         self.every_s = every_s
         self.started = time.monotonic()
         self._last = self.started
@@ -116,17 +117,30 @@ class Progress:
             self._task = self._bar.add_task("cleaning", total=total)
 
     def advance(self, n: int = 1) -> None:
+        """`n` more inputs committed."""
         self.done += n
         if self._bar is not None:
             self._bar.update(self._task, advance=n)
             return
+        self._log()
+
+    def wrote(self, n: int) -> None:
+        """`n` more documents written: a crawl's WARC is one input for a long while, so the
+        documents show that the run moves."""
+        self.docs += n
+        if self._bar is not None:
+            self._bar.update(self._task, description=f"cleaning ({self.docs:,} documents)")
+            return
+        self._log()
+
+    def _log(self) -> None:
         now = time.monotonic()
         if now - self._last >= self.every_s:
             self._last = now
-            rate = self.done / max(now - self.started, 1e-9)
+            rate = self.docs / max(now - self.started, 1e-9)
             LOG.info(
-                "progress: %d/%d inputs, %.0f/s", self.done, self.total, rate,
-                extra={"event": "progress", "data": {"done": self.done, "total": self.total}},
+                "progress: %d/%d inputs, %d documents, %.0f documents/s", self.done, self.total, self.docs, rate,
+                extra={"event": "progress", "data": {"done": self.done, "total": self.total, "documents": self.docs}},
             )
 
     def close(self) -> None:

@@ -95,11 +95,11 @@ def test_progress_lines_when_stderr_is_not_a_tty(project: Path, cli: Cli, monkey
     assert code == 0
     assert "\r" not in err and "\x1b[" not in err  # no bar, no cursor control in a cron log
     progress = [ln for ln in err.splitlines() if "progress:" in ln]
-    assert len(progress) >= 3 and "5/5 inputs" in progress[-1]
+    assert len(progress) >= 3 and "5/5 inputs, 5 documents" in progress[-1]
     (project / "raw" / "image.txt").write_bytes(PNG)
     code, _, err = cli("run", "--workers", "1", "-v", "--log-format", "json")
     events = [e for e in _json_lines(err) if e["event"] == "progress"]
-    assert events and events[-1]["data"] == {"done": 1, "total": 1}
+    assert events and events[-1]["data"] == {"done": 1, "total": 1, "documents": 1}
 
 
 def test_default_verbosity_has_no_progress_lines(project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
