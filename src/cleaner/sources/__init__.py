@@ -38,6 +38,9 @@ _HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
 _TEXT_SUFFIXES = (".txt", ".text", ".md")
 _IGNORED_NAMES = (".gitkeep",)
+# A WARC still being written: Heritrix, warcprox and pywb name it `<name>.open` and rename it
+# when it is closed. Read now, it would be cut short, and read again (as another file) later.
+_IN_PROGRESS_SUFFIX = ".open"
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,9 @@ class Rejected:
 
 
 def _ignored(name: str) -> bool:
-    return name.startswith(".") or name.upper().startswith("README") or name in _IGNORED_NAMES
+    """Not an input (yet): hidden files, READMEs, a crawler's file still being written."""
+    return (name.startswith(".") or name.upper().startswith("README") or name in _IGNORED_NAMES
+            or name.lower().endswith(_IN_PROGRESS_SUFFIX))
 
 
 def _utf8_name(name: str) -> bool:
