@@ -343,6 +343,22 @@ def test_eval_warc_files() -> None:
                 assert bad or reader.warnings or reader.skipped, f.rel
 
 
+@pytest.mark.skipif(not EVAL.exists(), reason="shared eval data not present")
+def test_eval_warc_files_read_a_record_at_a_time_give_what_they_give_in_memory() -> None:
+    """Every real WARC and WACZ (damaged ones too) read from disk a record at a time, as a file
+    over the size limit is: the same documents, members, offsets, origins and problems."""
+    for group in ("ok", "quirky", "broken"):
+        for f in discover(EVAL / group):
+            assert isinstance(f, InputFile)
+            if f.rel.endswith(".cdxj"):
+                continue
+            sha = sha256_file(f.path)
+            whole = list(Reader(f, sha, 64_000_000))
+            streamed = list(Reader(f, sha, 64_000_000)._over_limit())
+            assert [(d.id, d.raw, d.source, d.outcome, d.problem, d.origin) for d in streamed] == [
+                (d.id, d.raw, d.source, d.outcome, d.problem, d.origin) for d in whole], f.rel
+
+
 def test_read_capped_reads_at_most_one_byte_over_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     f = tmp_path / "a.txt"
     for body, limit, want in ((b"", 5, b""), (b"abc", 5, b"abc"), (b"abcde", 5, b"abcde"),
