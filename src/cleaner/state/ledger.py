@@ -83,11 +83,16 @@ def readonly_uri(path: Path) -> str:
 CACHE_KB = 16 * 1024
 
 
+_STAT_FOLDER_ROWS = 50_000  # inputs of one folder `known_by_stat` remembers at most (~8 MB)
+
+
 class Ledger:
     """SQLite in WAL mode; one writer (the parent process), any number of readers."""
 
     def __init__(self, state_dir: Path, *, readonly: bool = False) -> None:
         self.path = state_dir / "ledger.sqlite"
+        self._stat_folder: str | None = None  # `known_by_stat`'s folder, whose rows are remembered
+        self._stat_rows: set[tuple[str, int, int]] | None = None
         try:
             if readonly:
                 if not self.path.exists():
@@ -158,11 +163,36 @@ class Ledger:
     # inputs -------------------------------------------------------------------------------
 
     def known_by_stat(self, path: str, size: int, mtime_ns: int) -> bool:
-        """Cheap check: same path, size and mtime as a committed input means unchanged."""
+        """Cheap check: same path, size and mtime as a committed input means unchanged.
+
+        Discovery asks for every file of a folder in turn, so the folder's rows are read in one
+        range scan of the primary key and remembered (a query per file was a third of a run
+        that finds nothing new: 0.75 of 2.5 s over 100k inputs). A folder with more than
+        `_STAT_FOLDER_ROWS` inputs is asked file by file, which keeps memory bounded."""
+        folder = path.rpartition("/")[0]
+        if folder != self._stat_folder:
+            self._stat_folder, self._stat_rows = folder, self._folder_stats(folder)
+        if self._stat_rows is not None:
+            return (path, size, mtime_ns) in self._stat_rows
         row = self.conn.execute(
             "SELECT 1 FROM inputs WHERE path=? AND size=? AND mtime_ns=? LIMIT 1", (path, size, mtime_ns)
         ).fetchone()
         return row is not None
+
+    def _folder_stats(self, folder: str) -> set[tuple[str, int, int]] | None:
+        """(path, size, mtime_ns) of the inputs directly in `folder` ('' is the input root), or
+        None when there are too many to hold. '0' follows '/': the range is the folder's tree."""
+        if folder:  # a range of the primary key
+            rows = self.conn.execute(
+                "SELECT path, size, mtime_ns FROM inputs WHERE path >= ? AND path < ?"
+                " AND instr(substr(path, ?), '/') = 0 LIMIT ?",
+                (folder + "/", folder + "0", len(folder) + 2, _STAT_FOLDER_ROWS + 1),
+            ).fetchall()
+        else:  # the root: every path without a folder
+            rows = self.conn.execute(
+                "SELECT path, size, mtime_ns FROM inputs WHERE instr(path, '/') = 0 LIMIT ?", (_STAT_FOLDER_ROWS + 1,)
+            ).fetchall()
+        return None if len(rows) > _STAT_FOLDER_ROWS else set(rows)
 
     def known_by_hash(self, path: str, sha256: str) -> bool:
         row = self.conn.execute(
@@ -182,6 +212,7 @@ class Ledger:
 
     def touch_input(self, path: str, sha256: str, size: int, mtime_ns: int) -> None:
         """Same bytes, new mtime (e.g. `touch`, a copy): remember the stat so the next run skips cheaply."""
+        self._stat_folder = None
         self.conn.execute(
             "UPDATE inputs SET size=?, mtime_ns=? WHERE path=? AND sha256=?", (size, mtime_ns, path, sha256)
         )
@@ -190,6 +221,7 @@ class Ledger:
         self, path: str, sha256: str, size: int, mtime_ns: int, run_id: str, outcome: str,
         problem: str | None, docs: int,
     ) -> None:
+        self._stat_folder = None
         self.conn.execute(
             "INSERT OR REPLACE INTO inputs VALUES (?,?,?,?,?,?,?,?)",
             (path, sha256, size, mtime_ns, run_id, outcome, problem, docs),

@@ -1,0 +1,39 @@
+"""The ledger's input rows: the stat check discovery asks for every file of a folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cleaner.state import ledger as ledger_mod
+from cleaner.state.ledger import Ledger
+
+PATHS = ["a.txt", "b.txt", "d/x.txt", "d/y.txt", "d/sub/z.txt", "d0.txt", "d-2/w.txt", "e/f/g/h.txt"]
+
+
+def _point(ledger: Ledger, path: str, size: int, mtime_ns: int) -> bool:
+    return ledger.conn.execute("SELECT 1 FROM inputs WHERE path=? AND size=? AND mtime_ns=?",
+                               (path, size, mtime_ns)).fetchone() is not None
+
+
+@pytest.mark.parametrize("cap", [50_000, 1])  # remembered per folder, and file by file past the cap
+def test_known_by_stat_answers_as_a_query_per_file_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          cap: int) -> None:
+    monkeypatch.setattr(ledger_mod, "_STAT_FOLDER_ROWS", cap)
+    ledger = Ledger(tmp_path)
+    for i, path in enumerate(PATHS):
+        ledger.record_input(path, f"{i:064x}", 10 + i, 1000 + i, "run", "clean", None, 1)
+    ledger.commit()
+    asks = [(p, 10 + i, 1000 + i) for i, p in enumerate(PATHS)]  # as recorded
+    asks += [(p, 10 + i, 999) for i, p in enumerate(PATHS)]  # touched since
+    asks += [("d/new.txt", 1, 1), ("new/a.txt", 10, 1000), ("d", 1, 1)]
+    for path, size, mtime in sorted(asks):  # discovery's order: a folder's files together
+        assert ledger.known_by_stat(path, size, mtime) == _point(ledger, path, size, mtime), (path, size, mtime)
+    # a row written meanwhile is seen: the remembered folder is read again
+    assert not ledger.known_by_stat("d/x.txt", 99, 99)
+    ledger.touch_input("d/x.txt", f"{2:064x}", 99, 99)
+    assert ledger.known_by_stat("d/x.txt", 99, 99)
+    ledger.record_input("d/new.txt", "f" * 64, 5, 5, "run", "clean", None, 1)
+    assert ledger.known_by_stat("d/new.txt", 5, 5)
+    ledger.close()
