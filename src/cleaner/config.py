@@ -32,7 +32,7 @@ class RunConfig:
     engine: str = "local"  # local | ray
     ray_address: str = ""  # engine ray: cluster address (ray://host:10001, host:6379, auto); "" = start a local Ray
     skip: tuple[str, ...] = ()  # stages to skip, e.g. ("dedup",)
-    max_input_bytes: int = 64_000_000  # larger inputs are quarantined (a WARC/WACZ: larger records)
+    max_input_bytes: int = 64_000_000  # larger inputs are quarantined (a WARC/WACZ/JSONL: larger records, lines)
     doc_timeout_s: float = 60.0  # per-document wall-clock budget in the worker
     worker_memory_mb: int = 2048  # a worker may grow this much; past it the document is quarantined
     log_format: str = "text"  # text | json

@@ -195,6 +195,43 @@ def test_jsonl_good_and_bad_lines(tmp_path: Path) -> None:
     assert len({d.id for d in docs}) == len(docs)
 
 
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_jsonl_dump_over_the_limit_is_read_a_line_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              gz: bool) -> None:
+    """The limit bounds a line of a JSONL dump, not the file: over it, the file gives the
+    documents it gives read whole (line ends \\n, \\r\\n and \\r split alike, across chunks), and
+    a line longer than the limit is quarantined alone."""
+    from cleaner.sources import jsonl
+
+    monkeypatch.setattr(jsonl, "_CHUNK", 7)  # chunks end inside lines, line ends, gzip headers
+    rows = [json.dumps({"text": f"Artikel {i} " + "Wort " * (i % 5), "url": f"http://x.de/{i}"}) for i in range(40)]
+    body = b"".join(r.encode() + (b"\n", b"\r\n", b"\r")[i % 3] for i, r in enumerate(rows)) + b"\n{broken\n"
+    data = b"".join(gzip.compress(body[i : i + 500]) for i in range(0, len(body), 500)) if gz else body
+    f = write(tmp_path, "dump.jsonl.gz" if gz else "dump.jsonl", data)
+    limit = max(len(r) for r in rows) + 4
+    assert f.size > limit
+    streamed, reader = read_all(f, limit)
+    whole, _ = read_all(f, len(body) + 1)
+    assert len(clean(streamed)) == 40 and [d.source.member for d in quarantined(streamed)] == ["line:42"]  # 41: blank
+    _same_documents(streamed, whole)
+    assert not reader.warnings
+    long_line = json.dumps({"text": "x" * (2 * limit)}).encode()
+    f = write(tmp_path, "long.jsonl", body[:200].rsplit(b"\n", 1)[0] + b"\n" + long_line + b"\n" + rows[1].encode() + b"\n")
+    docs, _ = read_all(f, limit)
+    problems = [d.problem for d in docs if d.problem]
+    assert len(problems) == 1 and "invalid JSON" in problems[0]
+    assert docs[-1].outcome is Outcome.CLEAN and docs[-1].raw == rows[1].encode()
+
+
+def test_a_damaged_jsonl_gz_over_the_limit_gives_its_lines_then_a_warning(tmp_path: Path) -> None:
+    rows = [json.dumps({"text": f"Artikel {i}"}) for i in range(30)]
+    whole = gzip.compress("\n".join(rows).encode() + b"\n")
+    f = write(tmp_path, "cut.jsonl.gz", whole[: len(whole) * 2 // 3])
+    docs, reader = read_all(f, 64)
+    assert 0 < len(clean(docs)) < 30
+    assert reader.warnings and "truncated" in reader.warnings[0]
+
+
 # ---------------------------------------------------------------- WARC
 
 

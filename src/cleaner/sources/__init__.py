@@ -9,29 +9,26 @@ Nothing is lost: whatever cannot be read becomes a quarantined Document whose `p
 says what and where ("read: raw/x.warc.gz: record at offset 81234: record is truncated
 ...") and whose `raw` holds the unread bytes (bounded by the size limit; the original stays in
 raw/ anyway). Memory per file is bounded by `max_bytes` (file) plus `max_bytes` per gzip member;
-a WARC or WACZ over `max_bytes` is read from disk a record at a time (`FileBytes`): then
-`max_bytes` bounds a record, and a crawl's 1 GB WARC files are inputs like any other.
-
-JSONL lines are already Unicode, so `read` sets `doc.html`/`doc.text` itself and decode
-leaves them alone; `raw` is the exact line bytes (the lossless original).
+a WARC, WACZ or JSONL file over `max_bytes` is read from disk a record (a line) at a time
+(`FileBytes`, `jsonl.stream_lines`): then `max_bytes` bounds a record, and a crawl's 1 GB WARC
+files or a dump of articles are inputs like any other. JSONL: `cleaner.sources.jsonl`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from cleaner.document import Document
 from cleaner.sources.filebytes import FileBytes
 from cleaner.sources.gzmembers import gunzip, is_gzip
+from cleaner.sources.jsonl import read_jsonl, stream_lines
 from cleaner.sources.wacz import ZIP_MAGIC, read_wacz
-from cleaner.sources.warc import Context, read_warc, sniff_html, utc_date
+from cleaner.sources.warc import Context, read_warc, sniff_html
 
 _WARC_SUFFIXES = (".warc", ".arc", ".wet", ".wat")
 _HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
@@ -238,15 +235,15 @@ class Reader:
                 yield ctx.quarantined(b"", None, None, "empty file (after gunzip)")
                 return
         if kind == "jsonl":
-            yield from _read_jsonl(data, ctx)
+            yield from read_jsonl(data.splitlines(keepends=True), ctx)
         else:
             media = "text/html" if kind == "html" else "text/plain"
             yield ctx.doc(data, None, None, media_type=media)
 
     def _over_limit(self) -> Iterator[Document]:
-        """A file over the size limit: a WARC or WACZ is read from disk a record at a time (the
-        limit then bounds each record, as a crawl's 1 GB WARC files need); anything else is a
-        single document that big, quarantined unread."""
+        """A file over the size limit: a WARC or WACZ is read from disk a record at a time, a
+        JSONL dump a line at a time (the limit then bounds each, as a crawl's 1 GB WARC files
+        need); anything else is a single document that big, quarantined unread."""
         ctx, limit = self.ctx, self.max_bytes
         try:
             view = FileBytes(self.file.path)
@@ -257,6 +254,9 @@ class Reader:
             kind = _sniff(self.file.rel, view, limit)
             if kind in ("warc", "wacz"):
                 yield from (read_warc if kind == "warc" else read_wacz)(view, ctx)
+                return
+            if kind == "jsonl":  # a dump of articles, one a line: read a line at a time
+                yield from read_jsonl(stream_lines(view, limit, ctx), ctx)
                 return
         yield ctx.quarantined(b"", None, None, f"file is {self.file.size} bytes, over the limit of {limit}")
 
@@ -274,54 +274,3 @@ def _sniff(rel: str, data: bytes | FileBytes, limit: int) -> str:
 def read(f: InputFile, sha256: str, max_bytes: int) -> Iterator[Document]:
     """The Documents of one input; use `Reader` to also get skipped records and warnings."""
     return iter(Reader(f, sha256, max_bytes))
-
-
-def _str(obj: dict[str, Any], *keys: str) -> str | None:
-    for k in keys:
-        v = obj.get(k)
-        if isinstance(v, str) and v.strip():
-            return v.strip()
-    return None
-
-
-def _read_jsonl(data: bytes, ctx: Context) -> Iterator[Document]:
-    offset = 0
-    found = False
-    for n, line in enumerate(data.splitlines(keepends=True), start=1):
-        start, offset = offset, offset + len(line)
-        body = line.rstrip(b"\r\n")
-        if not body.strip():
-            continue
-        found = True
-        member = f"line:{n}"
-        where = f"{ctx.rel}:{n}"
-        try:
-            obj = json.loads(body)
-        except UnicodeDecodeError:
-            yield ctx.quarantined(body, member, start, f"{where}: line is not valid UTF-8")
-            continue
-        except ValueError as err:
-            yield ctx.quarantined(body, member, start, f"{where}: invalid JSON ({err})")
-            continue
-        if not isinstance(obj, dict):
-            yield ctx.quarantined(body, member, start, f"{where}: not a JSON object")
-            continue
-        html, text = obj.get("html"), obj.get("text")
-        content = html if isinstance(html, str) and html.strip() else text
-        if not isinstance(content, str) or not content.strip():
-            yield ctx.quarantined(body, member, start, f"{where}: no 'html' or 'text' string")
-            continue
-        url = _str(obj, "url")
-        media = "text/html" if content is html else "text/plain"
-        fetched = utc_date(_str(obj, "fetched", "date"))
-        doc = ctx.doc(body, member, start, url=url, fetched=fetched, media_type=media, charset="utf-8")
-        if content is html:
-            doc.html = content
-        else:
-            doc.text = content
-        doc.title = _str(obj, "title")
-        doc.published = _str(obj, "date", "published")
-        doc.encoding, doc.encoding_evidence = "utf-8", "jsonl"
-        yield doc
-    if not found:
-        yield ctx.quarantined(b"", None, None, "no JSON lines (only blank lines)")

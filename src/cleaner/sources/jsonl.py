@@ -1,0 +1,131 @@
+"""JSONL inputs: one article a line (`html` or `text`, optional `url`, `title`, dates).
+
+Lines are already Unicode, so `read_jsonl` sets `doc.html`/`doc.text` itself and decode leaves
+them alone; `raw` is the exact line bytes (the lossless original). A dump over the size limit is
+read a line at a time (`stream_lines`): then the limit bounds a line, not the file. Lines are
+split as `bytes.splitlines` splits them (\n, \r\n or \r), read whole or streamed alike.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from cleaner.document import Document
+from cleaner.sources.filebytes import FileBytes
+from cleaner.sources.gzmembers import is_gzip
+from cleaner.sources.warc import Context, utc_date
+
+_CHUNK = 1 << 20  # bytes read (or inflated) at a time when streaming
+
+
+def stream_lines(view: FileBytes, limit: int, ctx: Context) -> Iterator[bytes]:
+    """The lines of a file (gzip members inflated on the way), line ends kept. A line longer
+    than `limit` is cut to `limit` bytes (its JSON then fails and the line is quarantined);
+    damaged gzip data ends the lines, with a warning that names where."""
+    carry = b""
+    overlong = False
+    for chunk in _chunks(view, ctx):
+        lines = (carry + chunk).splitlines(keepends=True)
+        carry = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""  # may go on (or be \r\n)
+        for line in lines:
+            if overlong:  # the end of a line already given, cut
+                overlong = False
+                continue
+            yield line
+        if len(carry) > limit:
+            if not overlong:
+                yield carry[:limit]
+            overlong, carry = True, b""
+    if carry and not overlong:
+        yield carry
+
+
+def _chunks(view: FileBytes, ctx: Context) -> Iterator[bytes]:
+    """The file's bytes a chunk at a time, gzip members inflated (each bounded per call)."""
+    if not is_gzip(view[:2]):
+        for start in range(0, len(view), _CHUNK):
+            yield view[start : start + _CHUNK]
+        return
+    pos, d, inside, carry = 0, zlib.decompressobj(31), False, b""
+    while pos < len(view):
+        data = carry + view[pos : pos + _CHUNK]
+        pos += len(data) - len(carry)
+        carry = b""
+        while data:
+            if not inside and len(data) < 2 and pos < len(view):  # a member's magic cut by the chunk
+                carry = data
+                break
+            if not inside and not is_gzip(data[:2]):
+                if data.strip(b"\x00"):  # zero padding after the last member is harmless
+                    ctx.warnings.append(f"bytes near offset {pos - len(data)} are not gzip data: the rest is not read")
+                    return
+                break
+            try:
+                out = d.decompress(data, _CHUNK)
+            except zlib.error as err:
+                ctx.warnings.append(f"gzip data is damaged near offset {pos - len(data)} ({err}): the rest is not read")
+                return
+            inside = True
+            if out:
+                yield out
+            data = d.unconsumed_tail
+            if d.eof:  # the next member starts in what is left
+                data, d, inside = d.unused_data + data, zlib.decompressobj(31), False
+    if inside:
+        ctx.warnings.append("gzip data ends inside a member (the file is truncated): its last lines may be cut")
+
+
+def _str(obj: dict[str, Any], *keys: str) -> str | None:
+    for k in keys:
+        v = obj.get(k)
+        if isinstance(v, str) and v.strip():
+            return v.strip()
+    return None
+
+
+def read_jsonl(lines: Iterable[bytes], ctx: Context) -> Iterator[Document]:
+    """A document per non-blank line; lines that are not a JSON object with html or text are
+    quarantined, naming the line."""
+    offset = 0
+    found = False
+    for n, line in enumerate(lines, start=1):
+        start, offset = offset, offset + len(line)
+        body = line.rstrip(b"\r\n")
+        if not body.strip():
+            continue
+        found = True
+        member = f"line:{n}"
+        where = f"{ctx.rel}:{n}"
+        try:
+            obj = json.loads(body)
+        except UnicodeDecodeError:
+            yield ctx.quarantined(body, member, start, f"{where}: line is not valid UTF-8")
+            continue
+        except ValueError as err:
+            yield ctx.quarantined(body, member, start, f"{where}: invalid JSON ({err})")
+            continue
+        if not isinstance(obj, dict):
+            yield ctx.quarantined(body, member, start, f"{where}: not a JSON object")
+            continue
+        html, text = obj.get("html"), obj.get("text")
+        content = html if isinstance(html, str) and html.strip() else text
+        if not isinstance(content, str) or not content.strip():
+            yield ctx.quarantined(body, member, start, f"{where}: no 'html' or 'text' string")
+            continue
+        url = _str(obj, "url")
+        media = "text/html" if content is html else "text/plain"
+        fetched = utc_date(_str(obj, "fetched", "date"))
+        doc = ctx.doc(body, member, start, url=url, fetched=fetched, media_type=media, charset="utf-8")
+        if content is html:
+            doc.html = content
+        else:
+            doc.text = content
+        doc.title = _str(obj, "title")
+        doc.published = _str(obj, "date", "published")
+        doc.encoding, doc.encoding_evidence = "utf-8", "jsonl"
+        yield doc
+    if not found:
+        yield ctx.quarantined(b"", None, None, "no JSON lines (only blank lines)")
