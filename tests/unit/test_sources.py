@@ -221,6 +221,7 @@ def test_a_jsonl_dump_over_the_limit_is_read_a_line_at_a_time(tmp_path: Path, mo
     problems = [d.problem for d in docs if d.problem]
     assert len(problems) == 1 and "invalid JSON" in problems[0]
     assert docs[-1].outcome is Outcome.CLEAN and docs[-1].raw == rows[1].encode()
+    assert docs[-1].source.offset == Path(f.path).read_bytes().rindex(rows[1].encode())  # the cut line counted whole
 
 
 def test_a_damaged_jsonl_gz_over_the_limit_gives_its_lines_then_a_warning(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from cleaner.document import Document
 from cleaner.sources.filebytes import FileBytes
 from cleaner.sources.gzmembers import gunzip, is_gzip
-from cleaner.sources.jsonl import read_jsonl, stream_lines
+from cleaner.sources.jsonl import read_jsonl, stream_lines, whole_lines
 from cleaner.sources.wacz import ZIP_MAGIC, read_wacz
 from cleaner.sources.warc import Context, read_warc, sniff_html
 
@@ -235,7 +235,7 @@ class Reader:
                 yield ctx.quarantined(b"", None, None, "empty file (after gunzip)")
                 return
         if kind == "jsonl":
-            yield from read_jsonl(data.splitlines(keepends=True), ctx)
+            yield from read_jsonl(whole_lines(data), ctx)
         else:
             media = "text/html" if kind == "html" else "text/plain"
             yield ctx.doc(data, None, None, media_type=media)

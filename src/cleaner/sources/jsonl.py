@@ -21,26 +21,31 @@ from cleaner.sources.warc import Context, utc_date
 _CHUNK = 1 << 20  # bytes read (or inflated) at a time when streaming
 
 
-def stream_lines(view: FileBytes, limit: int, ctx: Context) -> Iterator[bytes]:
-    """The lines of a file (gzip members inflated on the way), line ends kept. A line longer
-    than `limit` is cut to `limit` bytes (its JSON then fails and the line is quarantined);
-    damaged gzip data ends the lines, with a warning that names where."""
+def stream_lines(view: FileBytes, limit: int, ctx: Context) -> Iterator[tuple[bytes, int]]:
+    """The lines of a file (gzip members inflated on the way), line ends kept, each with the
+    bytes it spans. A line longer than `limit` is cut to `limit` bytes (its JSON then fails and
+    the line is quarantined); damaged gzip data ends the lines, with a warning naming where."""
     carry = b""
-    overlong = False
+    cut: bytes | None = None  # the start of a line over the limit, until its end is found
+    cut_size = 0
     for chunk in _chunks(view, ctx):
         lines = (carry + chunk).splitlines(keepends=True)
         carry = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""  # may go on (or be \r\n)
         for line in lines:
-            if overlong:  # the end of a line already given, cut
-                overlong = False
+            if cut is not None:  # the rest of the line over the limit
+                yield cut, cut_size + len(line)
+                cut = None
                 continue
-            yield line
+            yield line, len(line)
         if len(carry) > limit:
-            if not overlong:
-                yield carry[:limit]
-            overlong, carry = True, b""
-    if carry and not overlong:
-        yield carry
+            if cut is None:
+                cut, cut_size = carry[:limit], 0
+            cut_size += len(carry)
+            carry = b""
+    if cut is not None:
+        yield cut, cut_size + len(carry)
+    elif carry:
+        yield carry, len(carry)
 
 
 def _chunks(view: FileBytes, ctx: Context) -> Iterator[bytes]:
@@ -86,13 +91,18 @@ def _str(obj: dict[str, Any], *keys: str) -> str | None:
     return None
 
 
-def read_jsonl(lines: Iterable[bytes], ctx: Context) -> Iterator[Document]:
-    """A document per non-blank line; lines that are not a JSON object with html or text are
-    quarantined, naming the line."""
+def whole_lines(data: bytes) -> Iterator[tuple[bytes, int]]:
+    """`stream_lines` of bytes in memory."""
+    return ((line, len(line)) for line in data.splitlines(keepends=True))
+
+
+def read_jsonl(lines: Iterable[tuple[bytes, int]], ctx: Context) -> Iterator[Document]:
+    """A document per non-blank line (a line, the bytes it spans); lines that are not a JSON
+    object with html or text are quarantined, naming the line."""
     offset = 0
     found = False
-    for n, line in enumerate(lines, start=1):
-        start, offset = offset, offset + len(line)
+    for n, (line, size) in enumerate(lines, start=1):
+        start, offset = offset, offset + size
         body = line.rstrip(b"\r\n")
         if not body.strip():
             continue
