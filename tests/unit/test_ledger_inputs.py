@@ -37,3 +37,25 @@ def test_known_by_stat_answers_as_a_query_per_file_would(tmp_path: Path, monkeyp
     ledger.record_input("d/new.txt", "f" * 64, 5, 5, "run", "clean", None, 1)
     assert ledger.known_by_stat("d/new.txt", 5, 5)
     ledger.close()
+
+
+def test_discovery_order_reads_each_folder_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files of the root sorted between its folders: the root's rows are kept while discovery is
+    in a folder below it, not read again (for the root, that read is a scan of every input)."""
+    from cleaner.sources import InputFile, discover
+
+    raw = tmp_path / "raw"
+    for name in ("a.txt", "b/x.txt", "b/c/y.txt", "b/z.txt", "c.txt", "d/w.txt", "e.txt"):
+        (raw / name).parent.mkdir(parents=True, exist_ok=True)
+        (raw / name).write_text(name)
+    files = [f for f in discover(raw) if isinstance(f, InputFile)]
+    ledger = Ledger(tmp_path / "state")
+    for f in files:
+        ledger.record_input(f.rel, "0" * 64, f.size, f.mtime_ns, "run", "clean", None, 1)
+    ledger.commit()
+    reads: list[str] = []
+    real = ledger._folder_stats
+    monkeypatch.setattr(ledger, "_folder_stats", lambda folder: reads.append(folder) or real(folder))
+    assert all(ledger.known_by_stat(f.rel, f.size, f.mtime_ns) for f in files)
+    assert sorted(reads) == ["", "b", "b/c", "d"]
+    ledger.close()

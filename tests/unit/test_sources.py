@@ -201,9 +201,10 @@ def test_a_jsonl_dump_over_the_limit_is_read_a_line_at_a_time(tmp_path: Path, mo
     """The limit bounds a line of a JSONL dump, not the file: over it, the file gives the
     documents it gives read whole (line ends \\n, \\r\\n and \\r split alike, across chunks), and
     a line longer than the limit is quarantined alone."""
-    from cleaner.sources import jsonl
+    from cleaner.sources import gzmembers, jsonl
 
-    monkeypatch.setattr(jsonl, "_CHUNK", 7)  # chunks end inside lines, line ends, gzip headers
+    monkeypatch.setattr(jsonl, "_CHUNK", 7)  # chunks end inside lines and line ends ...
+    monkeypatch.setattr(gzmembers, "_FEED", 7)  # ... and so do inflated pieces
     rows = [json.dumps({"text": f"Artikel {i} " + "Wort " * (i % 5), "url": f"http://x.de/{i}"}) for i in range(40)]
     body = b"".join(r.encode() + (b"\n", b"\r\n", b"\r")[i % 3] for i, r in enumerate(rows)) + b"\n{broken\n"
     data = b"".join(gzip.compress(body[i : i + 500]) for i in range(0, len(body), 500)) if gz else body

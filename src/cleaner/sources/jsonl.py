@@ -9,16 +9,15 @@ split as `bytes.splitlines` splits them (\n, \r\n or \r), read whole or streamed
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from cleaner.document import Document
 from cleaner.sources.filebytes import FileBytes
-from cleaner.sources.gzmembers import is_gzip
+from cleaner.sources.gzmembers import inflate, is_gzip
 from cleaner.sources.warc import Context, utc_date
 
-_CHUNK = 1 << 20  # bytes read (or inflated) at a time when streaming
+_CHUNK = 1 << 20  # bytes of a plain file read at a time when streaming
 
 
 def stream_lines(view: FileBytes, limit: int, ctx: Context) -> Iterator[tuple[bytes, int]]:
@@ -49,38 +48,16 @@ def stream_lines(view: FileBytes, limit: int, ctx: Context) -> Iterator[tuple[by
 
 
 def _chunks(view: FileBytes, ctx: Context) -> Iterator[bytes]:
-    """The file's bytes a chunk at a time, gzip members inflated (each bounded per call)."""
+    """The file's bytes a chunk at a time, gzip members inflated (`gzmembers.inflate`)."""
     if not is_gzip(view[:2]):
         for start in range(0, len(view), _CHUNK):
             yield view[start : start + _CHUNK]
         return
-    pos, d, inside, carry = 0, zlib.decompressobj(31), False, b""
-    while pos < len(view):
-        data = carry + view[pos : pos + _CHUNK]
-        pos += len(data) - len(carry)
-        carry = b""
-        while data:
-            if not inside and len(data) < 2 and pos < len(view):  # a member's magic cut by the chunk
-                carry = data
-                break
-            if not inside and not is_gzip(data[:2]):
-                if data.strip(b"\x00"):  # zero padding after the last member is harmless
-                    ctx.warnings.append(f"bytes near offset {pos - len(data)} are not gzip data: the rest is not read")
-                    return
-                break
-            try:
-                out = d.decompress(data, _CHUNK)
-            except zlib.error as err:
-                ctx.warnings.append(f"gzip data is damaged near offset {pos - len(data)} ({err}): the rest is not read")
-                return
-            inside = True
-            if out:
-                yield out
-            data = d.unconsumed_tail
-            if d.eof:  # the next member starts in what is left
-                data, d, inside = d.unused_data + data, zlib.decompressobj(31), False
-    if inside:
-        ctx.warnings.append("gzip data ends inside a member (the file is truncated): its last lines may be cut")
+    for piece in inflate(view):
+        if piece.problem:
+            ctx.warnings.append(f"{piece.problem}: the lines from there on are not read")
+            return
+        yield piece.data
 
 
 def _str(obj: dict[str, Any], *keys: str) -> str | None:

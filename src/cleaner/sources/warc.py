@@ -12,7 +12,7 @@ payload adds nothing to a text corpus.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from cleaner.document import Document, Source, WarcOrigin, document_id
@@ -51,8 +51,7 @@ class Context:
     def entry(self, where: str, base: int | None) -> Context:
         """The context of one WARC inside this input (a WACZ entry): the same input, record ids
         unique across its entries, skipped records and warnings collected here."""
-        return Context(self.rel, self.sha256, self.limit, self.skipped, self.warnings, self._ids, self._digests,
-                       where, base)
+        return replace(self, where=where, base=base)  # the same lists and dicts, shared
 
     def at(self, offset: int | None) -> int | None:
         """An offset in the WARC data as an offset in the input file (None: not one)."""
