@@ -46,7 +46,17 @@ from cleaner.stages.strip_layout import (
 )
 from cleaner.stages.strip_memo import _UNSET, _Check, _line_key, _memo, _Seen, known_key
 from cleaner.stages.strip_rules import Rule, RuleBook, load_rules
-from cleaner.stages.strip_shape import ABOUT, Shape, bio_follows, is_name, list_shape, segments, shape
+from cleaner.stages.strip_shape import (
+    ABOUT,
+    AUTHOR_HEADING,
+    Shape,
+    bio_follows,
+    bio_sentence,
+    is_name,
+    list_shape,
+    segments,
+    shape,
+)
 from cleaner.state.templates import TemplateSnapshot
 
 STAGE = "strip"
@@ -413,6 +423,14 @@ def _classify(
             if m and not nxt.rule and nxt.shape.prose and m.group(1).split()[-1] in nxt.stripped:
                 ln.rule, ln.note = "shape:author-bio", "'About <name>' above a biography"
                 nxt.rule, nxt.note = "shape:author-bio", f"biography of {m.group(1)}"
+        if not ln.rule and ln.shape.prose and i > 0:
+            above = nonblank[i - 1]
+            boxed = above.shape.units <= 4 and AUTHOR_HEADING.fullmatch(above.stripped) is not None
+            closing = 2 * i >= len(nonblank) and i >= last_good  # the last prose line, late in the page
+            if (boxed or closing) and bio_sentence(ln.stripped):
+                if boxed and not above.rule:
+                    above.rule, above.note = "shape:author-bio", "the heading of an author box"
+                ln.rule, ln.note = "shape:author-bio", "an author's biography" + (" under its heading" if boxed else " closing the page")
     if not is_html:
         _position(nonblank)
     return nonblank

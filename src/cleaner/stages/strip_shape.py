@@ -143,6 +143,28 @@ ABOUT = re.compile(
 )
 
 
+# "Sofia Rossi is a senior writer at Example covering science. Follow her on Twitter": a name,
+# a writer's role at a publication, and a second trait of a bio (beat, career, handle).
+_BIO_SENTENCE = re.compile(
+    r"(?:[A-ZÄÖÜ][\w.\x27’-]+\s+){1,3}(?:is|has been)\s+(?:an?|the)\s+(?:[\w-]+\s+){0,4}?"
+    r"(?:writer|reporter|editor|journalist|correspondent|columnist|contributor|author|producer|critic|blogger)s?"
+    r"\s+(?:at|for|with|of)\b"
+)
+_BIO_TRAIT = re.compile(
+    r"(?i:\bcovering\b|\bcovers\b|\bbefore (?:that|joining)\b|\bpreviously\b|\bfollow (?:him|her|them|me)\b|"
+    r"(?:his|her|their) work has appeared\b|(?<!\w)@\w{2,})"
+)
+
+
+# The heading of an author box ("About the author", "Über die Autorin").
+AUTHOR_HEADING = re.compile(r"(?i:about the author|about the writer|author bio|über (?:den|die) autor(?:in)?)\s*:?")
+
+
+def bio_sentence(stripped: str) -> bool:
+    """A line that reads as an author's bio on its own (the name starts it)."""
+    return _BIO_SENTENCE.match(stripped) is not None and _BIO_TRAIT.search(stripped) is not None
+
+
 def bio_follows(name: str, nxt: str) -> bool:
     """`nxt` starts like a biography of `name`: 'Sam is a ...', 'Sam Jeans ist ...'."""
     words = name.split()
