@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from cleaner.config import DedupConfig
-from cleaner.stages.dedup import HEAD_SIZE, Fingerprint, band_keys
+from cleaner.stages.dedup import HEAD_SIZE, Fingerprint, lookup_keys
 from cleaner.state.dedup_index import DedupIndex
 from cleaner.state.ledger import CACHE_KB
 
@@ -49,6 +49,7 @@ def synthetic(rng: np.random.Generator, cfg: DedupConfig) -> Fingerprint:
     """A long document's fingerprint: random hashes, real shapes (500 shingles, 400 content)."""
     sketch = np.sort(rng.integers(0, 1 << 31, cfg.sketch_size, dtype=np.uint64)) << np.uint64(1)
     minhash = rng.integers(0, 1 << 32, cfg.num_perm, dtype=np.uint64).astype(np.uint32)
+    head = rng.integers(0, 1 << 16, HEAD_SIZE, dtype=np.uint64).astype(np.uint16)
     return Fingerprint(
         exact=rng.bytes(16),
         minhash=minhash,
@@ -56,8 +57,8 @@ def synthetic(rng: np.random.Generator, cfg: DedupConfig) -> Fingerprint:
         shingles=500,
         length=5000,
         content=400,
-        head=rng.integers(0, 1 << 16, HEAD_SIZE, dtype=np.uint64).astype(np.uint16),
-        bands=band_keys(minhash, cfg.bands, cfg.rows),  # the worker computes them (stages.dedup)
+        head=head,
+        bands=lookup_keys(minhash, head, cfg),  # the worker computes them (stages.dedup)
     )
 
 
@@ -70,7 +71,7 @@ def edited(fp: Fingerprint, rng: np.random.Generator, cfg: DedupConfig, share: f
     vals = rng.random(sk.size) < share
     sk[vals] = rng.integers(0, 1 << 31, int(vals.sum()), dtype=np.uint64).astype(np.uint32) << 1 | 1
     return Fingerprint(rng.bytes(16), mh, np.sort(sk), fp.shingles, fp.length, fp.content, fp.head,
-                       bands=band_keys(mh, cfg.bands, cfg.rows))
+                       bands=lookup_keys(mh, fp.head, cfg))
 
 
 def with_block(block: Fingerprint, rng: np.random.Generator, cfg: DedupConfig) -> Fingerprint:
@@ -80,7 +81,7 @@ def with_block(block: Fingerprint, rng: np.random.Generator, cfg: DedupConfig) -
     keep = fresh.sketch[rng.random(fresh.sketch.size) >= 0.3]
     sk = np.unique(np.concatenate([keep, block.sketch[: fresh.sketch.size - keep.size]]))
     return Fingerprint(fresh.exact, mh, sk, fresh.shingles, fresh.length, fresh.content, fresh.head,
-                       bands=band_keys(mh, cfg.bands, cfg.rows))
+                       bands=lookup_keys(mh, fresh.head, cfg))
 
 
 def timed(index: DedupIndex, queries: list[tuple[str, Fingerprint]]) -> tuple[float, float, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -241,9 +242,34 @@ def test_an_empty_index_of_an_older_layout_is_rebuilt(tmp_path: Path) -> None:
     c.close()
 
 
+@pytest.mark.parametrize("seed", [303, 309, 311, 312, 315])
+def test_a_truncated_copy_sharing_no_band_is_found_by_its_head(conn: sqlite3.Connection, seed: int) -> None:
+    """The first 3 of 10 paragraphs: Jaccard ~0.3, so often not one LSH band in common (these
+    seeds: none), but the copy starts where its original starts: the head key finds it."""
+    full = article(seed, paragraphs=10)
+    truncated = "\n\n".join(full.split("\n\n")[:3])
+    a, b = fp(full), fp(truncated)
+    assert not set(a.bands[:-1].tolist()) & set(b.bands[:-1].tolist()) and a.bands[-1] == b.bands[-1]
+    index = DedupIndex(conn, CFG)
+    index.add("a", a)
+    m = index.check("b", b)
+    assert m is not None and m.duplicate_of == "a" and m.method == "near"
+
+
+def test_a_shared_first_paragraph_alone_is_no_duplicate(conn: sqlite3.Connection) -> None:
+    """Two stories that open with the same paragraph (a wire lead) share the head key; the
+    rest differs, so verification keeps them apart."""
+    lead = article(400, paragraphs=1)
+    a, b = fp(lead + "\n\n" + article(401, paragraphs=9)), fp(lead + "\n\n" + article(402, paragraphs=9))
+    assert a.bands[-1] == b.bands[-1]
+    index = DedupIndex(conn, CFG)
+    index.add("a", a)
+    assert index.check("b", b) is None
+
+
 def _as_scheme_4(db: Path, fps: dict[str, Fingerprint]) -> None:
-    """Rewrite an index as the previous scheme stored it: 16-byte exact hashes, 48-bit band keys
-    (the same mixing, 17 more low bits kept)."""
+    """Rewrite an index as scheme 4 stored it: 16-byte exact hashes, 48-bit band keys (the same
+    mixing, 17 more low bits kept), no head keys."""
     from cleaner.stages.dedup import SCHEME, _band_seeds, mix64
 
     c = sqlite3.connect(db)
@@ -263,10 +289,29 @@ def _as_scheme_4(db: Path, fps: dict[str, Fingerprint]) -> None:
     c.close()
 
 
-def test_an_index_of_the_previous_scheme_is_narrowed_to_what_this_one_builds(tmp_path: Path) -> None:
-    """Scheme 4 stored 16-byte exact hashes and 48-bit band keys; this scheme's values are their
-    prefixes, so an old index is cut down in place (once) to the index this scheme builds."""
+def _as_scheme_5(db: Path, fps: dict[str, Fingerprint]) -> None:
+    """Rewrite an index as scheme 5 stored it: the band keys without the head keys."""
+    from cleaner.stages.dedup import SCHEME, head_key
+
+    c = sqlite3.connect(db)
+    for doc_id, f in fps.items():
+        (row,) = c.execute("SELECT id FROM dedup_docs WHERE doc_id = ?", (bytes.fromhex(doc_id),)).fetchone()
+        for table in ("dedup_bands_0", "dedup_bands_1", "dedup_bands"):
+            c.execute(f"DELETE FROM {table} WHERE key = ? AND doc = ?", (int(head_key(f.head)[0]), row))
+    c.execute("UPDATE dedup_meta SET value = replace(value, ?, 'cleaner-dedup-5') WHERE key = 'scheme'", (SCHEME,))
+    c.commit()
+    c.close()
+
+
+@pytest.mark.parametrize("older", [_as_scheme_4, _as_scheme_5], ids=["scheme-4", "scheme-5"])
+def test_an_index_of_an_older_scheme_is_migrated_to_what_this_one_builds(
+    tmp_path: Path, older: Callable[[Path, dict[str, Fingerprint]], None]
+) -> None:
+    """Scheme 4 stored 16-byte exact hashes and 48-bit band keys (this scheme's values are their
+    prefixes), scheme 5 no head keys (computed from the stored heads): an old index is brought
+    in place (once) to the index this scheme builds."""
     texts = {f"{i:032x}": article(7000 + i) for i in range(30)}
+    texts["f" * 32] = texts[f"{0:032x}"][: len(texts[f"{0:032x}"]) // 2]  # a head shared by two documents
     fps = {k: fp(t) for k, t in texts.items()}
 
     def build(db: Path) -> None:
@@ -290,10 +335,9 @@ def test_an_index_of_the_previous_scheme_is_narrowed_to_what_this_one_builds(tmp
 
     build(tmp_path / "new.sqlite")
     build(tmp_path / "old.sqlite")
-    _as_scheme_4(tmp_path / "old.sqlite", fps)
+    older(tmp_path / "old.sqlite", fps)
     c = sqlite3.connect(tmp_path / "old.sqlite")
-    assert len(c.execute("SELECT exact FROM dedup_docs LIMIT 1").fetchone()[0]) == 16
-    assert c.execute("SELECT max(key) FROM dedup_bands_0").fetchone()[0] >= 2**31
+    assert c.execute("SELECT count(*) FROM dedup_bands_0").fetchone()[0] == len(fps) * CFG.bands
     c.close()
     assert dump(tmp_path / "old.sqlite") == dump(tmp_path / "new.sqlite")
     c = sqlite3.connect(tmp_path / "old.sqlite")
@@ -393,7 +437,7 @@ def test_band_levels_merge_without_changing_decisions(tmp_path: Path, monkeypatc
     conn = sqlite3.connect(tmp_path / "small.sqlite")
     counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in di._LEVELS}
     stored = dict(conn.execute("SELECT key, value FROM dedup_meta WHERE key LIKE 'rows:%'").fetchall())
-    total = conn.execute("SELECT count(*) FROM dedup_docs").fetchone()[0] * CFG.bands
+    total = conn.execute("SELECT count(*) FROM dedup_docs").fetchone()[0] * (CFG.bands + 1)  # + the head key
     assert sum(counts.values()) == total and counts["dedup_bands"] > 0
     assert all(int(stored[f"rows:{t}"]) == counts[t] for t in di._LEVELS[:-1])
     conn.close()

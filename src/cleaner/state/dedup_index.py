@@ -20,9 +20,10 @@ a kept document it matches directly (no transitive chains):
    sketches and on the input samples): a strip that cut two copies alike. Short documents have
    band rows too (the cleaned MinHash); a long document never matches a short one.
 2. near (documents with at least `min_shingles` shingles and `min_content` content shingles):
-   candidates share at least one LSH band (bands x rows over the MinHash; a band key lists at
-   most `_BAND_CAP` documents, the earliest, so a key that many kept pages share cannot make
-   every lookup slower as the archive grows); each is verified on
+   candidates share at least one LSH band (bands x rows over the MinHash) or the head key
+   (where the text proper starts: how a truncated copy with few bands in common is found);
+   a key lists at most `_BAND_CAP` documents, the earliest, so a key that many kept pages
+   share cannot make every lookup slower as the archive grows; each is verified on
    the bottom-k sketches (restricted to the smaller of the two thresholds, which makes both
    samples consistent): S = the document with fewer shingles, L = the other.
    - containment = |content shingles of S found in L| / |content shingles of S| >= `threshold`.
@@ -73,7 +74,7 @@ import numpy as np
 
 from cleaner.config import DedupConfig
 from cleaner.errors import UsageError
-from cleaner.stages.dedup import SCHEME, Fingerprint, band_keys
+from cleaner.stages.dedup import SCHEME, Fingerprint, head_key, lookup_keys
 from cleaner.state.keyfilter import LevelFilters
 from cleaner.observe import LOG
 from cleaner.state.levels import Levels, table_exists, table_has_rows
@@ -84,7 +85,7 @@ _MAX_CANDIDATES = 64  # verified per query, most shared bands first (caps templa
 # each other (the later one was checked against the earlier); a key many of them share (pages of
 # one site carrying the same long block) is no evidence, yet every query that hits it would read
 # all of them, and such a bucket grows with the archive. A document added when its key is full
-# is listed under its other keys only. Reads are then bounded: bands x _BAND_CAP rows a query.
+# is listed under its other keys only. Reads are then bounded: (bands + 1) x _BAND_CAP rows a query.
 _BAND_CAP = 64
 _FLUSH_ROWS = 100_000  # buffered band rows before they are written
 # Band rows live in levels (cleaner.state.levels): flushes go to the first, small table; a level
@@ -103,6 +104,7 @@ _FILTER_MIN_ROWS = 2_000_000
 # as many distinct shingles; a chance match of both among 10M documents: ~3e-6 for the hash alone.
 _EXACT_BYTES = 8
 _NARROWED_FROM = "cleaner-dedup-4"  # the scheme `_narrow` migrates: 16-byte exact hashes, 48-bit band keys
+_HEADLESS = "cleaner-dedup-5"  # the scheme `_add_head_keys` migrates: band keys only, no head keys
 _HEX_ID = re.compile(r"[0-9a-f]{32}")
 _FULL = 1 << 31  # sketch threshold of a document whose every shingle is in its sketch
 
@@ -260,9 +262,12 @@ class DedupIndex:
         c.execute("CREATE TABLE IF NOT EXISTS dedup_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         want = scheme(self.cfg)
         row = c.execute("SELECT value FROM dedup_meta WHERE key = 'scheme'").fetchone()
-        if row is not None and row[0] == want.replace(SCHEME, _NARROWED_FROM, 1) and table_has_rows(c, "dedup_docs"):
+        older = None  # an older scheme of the same settings, migrated in place below
+        if row is not None and row[0] != want and table_has_rows(c, "dedup_docs"):
+            older = next((old for old in (_NARROWED_FROM, _HEADLESS) if row[0] == want.replace(SCHEME, old, 1)), None)
+        if older == _NARROWED_FROM:
             self._narrow()
-        elif row is not None and row[0] != want:
+        elif row is not None and row[0] != want and older is None:
             if table_has_rows(c, "dedup_docs"):
                 raise UsageError(
                     f"dedup settings changed: the index was built with [{row[0]}], the config asks for "
@@ -292,12 +297,14 @@ class DedupIndex:
         for level in _LEVELS[1:]:
             if self._wants_filter(level, 0):
                 self._filters.open(level)
+        if older is not None:
+            self._add_head_keys()
 
     def _narrow(self) -> None:
-        """An index of the previous scheme, the same settings: its stored values cut to this
-        scheme's, which are their prefixes (exact hashes: the first 8 of 16 bytes; band keys:
-        the top 31 of 48 bits), so the index is what this scheme would have built, without
-        the texts. In the caller's transaction, like everything here."""
+        """An index of scheme 4, the same settings: its stored values cut to scheme 5's, which
+        are their prefixes (exact hashes: the first 8 of 16 bytes; band keys: the top 31 of 48
+        bits), so the index is what scheme 5 would have built, without the texts. In the
+        caller's transaction, like everything here."""
         c = self.conn
         LOG.info("dedup index: narrowing exact hashes and band keys to scheme %s (once)", SCHEME,
                  extra={"event": "dedup-migrate", "scheme": SCHEME})
@@ -311,6 +318,29 @@ class DedupIndex:
             c.execute(f"DROP TABLE {table}")
             c.execute(f"ALTER TABLE {table}_narrow RENAME TO {table}")
             self._filters.invalidate(table)
+
+    def _add_head_keys(self) -> None:
+        """An index without head keys (scheme 5): every near-eligible document listed under its
+        head key too, computed from its stored head, the earliest `_BAND_CAP` a key, so the
+        index is what this scheme would have built. In the caller's transaction."""
+        c = self.conn
+        LOG.info("dedup index: adding head keys for scheme %s (once)", SCHEME,
+                 extra={"event": "dedup-migrate", "scheme": SCHEME})
+        cfg = self.cfg
+        listed = c.execute(
+            "SELECT id, head FROM dedup_docs WHERE shingles >= ? AND (content >= ? OR source_shingles > 0) ORDER BY id",
+            (cfg.min_shingles, cfg.min_content),
+        ).fetchall()
+        per_key: dict[int, int] = defaultdict(int)
+        rows: list[tuple[int, int]] = []
+        for doc, head in listed:
+            key = int(head_key(np.frombuffer(head, dtype=np.uint16))[0])
+            if per_key[key] < _BAND_CAP:
+                per_key[key] += 1
+                rows.append((key, doc))
+        rows.sort()
+        cur = c.executemany(f"INSERT OR IGNORE INTO {self._levels.first}(key, doc) VALUES(?, ?)", rows)
+        self._levels.added(cur.rowcount)
 
     def _scoped(self, run: int) -> bool:
         return self.cfg.scope != "run" or run == self.run_id
@@ -415,10 +445,11 @@ class DedupIndex:
         return anchored and max(sim.coverage, sim.coverage_all) >= cfg.anchored_coverage
 
     def band_keys_of(self, fp: Fingerprint) -> np.ndarray:
-        """The LSH band keys of `fp`: the worker's (`fingerprint_text` computes them), else here."""
-        if fp.bands.size == self.cfg.bands:
+        """The keys `fp` is listed and looked up under (`lookup_keys`: its LSH band keys and its
+        head key): the worker's (`fingerprint_text` computes them), else here."""
+        if fp.bands.size == self.cfg.bands + 1:
             return fp.bands
-        return band_keys(fp.minhash, self.cfg.bands, self.cfg.rows)
+        return lookup_keys(fp.minhash, fp.head, self.cfg)
 
     def _candidates(self, fp: Fingerprint) -> list[Row]:
         """Rows of the documents sharing a band key with `fp`, most shared keys first (at most
