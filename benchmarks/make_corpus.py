@@ -35,6 +35,9 @@ REPO_RAW = Path(__file__).resolve().parent.parent / "raw"
 LANG_SHARE = (("zh", 0.05), ("de", 0.06), ("en", 0.89))
 DUP_SHARE = 0.15
 DUP_KINDS = (("exact", 0.45), ("resyndicated", 0.2), ("edited", 0.2), ("encoding", 0.07), ("whitespace", 0.08))
+# `--hard-dups`: also the copies LSH finds hardest (a dedup check on texts other than the dev set's)
+HARD_DUP_KINDS = (("exact", 0.25), ("resyndicated", 0.15), ("edited", 0.2), ("truncated", 0.2),
+                  ("reordered", 0.1), ("encoding", 0.05), ("whitespace", 0.05))
 MOJIBAKE_SHARE = 0.10
 NO_TEMPLATE_SHARE = 0.08
 JSONL_LINES_PER_FILE = 500
@@ -157,15 +160,23 @@ def _edit(rng: random.Random, paras: list[str], lang: str) -> list[str]:
     return out
 
 
-def duplicate(rng: random.Random, idx: int, of: Article) -> Article:
-    kind = _weighted(rng, DUP_KINDS)
+def duplicate(rng: random.Random, idx: int, of: Article, kinds: tuple[tuple[str, float], ...] = DUP_KINDS) -> Article:
+    kind = _weighted(rng, kinds)
     dup = replace(of, idx=idx, dup_kind=kind, paras=list(of.paras))
-    if kind == "resyndicated":
+    if kind in ("resyndicated", "truncated") and (kind == "resyndicated" or rng.random() < 0.5):
         dup.site = _site_for(rng, of.lang, exclude=of.site)
         dup.day, dup.author = _day(rng), _author(rng, of.lang)
         dup.related = [headline(rng, of.lang) for _ in range(3)]
-    elif kind == "edited":
+    if kind == "edited":
         dup.paras = _edit(rng, of.paras, of.lang)
+    elif kind == "truncated":  # the first 35-80% of the paragraphs (at least one), here or on another site
+        dup.paras = of.paras[: max(1, round(len(of.paras) * rng.uniform(0.35, 0.8)))]
+    elif kind == "reordered":  # paragraphs moved: two swapped, or all shuffled
+        if len(dup.paras) > 2 and rng.random() < 0.5:
+            rng.shuffle(dup.paras)
+        elif len(dup.paras) > 1:
+            i, j = rng.sample(range(len(dup.paras)), 2)
+            dup.paras[i], dup.paras[j] = dup.paras[j], dup.paras[i]
     elif kind == "encoding":
         dup.mojibake = not of.mojibake
     elif kind == "whitespace":
@@ -219,13 +230,14 @@ def url_of(a: Article) -> str:
 
 
 def build(out: Path, n: int, seed: int, aeb: Path | None = None, html: float = 0.1, jsonl: float = 0.0,
-          raw_samples: Path = REPO_RAW) -> dict[str, Any]:
+          raw_samples: Path = REPO_RAW, hard_dups: bool = False) -> dict[str, Any]:
     """Write the corpus under `out`; returns the summary also written to corpus.json."""
     rng = random.Random(seed)
     pools = real_paragraphs(raw_samples, aeb)
     n_dup = round(n * DUP_SHARE)
     arts = [original(rng, i, pools, html, jsonl) for i in range(n - n_dup)]
-    arts += [duplicate(rng, 0, rng.choice(arts[: n - n_dup])) for _ in range(n_dup)]
+    kinds = HARD_DUP_KINDS if hard_dups else DUP_KINDS
+    arts += [duplicate(rng, 0, rng.choice(arts[: n - n_dup]), kinds) for _ in range(n_dup)]
     rng.shuffle(arts)
     raw = out / "raw"
     raw.mkdir(parents=True, exist_ok=True)
@@ -280,10 +292,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--aeb", type=Path, help="extraction ground-truth.jsonl: real English/German paragraphs")
     ap.add_argument("--html", type=float, default=0.1, help="share of documents written as HTML pages")
     ap.add_argument("--jsonl", type=float, default=0.0, help="share of the rest written into JSONL feeds")
+    ap.add_argument("--hard-dups", action="store_true",
+                    help="duplicates also truncated (first 35-80%% of paragraphs) and reordered (HARD_DUP_KINDS)")
     args = ap.parse_args(argv)
     if (args.out / "raw").exists() and any((args.out / "raw").iterdir()):
         ap.error(f"{args.out}/raw is not empty")
-    summary = build(args.out, args.n, args.seed, args.aeb, args.html, args.jsonl)
+    summary = build(args.out, args.n, args.seed, args.aeb, args.html, args.jsonl, hard_dups=args.hard_dups)
     print(json.dumps(summary, indent=2))
 
 
