@@ -390,3 +390,19 @@ def test_bulleted_items_under_a_related_heading_go_but_a_paragraph_after_a_blank
     assert got["• Beauty company Coty is breaking out."].rule == "layout:related-list"
     assert all(got[line].kept for line in _ARTICLE.split("\n"))
     assert got[text.rsplit("\n", 1)[1]].rule != "layout:related-list"  # (position may still cut it)
+
+
+@pytest.mark.parametrize("byline", [
+    "By Jane Doe | 2023-06-12", "Jane Doe · June 12, 2023 · 4 min read", "2023-06-12 — Jane Doe, Staff Writer",
+    "June 12, 2023 — Jane Doe", "Von Jana Müller | 2023-06-12", "2023-06-12 · Text: Jana Müller",
+    "12. März 2023 · Anna Schmidt", "記者王小明／2023-06-12", "2023-06-12 王小明報導",
+])
+def test_bylines_under_the_headline_go(byline: str) -> None:
+    """Date and author lines in the shapes news and blog templates print them. They must go: the
+    dedup head anchors on the first sentence-long line, and a byline (7-9 words with the date)
+    is one, different on every site that carries the same article."""
+    body = ("The council approved the plan to rebuild three bridges over the river after a decade of "
+            "debate, officials said on Tuesday.\n\nEngineers expect the work to take four years and to "
+            "cost about 120 million dollars, most of it paid by the state.")
+    doc = _run(f"Bridges to be rebuilt\n\n{byline}\n\n{body}")
+    assert byline not in doc.text and doc.text.startswith("Bridges to be rebuilt") and body in doc.text
