@@ -15,7 +15,7 @@ from cleaner.config import DedupConfig
 from cleaner.errors import UsageError
 from cleaner.stages.dedup import Fingerprint, fingerprint_text
 from cleaner.state import keyfilter
-from cleaner.state.dedup_index import DedupIndex, Match, containment, row_of, similarity
+from cleaner.state.dedup_index import _BAND_CAP, DedupIndex, Match, containment, row_of, similarity
 
 CFG = DedupConfig()
 _RND = random.Random(7)
@@ -312,6 +312,8 @@ def test_an_index_of_an_older_scheme_is_migrated_to_what_this_one_builds(
     in place (once) to the index this scheme builds."""
     texts = {f"{i:032x}": article(7000 + i) for i in range(30)}
     texts["f" * 32] = texts[f"{0:032x}"][: len(texts[f"{0:032x}"]) // 2]  # a head shared by two documents
+    lead = article(6999, paragraphs=1)
+    texts |= {f"{1000 + i:032x}": lead + "\n\n" + article(8000 + i) for i in range(_BAND_CAP + 6)}  # a full head key
     fps = {k: fp(t) for k, t in texts.items()}
 
     def build(db: Path) -> None:
@@ -338,6 +340,10 @@ def test_an_index_of_an_older_scheme_is_migrated_to_what_this_one_builds(
     older(tmp_path / "old.sqlite", fps)
     c = sqlite3.connect(tmp_path / "old.sqlite")
     assert c.execute("SELECT count(*) FROM dedup_bands_0").fetchone()[0] == len(fps) * CFG.bands
+    c.close()
+    c = sqlite3.connect(tmp_path / "new.sqlite")
+    shared = int(fps[f"{1000:032x}"].bands[-1])
+    assert c.execute("SELECT count(*) FROM dedup_bands_0 WHERE key = ?", (shared,)).fetchone()[0] == _BAND_CAP
     c.close()
     assert dump(tmp_path / "old.sqlite") == dump(tmp_path / "new.sqlite")
     c = sqlite3.connect(tmp_path / "old.sqlite")

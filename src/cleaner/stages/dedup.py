@@ -382,7 +382,12 @@ def head_key(head: np.ndarray) -> np.ndarray:
     """The head's lookup key (one 31-bit value, as `band_keys` makes them): where the text
     proper starts. A truncated copy shares few bands with its original (its Jaccard is about
     its share of the original's length) but starts with the same shingles."""
-    packed = np.frombuffer(head.astype("<u2").tobytes().ljust(8, b"\0")[:8], dtype="<u8")
+    return head_keys([head.astype("<u2").tobytes()])
+
+
+def head_keys(heads: list[bytes]) -> np.ndarray:
+    """`head_key` of each head given as the bytes the index stores (little-endian uint16)."""
+    packed = np.frombuffer(b"".join(h.ljust(8, b"\0")[:8] for h in heads), dtype="<u8")
     return (mix64(packed ^ _HEAD_SEED) >> _U33).astype(np.int64)
 
 

@@ -74,7 +74,7 @@ import numpy as np
 
 from cleaner.config import DedupConfig
 from cleaner.errors import UsageError
-from cleaner.stages.dedup import SCHEME, Fingerprint, head_key, lookup_keys
+from cleaner.stages.dedup import SCHEME, Fingerprint, head_keys, lookup_keys
 from cleaner.state.keyfilter import LevelFilters
 from cleaner.observe import LOG
 from cleaner.state.levels import Levels, table_exists, table_has_rows
@@ -322,25 +322,27 @@ class DedupIndex:
     def _add_head_keys(self) -> None:
         """An index without head keys (scheme 5): every near-eligible document listed under its
         head key too, computed from its stored head, the earliest `_BAND_CAP` a key, so the
-        index is what this scheme would have built. In the caller's transaction."""
+        index is what this scheme would have built. A batch at a time through a temporary
+        table (memory stays flat at millions of documents). In the caller's transaction."""
         c = self.conn
         LOG.info("dedup index: adding head keys for scheme %s (once)", SCHEME,
                  extra={"event": "dedup-migrate", "scheme": SCHEME})
-        cfg = self.cfg
-        listed = c.execute(
+        c.execute("CREATE TEMP TABLE head_rows(key INTEGER NOT NULL, doc INTEGER NOT NULL)")
+        docs = c.execute(
             "SELECT id, head FROM dedup_docs WHERE shingles >= ? AND (content >= ? OR source_shingles > 0) ORDER BY id",
-            (cfg.min_shingles, cfg.min_content),
-        ).fetchall()
-        per_key: dict[int, int] = defaultdict(int)
-        rows: list[tuple[int, int]] = []
-        for doc, head in listed:
-            key = int(head_key(np.frombuffer(head, dtype=np.uint16))[0])
-            if per_key[key] < _BAND_CAP:
-                per_key[key] += 1
-                rows.append((key, doc))
-        rows.sort()
-        cur = c.executemany(f"INSERT OR IGNORE INTO {self._levels.first}(key, doc) VALUES(?, ?)", rows)
+            (self.cfg.min_shingles, self.cfg.min_content),
+        )
+        while batch := docs.fetchmany(50_000):
+            keys = head_keys([head for _, head in batch]).tolist()
+            c.executemany("INSERT INTO temp.head_rows(key, doc) VALUES(?, ?)", zip(keys, (doc for doc, _ in batch)))
+        cur = c.execute(
+            f"INSERT OR IGNORE INTO {self._levels.first}(key, doc) SELECT key, doc FROM (SELECT key, doc,"
+            " row_number() OVER (PARTITION BY key ORDER BY doc) AS n FROM temp.head_rows) WHERE n <= ?"
+            " ORDER BY key, doc",
+            (_BAND_CAP,),
+        )
         self._levels.added(cur.rowcount)
+        c.execute("DROP TABLE temp.head_rows")
 
     def _scoped(self, run: int) -> bool:
         return self.cfg.scope != "run" or run == self.run_id
