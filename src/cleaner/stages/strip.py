@@ -285,6 +285,34 @@ def _known_keys(nonblank: list[_Line]) -> list[int] | None:
     return keys  # type: ignore[return-value]
 
 
+def _author_bio(nonblank: list[_Line], i: int, last_good: int) -> None:
+    """Mark line i and its partner as an author box (`shape:author-bio`) where they read as one:
+    a name line over a bio of that name, "About <name>" over a bio, or a bio sentence ("Name is
+    a senior writer at ...", with a second trait of a bio) under an author-box heading or closing
+    the page. Names and "About" lines only count in the second half of the page."""
+    ln = nonblank[i]
+    late = 2 * i >= len(nonblank)
+    if late and i + 1 < len(nonblank) and is_name(ln.stripped, ln.shape):
+        nxt = nonblank[i + 1]
+        if not nxt.rule and bio_follows(ln.stripped, nxt.stripped):
+            ln.rule, ln.note = "shape:author-bio", "author name above a biography"
+            nxt.rule, nxt.note = "shape:author-bio", f"biography of {ln.stripped}"
+    if not ln.rule and late and i + 1 < len(nonblank) and ln.shape.units <= 6:
+        m = ABOUT.fullmatch(ln.stripped)
+        nxt = nonblank[i + 1]
+        if m and not nxt.rule and nxt.shape.prose and m.group(1).split()[-1] in nxt.stripped:
+            ln.rule, ln.note = "shape:author-bio", "'About <name>' above a biography"
+            nxt.rule, nxt.note = "shape:author-bio", f"biography of {m.group(1)}"
+    if not ln.rule and ln.shape.prose and i > 0:
+        above = nonblank[i - 1]
+        boxed = above.shape.units <= 4 and AUTHOR_HEADING.fullmatch(above.stripped) is not None
+        closing = late and i >= last_good  # the last prose line, late in the page
+        if (boxed or closing) and bio_sentence(ln.stripped):
+            if boxed and not above.rule:
+                above.rule, above.note = "shape:author-bio", "the heading of an author box"
+            ln.rule, ln.note = "shape:author-bio", "an author's biography" + (" under its heading" if boxed else " closing the page")
+
+
 def _position(nonblank: list[_Line]) -> None:
     """Mark lines outside the main runs of a plain-text scrape."""
     _layout(nonblank)
@@ -412,25 +440,7 @@ def _classify(
                 if hit is not None:
                     ln.rule, ln.note = hit
                     continue
-        if i + 1 < len(nonblank) and 2 * i >= len(nonblank) and is_name(ln.stripped, ln.shape):
-            nxt = nonblank[i + 1]
-            if not nxt.rule and bio_follows(ln.stripped, nxt.stripped):
-                ln.rule, ln.note = "shape:author-bio", "author name above a biography"
-                nxt.rule, nxt.note = "shape:author-bio", f"biography of {ln.stripped}"
-        if not ln.rule and i + 1 < len(nonblank) and 2 * i >= len(nonblank) and ln.shape.units <= 6:
-            m = ABOUT.fullmatch(ln.stripped)
-            nxt = nonblank[i + 1]
-            if m and not nxt.rule and nxt.shape.prose and m.group(1).split()[-1] in nxt.stripped:
-                ln.rule, ln.note = "shape:author-bio", "'About <name>' above a biography"
-                nxt.rule, nxt.note = "shape:author-bio", f"biography of {m.group(1)}"
-        if not ln.rule and ln.shape.prose and i > 0:
-            above = nonblank[i - 1]
-            boxed = above.shape.units <= 4 and AUTHOR_HEADING.fullmatch(above.stripped) is not None
-            closing = 2 * i >= len(nonblank) and i >= last_good  # the last prose line, late in the page
-            if (boxed or closing) and bio_sentence(ln.stripped):
-                if boxed and not above.rule:
-                    above.rule, above.note = "shape:author-bio", "the heading of an author box"
-                ln.rule, ln.note = "shape:author-bio", "an author's biography" + (" under its heading" if boxed else " closing the page")
+        _author_bio(nonblank, i, last_good)
     if not is_html:
         _position(nonblank)
     return nonblank
