@@ -365,7 +365,7 @@ class DedupIndex:
         """Verify candidate rows (`Row`): the highest containment wins, ties go to the earliest
         indexed row. Shared with the Ray engine's
         band shuffle, which brings candidates of its own chunk (`row_of`)."""
-        best: tuple[float, int, str | bytes, Similarity] | None = None
+        best: tuple[float, int, str | bytes, Similarity, str] | None = None
         short = fp.source_shingles > 0
         sketch = fp.sketch.tolist()
         me = _packed(doc_id)
@@ -385,19 +385,21 @@ class DedupIndex:
                 before = similarity(fp.source, fp.source_shingles, np.frombuffer(src, dtype=np.uint32), src_shingles)
                 if not self._verified_short(sim, before, min(fp.shingles, shingles)):
                     continue
+                why: str | None = "; both short, their inputs copies too"
             else:
                 smaller_content = fp.content if (fp.shingles, fp.sketch.size) <= (shingles, len(blob) // 4) else content
                 anchored = same_start(fp.head, np.frombuffer(head, dtype=np.uint16))
-                if not self._verified(sim, min(fp.shingles, shingles), smaller_content, anchored):
+                why = self._verified(sim, min(fp.shingles, shingles), smaller_content, anchored)
+                if why is None:
                     continue
             if best is None or (-sim.containment, row) < (-best[0], best[1]):
-                best = (sim.containment, row, other, sim)
+                best = (sim.containment, row, other, sim, why)
         if best is None:
             return None
         sim = best[3]
         note = (
             f"containment {sim.containment:.2f} of {sim.evidence} sampled shingles, "
-            f"coverage {sim.coverage:.2f}, jaccard {sim.jaccard:.2f}"
+            f"coverage {sim.coverage:.2f}, jaccard {sim.jaccard:.2f}{best[4]}"
         )
         return Match(_unpacked(best[2]), "near", round(sim.containment, 4), note)
 
@@ -426,9 +428,10 @@ class DedupIndex:
             return False
         return min(sim.containment, max(sim.coverage, sim.coverage_all), before.containment, before.coverage_all) >= t
 
-    def _verified(self, sim: Similarity, smaller: int, smaller_content: int, anchored: bool = False) -> bool:
+    def _verified(self, sim: Similarity, smaller: int, smaller_content: int, anchored: bool = False) -> str | None:
         """A near duplicate: the smaller document's content is (mostly) in the other, that shared
         content is a real part of the larger one too, and the estimate rests on enough samples.
+        Returns None (not one), "" or, where only the shared start made it one, why (for the note).
 
         A short smaller document (under `short_content` content shingles: a paragraph or two)
         must match both ways, like two copies of one short text: one long line or a few teaser
@@ -439,12 +442,14 @@ class DedupIndex:
         """
         cfg = self.cfg
         if sim.evidence < min(_MIN_EVIDENCE, smaller) or sim.containment < cfg.threshold:
-            return False
+            return None
         short = smaller_content < cfg.short_content
         cover = max(cfg.coverage, cfg.threshold) if short else cfg.coverage
         if max(sim.coverage, sim.coverage_all if short else 0.0) >= cover:
-            return True
-        return anchored and max(sim.coverage, sim.coverage_all) >= cfg.anchored_coverage
+            return ""
+        if anchored and max(sim.coverage, sim.coverage_all) >= cfg.anchored_coverage:
+            return "; both start alike: the smaller is the other's beginning"
+        return None
 
     def band_keys_of(self, fp: Fingerprint) -> np.ndarray:
         """The keys `fp` is listed and looked up under (`lookup_keys`: its LSH band keys and its
