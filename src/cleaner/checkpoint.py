@@ -161,6 +161,7 @@ def _decide_and_write(
                 doc.duplicate_of = match.duplicate_of
                 doc.similarity = match.similarity
                 doc.dedup_method = match.method
+                doc.dedup_note = match.note
             else:
                 index.add(doc.id, doc.fingerprint)
         removed = pk.removed if pk is not None else removed_counts(doc).items()
@@ -238,7 +239,7 @@ def _document_row(
         "lang": doc.language, "site": site_of(doc), "chars": chars,
         "raw_json": _ref_json(refs.raw) if refs else None, "text_json": _ref_json(refs.text) if refs else None,
         "meta_json": _ref_json(refs.metadata) if refs else None, "shard": shard,
-        "edits_json": edits_json,
+        "edits_json": edits_json, "dedup_note": doc.dedup_note,
     }
 
 

@@ -91,6 +91,7 @@ class Document:
     duplicate_of: str | None = None
     similarity: float | None = None
     dedup_method: str | None = None
+    dedup_note: str | None = None  # the dedup index's evidence (`Match.note`), shown by `cleaner explain`
     problem: str | None = None  # "decode: binary content (NUL bytes)"
     fingerprint: Any = None  # set by the dedup stage in the worker, consumed by the parent
     origin: WarcOrigin | None = None  # the input WARC record, when the document came from one

@@ -91,6 +91,8 @@ def _explain_doc(doc: Document, cfg: Config, ledger: Ledger | None) -> list[str]
                 out.append(
                     f"  duplicate ({row['method']}, similarity {row['similarity']:.3f}) of {row['duplicate_of']} ({where})"
                 )
+                if row.get("dedup_note"):
+                    out.append(f"  evidence: {row['dedup_note']}")
             elif row["outcome"] == "quarantined":
                 out.append(f"  problem: {row['problem']}")
             dups = ledger.duplicates_of(doc.id)

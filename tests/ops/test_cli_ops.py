@@ -384,3 +384,28 @@ def test_a_warc_over_the_size_limit_is_cleaned_a_record_at_a_time(project: Path,
     with sqlite3.connect(project / "state" / "ledger.sqlite") as db:
         rows = db.execute("SELECT outcome, count(*) FROM documents WHERE input_path = 'crawl.warc.gz' GROUP BY 1").fetchall()
     assert rows == [("clean", 12)]
+
+
+def test_explain_gives_the_evidence_of_a_near_duplicate(project: Path, cli: Cli) -> None:
+    """A teaser (the first paragraphs of a story) is a near duplicate of the story: `cleaner
+    explain` names the kept copy and the evidence the index weighed, and the duplicate's archive
+    metadata record carries the same words."""
+    paragraphs = [
+        f"Paragraph {k} of the harbour story: the council met on Tuesday and agreed on a plan for "
+        f"the quay, the old customs house and berth number {k * 7}, the mayor said after the vote." for k in range(9)
+    ]
+    (project / "raw" / "story.txt").write_text("Harbour plan agreed\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    (project / "raw" / "teaser.txt").write_text("Harbour plan agreed\n\n" + "\n\n".join(paragraphs[:3]) + "\n",
+                                                encoding="utf-8")
+    assert cli(*RUN)[0] == 0
+    code, out, _ = cli("explain", "raw/teaser.txt")
+    assert code == 0 and "duplicate (near" in out and "(story.txt)" in out
+    evidence = next(line for line in out.splitlines() if line.strip().startswith("evidence: "))
+    assert "containment 1.00" in evidence and "both start alike" in evidence
+    notes = [
+        rec.content_stream().read().decode()
+        for path in sorted((project / "archive").glob("*.warc.gz"))
+        for rec in ArchiveIterator(path.open("rb"))
+        if rec.rec_type == "metadata"
+    ]
+    assert any(evidence.strip() in note for note in notes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -58,4 +59,23 @@ def test_discovery_order_reads_each_folder_once(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(ledger, "_folder_stats", lambda folder: reads.append(folder) or real(folder))
     assert all(ledger.known_by_stat(f.rel, f.size, f.mtime_ns) for f in files)
     assert sorted(reads) == ["", "b", "b/c", "d"]
+    ledger.close()
+
+
+def test_a_ledger_of_an_earlier_version_gains_the_dedup_note_column(tmp_path: Path) -> None:
+    """`documents.dedup_note` came later: opening an older ledger adds it (empty for old rows),
+    and rows with a note are written and read back."""
+    state = tmp_path / "state"
+    Ledger(state).close()
+    c = sqlite3.connect(state / "ledger.sqlite")
+    c.execute("ALTER TABLE documents DROP COLUMN dedup_note")  # the table as earlier versions made it
+    c.execute("INSERT INTO documents(doc_id, input_path, input_sha256, run_id, outcome) VALUES('old', 'a.txt', 'x', 'r1', 'clean')")
+    c.commit()
+    c.close()
+    ledger = Ledger(state)
+    ledger.record_documents([{"doc_id": "new", "input_path": "b.txt", "input_sha256": "y", "run_id": "r2",
+                              "outcome": "duplicate", "duplicate_of": "old", "dedup_note": "same words in the same order"}])
+    ledger.commit()
+    assert ledger.document("old")["dedup_note"] is None
+    assert ledger.document("new")["dedup_note"] == "same words in the same order"
     ledger.close()

@@ -370,6 +370,8 @@ class ArchiveWriter:
         if doc.similarity is not None:
             pairs.append(("similarity", f"{doc.similarity:.4f}"))
         pairs.append(("method", doc.dedup_method or ("exact" if revisit else "near")))
+        if doc.dedup_note:
+            pairs.append(("evidence", doc.dedup_note))
         meta = b.metadata(doc, uri, raw.record_id, notes, pairs)
         return ArticleRefs(raw, None, self._put(self.text, [b.pack(meta, False)])[0])
 

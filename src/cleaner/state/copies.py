@@ -80,9 +80,11 @@ class Copies:
         elif row["outcome"] == Outcome.DUPLICATE.value:
             doc.outcome = Outcome.DUPLICATE
             doc.duplicate_of, doc.dedup_method, doc.similarity = row["duplicate_of"], row["method"], row["similarity"]
+            doc.dedup_note = row.get("dedup_note")
         else:
             doc.outcome = Outcome.DUPLICATE
             doc.duplicate_of, doc.dedup_method, doc.similarity = first, "exact", 1.0
+            doc.dedup_note = "the same input bytes"
 
     def written(self, doc: Document, row: Row) -> None:
         """A document's ledger row is built: a copy's gets the length of its first copy's text (it

@@ -59,7 +59,8 @@ CREATE TABLE IF NOT EXISTS documents (
     text_json TEXT,                    -- RecordRef of the conversion record
     meta_json TEXT,                    -- RecordRef of the metadata record
     shard TEXT,                        -- clean/ shard holding the article
-    edits_json TEXT                    -- {rule: count} of this document's edits
+    edits_json TEXT,                   -- {rule: count} of this document's edits
+    dedup_note TEXT                    -- a duplicate: the dedup index's evidence (Match.note)
 );
 CREATE INDEX IF NOT EXISTS inputs_sha256 ON inputs(sha256);
 CREATE INDEX IF NOT EXISTS documents_run ON documents(run_id);
@@ -104,12 +105,19 @@ class Ledger:
                 self.conn.execute("PRAGMA journal_mode=WAL")
                 self.conn.execute("PRAGMA synchronous=FULL")
                 self.conn.executescript(SCHEMA)
+                self._add_columns()
                 self.conn.commit()
             # the page cache is most of the parent's memory growth on a big ledger; 16 MB keeps
             # dedup lookups fast (index pages are hot) without growing with the archive
             self.conn.execute(f"PRAGMA cache_size=-{CACHE_KB}")
         except sqlite3.DatabaseError as err:
             raise FatalError(f"state is unreadable: {self.path}: {err}") from None
+
+    def _add_columns(self) -> None:
+        """Columns later versions added, added to a ledger of an earlier one (empty for its rows)."""
+        have = {row[1] for row in self.conn.execute("PRAGMA table_info(documents)")}
+        if "dedup_note" not in have:
+            self.conn.execute("ALTER TABLE documents ADD COLUMN dedup_note TEXT")
 
     def close(self) -> None:
         self.conn.close()
