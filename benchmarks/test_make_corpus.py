@@ -1,0 +1,48 @@
+"""make_corpus.py: the same arguments give the same bytes, and --hard-dups makes what it says."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import make_corpus  # noqa: E402
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_the_same_arguments_give_the_same_corpus(tmp_path: Path) -> None:
+    make_corpus.build(tmp_path / "a", 120, 5)
+    make_corpus.build(tmp_path / "b", 120, 5)
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+
+
+def test_hard_dups_adds_truncated_and_reordered_copies(tmp_path: Path) -> None:
+    summary = make_corpus.build(tmp_path / "h", 400, 5, hard_dups=True)
+    assert summary["counts"]["dup:truncated"] > 0 and summary["counts"]["dup:reordered"] > 0
+    kinds = {json.loads(line)["dup_kind"] for line in (tmp_path / "h" / "labels.jsonl").open(encoding="utf-8")}
+    assert {"truncated", "reordered", "exact"} <= kinds
+    plain = make_corpus.build(tmp_path / "p", 400, 5)
+    assert "dup:truncated" not in plain["counts"]  # the default corpus keeps its recipe
+
+
+def test_a_truncated_copy_is_a_prefix_and_a_reordered_one_the_same_paragraphs() -> None:
+    rng = random.Random(1)
+    pools = make_corpus.real_paragraphs(make_corpus.REPO_RAW, None)
+    original = make_corpus.original(rng, 0, pools, 0.0, 0.0)
+    original.paras = [f"Paragraph {i}." for i in range(10)]
+    kinds = {"truncated": 0, "reordered": 0}
+    for _ in range(200):
+        dup = make_corpus.duplicate(rng, 1, original, make_corpus.HARD_DUP_KINDS)
+        if dup.dup_kind == "truncated":
+            assert 1 <= len(dup.paras) < len(original.paras) and dup.paras == original.paras[: len(dup.paras)]
+        elif dup.dup_kind == "reordered":
+            assert sorted(dup.paras) == sorted(original.paras) and dup.paras != original.paras
+        else:
+            continue
+        kinds[dup.dup_kind] += 1
+    assert min(kinds.values()) > 0
