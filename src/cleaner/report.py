@@ -188,7 +188,9 @@ def _clusters(conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> tu
     groups = conn.execute(f"SELECT duplicate_of, COUNT(*) FROM documents {d_where} GROUP BY 1 "
                           "ORDER BY 2 DESC, 1 LIMIT ?", (*args, MAX_CLUSTERS)).fetchall()
     total = conn.execute(f"SELECT COUNT(DISTINCT duplicate_of) FROM documents {d_where}", args).fetchone()[0]
-    cols = "doc_id, input_path, member, url, title, method, similarity, run_id, chars"
+    have = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
+    note = "dedup_note" if "dedup_note" in have else "NULL AS dedup_note"  # a ledger of an earlier version
+    cols = f"doc_id, input_path, member, url, title, method, similarity, {note}, run_id, chars"
     out = []
     for original_id, size in groups:
         cur = conn.execute(f"SELECT {cols} FROM documents WHERE doc_id=?", (original_id,))

@@ -192,16 +192,18 @@ def _clusters_html(data: ReportData) -> str:
         out.append('<p class=empty>no duplicates.</p>')
         return "".join(out)
     out.append('<p class=note>each cluster: the kept document, then the documents recorded as its duplicates '
-               '(exact = same words in the same order, near = shared content estimated from shingle samples).</p>')
+               '(exact = same words in the same order, near = shared content estimated from shingle samples), '
+               'with the evidence the dedup index weighed.</p>')
     rows: list[tuple[Any, ...]] = []
     for c in data.clusters:
         for i, m in enumerate(c.members):
             sim = "" if m["similarity"] is None else f'{m["similarity"]:.2f}'
             rows.append((_doc_label(c.original, c.original_id) if i == 0 else _Raw(""),
-                         c.size if i == 0 else "", _doc_label(m, m["doc_id"]), m["method"] or "", sim))
+                         c.size if i == 0 else "", _doc_label(m, m["doc_id"]), m["method"] or "", sim,
+                         m.get("dedup_note") or ""))
         if c.size > len(c.members):
-            rows.append((_Raw(""), "", f"… and {c.size - len(c.members)} more", "", ""))
-    out.append(_table(("kept", "dups", "duplicate", "method", "similarity"), rows, (1, 4)))
+            rows.append((_Raw(""), "", f"… and {c.size - len(c.members)} more", "", "", ""))
+    out.append(_table(("kept", "dups", "duplicate", "method", "similarity", "evidence"), rows, (1, 4)))
     if data.cluster_total > len(data.clusters):
         out.append(f'<p class=note>the {len(data.clusters)} largest of {data.cluster_total:,} clusters</p>')
     return "".join(out)

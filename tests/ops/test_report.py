@@ -68,6 +68,7 @@ def test_report_of_the_last_run(reported: Path, cli: Cli) -> None:
     # the duplicate cluster: the mirror listed with the kept sample, method and similarity
     cluster = next(t for t in page.xpath("//table") if "similarity" in t.text_content())
     assert "mirror.txt" in cluster.text_content() and "001_853bf2a90aa6bd36.txt" in cluster.text_content()
+    assert "evidence" in cluster.text_content() and "containment 1.00 of" in cluster.text_content()
 
 
 def test_report_of_all_runs_and_a_named_run(reported: Path, cli: Cli) -> None:
@@ -126,3 +127,16 @@ def test_report_reads_a_ledger_being_written(reported: Path, cli: Cli) -> None:
     finally:
         db.rollback()
         db.close()
+
+
+def test_report_of_a_ledger_without_dedup_notes(reported: Path, cli: Cli) -> None:
+    """A ledger of an earlier version has no `dedup_note` column (a report opens it read-only,
+    so nothing adds it): the clusters are listed with an empty evidence cell."""
+    conn = sqlite3.connect(reported / "state" / "ledger.sqlite")
+    conn.execute("ALTER TABLE documents DROP COLUMN dedup_note")
+    conn.commit()
+    conn.close()
+    code, _, err = cli("report", "-o", "old.html")
+    assert code == 0, err
+    cluster = next(t for t in _page(reported / "old.html").xpath("//table") if "similarity" in t.text_content())
+    assert "mirror.txt" in cluster.text_content() and "containment" not in cluster.text_content()
