@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,18 @@ from cleaner.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "raw"
 SHARED = ROOT.parent / "shared"
+
+
+def without_dedup_note(db: Path) -> None:
+    """Rewrite a ledger's documents table as versions before `dedup_note` made it (no DROP
+    COLUMN: that needs SQLite 3.35)."""
+    conn = sqlite3.connect(db)
+    cols = ", ".join(r[1] for r in conn.execute("PRAGMA table_info(documents)") if r[1] != "dedup_note")
+    conn.execute("ALTER TABLE documents RENAME TO documents_new")
+    conn.execute(f"CREATE TABLE documents AS SELECT {cols} FROM documents_new")
+    conn.execute("DROP TABLE documents_new")
+    conn.commit()
+    conn.close()
 
 
 def make_strip_slow(monkeypatch: pytest.MonkeyPatch, path: str, seconds: float = 3.0) -> None:

@@ -13,6 +13,7 @@ import pytest
 from cleaner.report import collect, reason_group
 from cleaner.report_html import bar_chart
 from cleaner.state.ledger import Ledger
+from tests.conftest import without_dedup_note
 
 Cli = Callable[..., tuple[int, str, str]]
 RUN = ("run", "--workers", "1", "--no-progress")
@@ -132,10 +133,7 @@ def test_report_reads_a_ledger_being_written(reported: Path, cli: Cli) -> None:
 def test_report_of_a_ledger_without_dedup_notes(reported: Path, cli: Cli) -> None:
     """A ledger of an earlier version has no `dedup_note` column (a report opens it read-only,
     so nothing adds it): the clusters are listed with an empty evidence cell."""
-    conn = sqlite3.connect(reported / "state" / "ledger.sqlite")
-    conn.execute("ALTER TABLE documents DROP COLUMN dedup_note")
-    conn.commit()
-    conn.close()
+    without_dedup_note(reported / "state" / "ledger.sqlite")
     code, _, err = cli("report", "-o", "old.html")
     assert code == 0, err
     cluster = next(t for t in _page(reported / "old.html").xpath("//table") if "similarity" in t.text_content())

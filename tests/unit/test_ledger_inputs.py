@@ -9,6 +9,7 @@ import pytest
 
 from cleaner.state import ledger as ledger_mod
 from cleaner.state.ledger import Ledger
+from tests.conftest import without_dedup_note
 
 PATHS = ["a.txt", "b.txt", "d/x.txt", "d/y.txt", "d/sub/z.txt", "d0.txt", "d-2/w.txt", "e/f/g/h.txt"]
 
@@ -67,8 +68,8 @@ def test_a_ledger_of_an_earlier_version_gains_the_dedup_note_column(tmp_path: Pa
     and rows with a note are written and read back."""
     state = tmp_path / "state"
     Ledger(state).close()
+    without_dedup_note(state / "ledger.sqlite")
     c = sqlite3.connect(state / "ledger.sqlite")
-    c.execute("ALTER TABLE documents DROP COLUMN dedup_note")  # the table as earlier versions made it
     c.execute("INSERT INTO documents(doc_id, input_path, input_sha256, run_id, outcome) VALUES('old', 'a.txt', 'x', 'r1', 'clean')")
     c.commit()
     c.close()
@@ -79,3 +80,4 @@ def test_a_ledger_of_an_earlier_version_gains_the_dedup_note_column(tmp_path: Pa
     assert ledger.document("old")["dedup_note"] is None
     assert ledger.document("new")["dedup_note"] == "same words in the same order"
     ledger.close()
+
