@@ -97,7 +97,8 @@ def _explain_doc(doc: Document, cfg: Config, ledger: Ledger | None) -> list[str]
                 out.append(f"  problem: {row['problem']}")
             dups = ledger.duplicates_of(doc.id)
             for dup in dups[:10]:
-                out.append(f"  kept copy of {dup['input_path']} ({dup['method']}, similarity {dup['similarity']:.3f})")
+                why = f": {dup['dedup_note']}" if dup.get("dedup_note") else ""
+                out.append(f"  kept copy of {dup['input_path']} ({dup['method']}, similarity {dup['similarity']:.3f}){why}")
         else:
             out.append("ledger: not processed yet")
     return out

@@ -402,6 +402,8 @@ def test_explain_gives_the_evidence_of_a_near_duplicate(project: Path, cli: Cli)
     assert code == 0 and "duplicate (near" in out and "(story.txt)" in out
     evidence = next(line for line in out.splitlines() if line.strip().startswith("evidence: "))
     assert "containment 1.00" in evidence and "both start alike" in evidence
+    code, out, _ = cli("explain", "raw/story.txt")  # the kept copy lists its duplicates with the same words
+    assert code == 0 and f"kept copy of teaser.txt (near, similarity 1.000): {evidence.strip()[len('evidence: '):]}" in out
     notes = [
         rec.content_stream().read().decode()
         for path in sorted((project / "archive").glob("*.warc.gz"))
