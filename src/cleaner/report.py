@@ -20,7 +20,7 @@ from typing import Any
 
 from cleaner.errors import FatalError, UsageError
 from cleaner.state.ledger import Ledger
-from cleaner.state.levels import table_exists
+from cleaner.state.levels import table_columns, table_exists
 from cleaner.state.templates import line_counts_sql
 
 MAX_SITES = 40
@@ -188,8 +188,7 @@ def _clusters(conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> tu
     groups = conn.execute(f"SELECT duplicate_of, COUNT(*) FROM documents {d_where} GROUP BY 1 "
                           "ORDER BY 2 DESC, 1 LIMIT ?", (*args, MAX_CLUSTERS)).fetchall()
     total = conn.execute(f"SELECT COUNT(DISTINCT duplicate_of) FROM documents {d_where}", args).fetchone()[0]
-    have = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
-    note = "dedup_note" if "dedup_note" in have else "NULL AS dedup_note"  # a ledger of an earlier version
+    note = "dedup_note" if "dedup_note" in table_columns(conn, "documents") else "NULL AS dedup_note"  # an earlier ledger
     cols = f"doc_id, input_path, member, url, title, method, similarity, {note}, run_id, chars"
     out = []
     for original_id, size in groups:

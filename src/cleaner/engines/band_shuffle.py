@@ -7,8 +7,8 @@ At one parent and a few thousand documents a checkpoint this saves little (measu
 checkpoint either way); it is the shape a band-sharded index (one actor per key range) needs.
 Steps, all plain functions (the Ray engine runs `map_rows` and `reduce_groups` as tasks):
 
-1. map: each document's band keys (`DedupIndex.band_keys_of`, the same keys the index stores) and
-   its exact hash become rows (kind, key, position), split into P partitions by key.
+1. map: each document's lookup keys (`DedupIndex.lookup_keys_of`: bands and head, the keys the index
+   stores) and its exact hash become rows (kind, key, position), split into P partitions by key.
 2. reduce: each partition sorts its rows and emits the groups of >= 2 positions sharing a key.
    Grouping is by the key alone, as the index looks keys up (the key already mixes
    in the band number; a chance equality across bands is a candidate there too).
@@ -55,7 +55,7 @@ class MapInput:
     """The slice of a chunk one map task fingerprints into rows (positions index the chunk)."""
 
     positions: np.ndarray  # int32 (n,)
-    keys: np.ndarray  # int64 (n, bands): the band keys the index stores (`DedupIndex.band_keys_of`)
+    keys: np.ndarray  # int64 (n, bands + 1): the lookup keys the index stores (`DedupIndex.lookup_keys_of`)
     exact: np.ndarray  # uint64 (n,): first 8 bytes of the exact hash (grouping; the parent compares all 16)
     banded: np.ndarray  # bool (n,): the index would hold its band keys (DedupIndex._near_eligible)
 
@@ -80,7 +80,7 @@ def map_inputs(docs: list[Document], index: DedupIndex, slices: int) -> list[Map
     if not pos:
         return []
     fps: list[Fingerprint] = [docs[i].fingerprint for i in pos]
-    keys = np.stack([index.band_keys_of(f) for f in fps])  # computed by the workers that fingerprinted
+    keys = np.stack([index.lookup_keys_of(f) for f in fps])  # computed by the workers that fingerprinted
     exact = np.frombuffer(b"".join(f.exact[:8] for f in fps), dtype="<u8")
     banded = np.array([index._near_eligible(f) for f in fps], dtype=bool)
     positions = np.array(pos, dtype=np.int32)

@@ -328,13 +328,11 @@ class DedupIndex:
         LOG.info("dedup index: adding head keys for scheme %s (once)", SCHEME,
                  extra={"event": "dedup-migrate", "scheme": SCHEME})
         c.execute("CREATE TEMP TABLE head_rows(key INTEGER NOT NULL, doc INTEGER NOT NULL)")
-        docs = c.execute(
-            "SELECT id, head FROM dedup_docs WHERE shingles >= ? AND (content >= ? OR source_shingles > 0) ORDER BY id",
-            (self.cfg.min_shingles, self.cfg.min_content),
-        )
+        docs = c.execute("SELECT id, head, shingles, content, source_shingles FROM dedup_docs ORDER BY id")
         while batch := docs.fetchmany(50_000):
-            keys = head_keys([head for _, head in batch]).tolist()
-            c.executemany("INSERT INTO temp.head_rows(key, doc) VALUES(?, ?)", zip(keys, (doc for doc, _ in batch)))
+            listed = [(doc, head) for doc, head, *counts in batch if self._eligible(*counts)]
+            keys = head_keys([head for _, head in listed]).tolist()
+            c.executemany("INSERT INTO temp.head_rows(key, doc) VALUES(?, ?)", zip(keys, (doc for doc, _ in listed)))
         cur = c.execute(
             f"INSERT OR IGNORE INTO {self._levels.first}(key, doc) SELECT key, doc FROM (SELECT key, doc,"
             " row_number() OVER (PARTITION BY key ORDER BY doc) AS n FROM temp.head_rows) WHERE n <= ?"
@@ -412,10 +410,14 @@ class DedupIndex:
         return shared >= self.cfg.threshold * min(_MIN_EVIDENCE, smaller)
 
     def _near_eligible(self, fp: Fingerprint) -> bool:
-        """Has band rows and near matches: enough text and content, or a short document with a
-        sample of its input text (matched only to other short ones, `_verified_short`). Else
-        too little text to tell a copy from a shared header: exact only."""
-        return fp.shingles >= self.cfg.min_shingles and (fp.content >= self.cfg.min_content or fp.source_shingles > 0)
+        return self._eligible(fp.shingles, fp.content, fp.source_shingles)
+
+    def _eligible(self, shingles: int, content: int, source_shingles: int) -> bool:
+        """Has lookup-key rows and near matches: enough text and content, or a short document
+        with a sample of its input text (matched only to other short ones, `_verified_short`).
+        Else too little text to tell a copy from a shared header: exact only. (`_near_eligible`
+        for a fingerprint; the head-key migration asks it of stored rows.)"""
+        return shingles >= self.cfg.min_shingles and (content >= self.cfg.min_content or source_shingles > 0)
 
     def _verified_short(self, sim: Similarity, before: Similarity, smaller: int) -> bool:
         """Two short documents are copies when their cleaned texts AND their input texts (before
@@ -451,7 +453,7 @@ class DedupIndex:
             return "; both start alike: the smaller is the other's beginning"
         return None
 
-    def band_keys_of(self, fp: Fingerprint) -> np.ndarray:
+    def lookup_keys_of(self, fp: Fingerprint) -> np.ndarray:
         """The keys `fp` is listed and looked up under (`lookup_keys`: its LSH band keys and its
         head key): the worker's (`fingerprint_text` computes them), else here."""
         if fp.bands.size == self.cfg.bands + 1:
@@ -461,7 +463,7 @@ class DedupIndex:
     def _candidates(self, fp: Fingerprint) -> list[Row]:
         """Rows of the documents sharing a band key with `fp`, most shared keys first (at most
         `_MAX_CANDIDATES`), ordered by row. Counts each key's documents on the way (`key_counts`)."""
-        arr = self.band_keys_of(fp)
+        arr = self.lookup_keys_of(fp)
         keys = arr.tolist()
         hits: dict[int, int] = defaultdict(int)
         per_key: dict[int, int] = defaultdict(int)
@@ -521,7 +523,7 @@ class DedupIndex:
         if cur.rowcount != 1 or not self._near_eligible(fp):
             return
         row = int(cur.lastrowid or 0)
-        keys = self.band_keys_of(fp)
+        keys = self.lookup_keys_of(fp)
         counts = self.key_counts(fp)
         self._counted = None  # stale once this document is listed
         full = [k for k, n in counts.items() if n >= _BAND_CAP]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cleaner.errors import FatalError
+from cleaner.state.levels import table_columns
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -115,8 +116,7 @@ class Ledger:
 
     def _add_columns(self) -> None:
         """Columns later versions added, added to a ledger of an earlier one (empty for its rows)."""
-        have = {row[1] for row in self.conn.execute("PRAGMA table_info(documents)")}
-        if "dedup_note" not in have:
+        if "dedup_note" not in table_columns(self.conn, "documents"):
             self.conn.execute("ALTER TABLE documents ADD COLUMN dedup_note TEXT")
 
     def close(self) -> None:

@@ -71,5 +71,10 @@ def table_exists(conn: sqlite3.Connection, table: str) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone() is not None
 
 
+def table_columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    """Column names of `table` (a ledger of an earlier version may lack later ones)."""
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
 def table_has_rows(conn: sqlite3.Connection, table: str) -> bool:
     return table_exists(conn, table) and conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
