@@ -173,6 +173,35 @@ def test_short_documents_match_near_only_when_their_inputs_are_copies_too(conn: 
     assert DedupIndex(sqlite3.connect(":memory:"), off).check("x", short(body, off)) is None
 
 
+def test_a_short_teaser_is_the_beginning_of_the_one_article_it_starts_like(conn: sqlite3.Connection) -> None:
+    """A short text of two or more lines that starts like a long kept text and is contained in
+    it is a copy of its beginning; one line is not, nor a beginning that two kept texts share."""
+    lead = article(70, paragraphs=2, size=12)  # two paragraphs: what a feed teaser carries
+    body = article(71, paragraphs=3, size=30)  # up to ~8x the teaser: enough of it in the article's sketch
+
+    def teaser(text: str) -> Fingerprint:
+        return fingerprint_text(text, CFG, source=text + "\n\nRead the full story at example.com")
+
+    t = teaser(lead)
+    assert t.source_shingles > 0 and t.lines == 2  # short: matched near only by its inputs or this rule
+    index = DedupIndex(conn, CFG)
+    index.add("full", fp(lead + "\n\n" + body))
+    m = index.check("teaser", t)
+    assert m is not None and m.duplicate_of == "full" and m.method == "near"
+    assert m.note.endswith("short, the beginning of the one kept text that starts alike")
+    assert index.check("one-line", teaser(lead.split("\n\n")[0])) is None
+    assert index.check("other-start", teaser(article(72, paragraphs=2, size=12))) is None
+    index.add("same-start", fp(lead + "\n\n" + article(73, paragraphs=3, size=30)))
+    assert index.check("teaser", t) is None  # begins two kept articles: which one it copies is unknown
+
+
+def test_an_article_is_never_the_duplicate_of_an_earlier_teaser(conn: sqlite3.Connection) -> None:
+    lead = article(70, paragraphs=2, size=12)
+    index = DedupIndex(conn, CFG)
+    index.add("teaser", fingerprint_text(lead, CFG, source=lead + "\n\nRead the full story at example.com"))
+    assert index.check("full", fp(lead + "\n\n" + article(71, paragraphs=3, size=30))) is None
+
+
 def test_a_document_never_matches_itself(conn: sqlite3.Connection) -> None:
     index = DedupIndex(conn, CFG)
     f = fp(article(3))

@@ -114,6 +114,7 @@ class Fingerprint:
     source_shingles: int = 0  # distinct shingles of the input text (0: no source sample)
     # lookup keys (`lookup_keys`: LSH band keys, then the head key): computed in the worker, so the single parent does not
     bands: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    lines: int = 0  # lines with words: a short text of one line is too little to be another text's beginning
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Fingerprint):
@@ -129,6 +130,7 @@ class Fingerprint:
             and self.source_shingles == other.source_shingles
             and np.array_equal(self.source, other.source)
             and np.array_equal(self.bands, other.bands)
+            and self.lines == other.lines
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -138,16 +140,17 @@ class Fingerprint:
         travels from a worker to the parent, and numpy's own pickling of five small arrays cost
         30 us to write and 15 us to read, most of a document's result message."""
         arrays = tuple((a.dtype.str, a.tobytes()) for a in (self.minhash, self.sketch, self.head, self.source, self.bands))
-        return _fingerprint, (self.exact, self.shingles, self.length, self.content, self.source_shingles, arrays)
+        return _fingerprint, (self.exact, self.shingles, self.length, self.content, self.source_shingles, arrays, self.lines)
 
 
 def _fingerprint(
-    exact: bytes, shingles: int, length: int, content: int, source_shingles: int, arrays: tuple[tuple[str, bytes], ...]
+    exact: bytes, shingles: int, length: int, content: int, source_shingles: int, arrays: tuple[tuple[str, bytes], ...],
+    lines: int,
 ) -> Fingerprint:
     """A pickled Fingerprint back (`Fingerprint.__reduce__`); its arrays are read-only views of
     the pickled bytes, as nothing changes a fingerprint after it is made."""
     minhash, sketch, head, source, bands = (np.frombuffer(data, dtype=np.dtype(kind)) for kind, data in arrays)
-    return Fingerprint(exact, minhash, sketch, shingles, length, content, head, source, source_shingles, bands)
+    return Fingerprint(exact, minhash, sketch, shingles, length, content, head, source, source_shingles, bands, lines)
 
 
 def mix64(h: np.ndarray) -> np.ndarray:
@@ -481,7 +484,8 @@ def fingerprint_text(text: str, cfg: DedupConfig, source: str | bytes | None = N
                 src, n_src = _source_sample(src_tok, n, cfg.short_sketch)
     head = _head(sh, lines, counts)
     keys = lookup_keys(minhash, head, cfg) if cfg.bands * cfg.rows <= cfg.num_perm else np.zeros(0, np.int64)
-    return Fingerprint(exact, minhash, sketch, int(distinct.size), length, content, head, src, n_src, keys)
+    n_lines = int(np.count_nonzero(counts))
+    return Fingerprint(exact, minhash, sketch, int(distinct.size), length, content, head, src, n_src, keys, n_lines)
 
 
 def _source_sample(tok: np.ndarray, n: int, k: int) -> tuple[np.ndarray, int]:

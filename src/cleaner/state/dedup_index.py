@@ -41,6 +41,16 @@ a kept document it matches directly (no transitive chains):
      shingles) is enough: S is L's beginning, a truncated copy, not a block L carries elsewhere.
    - at least `_MIN_EVIDENCE` sampled shingles of S (fewer: undecidable, kept).
    Best verified candidate wins: highest containment, then the earliest indexed.
+3. opening (a short document Q, rule 1b's kind, against long ones, when nothing above matched):
+   Q is a copy of a long document L's beginning (a teaser, a feed item cut after a paragraph
+   or two) when Q has at least two lines, starts like L (`same_start`) and
+   `_OPENING_CONTAINMENT` of Q's shingles are in L; and only when exactly one kept document
+   qualifies: a short text that begins two different kept articles (a site's opening lines, a
+   stock interview question) cannot say which one it copies, so it is kept. One line is never
+   enough: one sentence can start many texts. Only this way round: a long document is never
+   the duplicate of a short one, so an article is not lost to an earlier teaser of it. The
+   containment rests on Q's shingles in L's bottom-k sample (at least `_MIN_EVIDENCE`), so L
+   may be up to ~8x longer than Q; a teaser of a much longer article stays (too little evidence).
 
 Guarantees: the same sequence of check/add calls gives the same decisions, whether it runs in
 one session or several over the same SQLite file (band rows buffered or flushed, candidates
@@ -80,6 +90,7 @@ from cleaner.observe import LOG
 from cleaner.state.levels import Levels, table_exists, table_has_rows
 
 _MIN_EVIDENCE = 8  # sampled shingles of the smaller document needed to call a near duplicate
+_OPENING_CONTAINMENT = 0.8  # a short text's shingles found in the long one it begins (rule 3: no coverage asked)
 _MAX_CANDIDATES = 64  # verified per query, most shared bands first (caps template-heavy sites)
 # Kept documents a band key lists at most. Kept documents that share a band are *not* copies of
 # each other (the later one was checked against the earlier); a key many of them share (pages of
@@ -365,12 +376,19 @@ class DedupIndex:
         band shuffle, which brings candidates of its own chunk (`row_of`)."""
         best: tuple[float, int, str | bytes, Similarity, str] | None = None
         short = fp.source_shingles > 0
+        opens = short and fp.lines >= 2  # may be a long document's beginning (rule 3 of the module docstring)
+        openings: list[tuple[int, str | bytes, Similarity]] = []
         sketch = fp.sketch.tolist()
         me = _packed(doc_id)
         shared = _shared_counts(fp.sketch, [r[5] for r in rows])
         for (row, other, run, shingles, content, blob, head, src, src_shingles), common in zip(rows, shared):
-            if other == me or not self._scoped(run) or short != (src_shingles > 0):
-                continue  # a short document only ever matches another short one
+            if other == me or not self._scoped(run):
+                continue
+            opening = short and src_shingles == 0
+            if opening and not (opens and fp.shingles < shingles and same_start(fp.head, np.frombuffer(head, np.uint16))):
+                continue  # otherwise a short document only ever matches another short one
+            if src_shingles > 0 and not short:
+                continue  # and a long one never matches a short one
             smaller = min(fp.shingles, shingles)
             if not self._may_match(common, smaller):
                 continue
@@ -379,6 +397,10 @@ class DedupIndex:
             if contained < self.cfg.threshold or evidence < min(_MIN_EVIDENCE, smaller):
                 continue  # both rules need these: `_verified`, `_verified_short`
             sim = similarity(fp.sketch, fp.shingles, np.frombuffer(blob, dtype=np.uint32), shingles, fp.content, content)
+            if opening:
+                if sim.containment >= _OPENING_CONTAINMENT:
+                    openings.append((row, other, sim))
+                continue
             if short:
                 before = similarity(fp.source, fp.source_shingles, np.frombuffer(src, dtype=np.uint32), src_shingles)
                 if not self._verified_short(sim, before, min(fp.shingles, shingles)):
@@ -392,6 +414,9 @@ class DedupIndex:
                     continue
             if best is None or (-sim.containment, row) < (-best[0], best[1]):
                 best = (sim.containment, row, other, sim, why)
+        if best is None and len(openings) == 1:  # two or more: which one it begins is unknown
+            row, other, sim = openings[0]
+            best = (sim.containment, row, other, sim, "; short, the beginning of the one kept text that starts alike")
         if best is None:
             return None
         sim = best[3]
