@@ -165,6 +165,29 @@ def test_equal_containment_goes_to_the_earlier_indexed_document() -> None:
         assert planned_loop(b, fresh(docs), band_shuffle.shuffle_local(docs, b)) == expected
 
 
+def test_a_teasers_opening_match_is_planned_as_the_index_decides() -> None:
+    """A short teaser (two lines) that begins one kept article is its duplicate; one that begins
+    two (one archived, one of this chunk) is kept: the plan counts both kinds of candidates."""
+    cfg = DedupConfig()
+    lead = para(words(51, 24), width=12)  # two lines of 12 words
+
+    def teaser(i: int, doc_id: str) -> Document:
+        d = doc(i, lead, cfg, doc_id)
+        d.fingerprint = fingerprint_text(lead, cfg, source=lead + "\nRead the full story at example.com")
+        return d
+
+    earlier = [doc(1, lead + "\n" + para(words(53, 90), width=30), cfg, "archived")]
+    same_start = doc(2, lead + "\n" + para(words(54, 90), width=30), cfg, "same-start")
+    for docs, kept in (([teaser(3, "t1")], False), ([same_start, teaser(4, "t2")], True)):
+        for a, b in twin_indexes(cfg, earlier):
+            expected = local_loop(a, fresh(docs))
+            last = expected[-1]
+            assert (last is None) == kept
+            if not kept:
+                assert last is not None and last.duplicate_of == "archived" and "beginning" in last.note
+            assert planned_loop(b, fresh(docs), band_shuffle.shuffle_local(docs, b)) == expected
+
+
 def test_candidate_cap_falls_back_to_the_index_and_still_agrees() -> None:
     cfg = DedupConfig()
     pages = overlapping(cfg, 110, seed=5)
