@@ -38,6 +38,11 @@ DUP_KINDS = (("exact", 0.45), ("resyndicated", 0.2), ("edited", 0.2), ("encoding
 # `--hard-dups`: also the copies LSH finds hardest (a dedup check on texts other than the dev set's)
 HARD_DUP_KINDS = (("exact", 0.25), ("resyndicated", 0.15), ("edited", 0.2), ("truncated", 0.2),
                   ("reordered", 0.1), ("encoding", 0.05), ("whitespace", 0.05))
+# `--teasers`: mostly feed teasers, the first paragraph or two of an article on another site with
+# a link to the whole text (a tenth of a long article: too few shingles for the article's sample)
+TEASER_DUP_KINDS = (("teaser", 0.6), ("exact", 0.2), ("resyndicated", 0.2))
+TEASER_LINKS = {"en": "Read the full story at {host}", "de": "Den ganzen Artikel lesen Sie auf {host}",
+                "zh": "閱讀全文：{host}"}
 MOJIBAKE_SHARE = 0.10
 NO_TEMPLATE_SHARE = 0.08
 JSONL_LINES_PER_FILE = 500
@@ -163,7 +168,7 @@ def _edit(rng: random.Random, paras: list[str], lang: str) -> list[str]:
 def duplicate(rng: random.Random, idx: int, of: Article, kinds: tuple[tuple[str, float], ...] = DUP_KINDS) -> Article:
     kind = _weighted(rng, kinds)
     dup = replace(of, idx=idx, dup_kind=kind, paras=list(of.paras))
-    if kind in ("resyndicated", "truncated") and (kind == "resyndicated" or rng.random() < 0.5):
+    if kind in ("resyndicated", "truncated", "teaser") and (kind != "truncated" or rng.random() < 0.5):
         dup.site = _site_for(rng, of.lang, exclude=of.site)
         dup.day, dup.author = _day(rng), _author(rng, of.lang)
         dup.related = [headline(rng, of.lang) for _ in range(3)]
@@ -171,6 +176,9 @@ def duplicate(rng: random.Random, idx: int, of: Article, kinds: tuple[tuple[str,
         dup.paras = _edit(rng, of.paras, of.lang)
     elif kind == "truncated":  # the first 35-80% of the paragraphs (at least one), here or on another site
         dup.paras = of.paras[: max(1, round(len(of.paras) * rng.uniform(0.35, 0.8)))]
+    elif kind == "teaser":  # the first paragraph or two (at most a fifth of them, at least one), and a link
+        link = TEASER_LINKS[of.lang].format(host=of.site.host if of.site is not NO_SITE else "misc.example")
+        dup.paras = of.paras[: max(1, min(2, len(of.paras) // 5))] + [link]
     elif kind == "reordered":  # paragraphs moved: two swapped, or all shuffled
         if len(dup.paras) > 2 and rng.random() < 0.5:
             rng.shuffle(dup.paras)
@@ -230,13 +238,13 @@ def url_of(a: Article) -> str:
 
 
 def build(out: Path, n: int, seed: int, aeb: Path | None = None, html: float = 0.1, jsonl: float = 0.0,
-          raw_samples: Path = REPO_RAW, hard_dups: bool = False) -> dict[str, Any]:
+          raw_samples: Path = REPO_RAW, hard_dups: bool = False, teasers: bool = False) -> dict[str, Any]:
     """Write the corpus under `out`; returns the summary also written to corpus.json."""
     rng = random.Random(seed)
     pools = real_paragraphs(raw_samples, aeb)
     n_dup = round(n * DUP_SHARE)
     arts = [original(rng, i, pools, html, jsonl) for i in range(n - n_dup)]
-    kinds = HARD_DUP_KINDS if hard_dups else DUP_KINDS
+    kinds = TEASER_DUP_KINDS if teasers else HARD_DUP_KINDS if hard_dups else DUP_KINDS
     arts += [duplicate(rng, 0, rng.choice(arts[: n - n_dup]), kinds) for _ in range(n_dup)]
     rng.shuffle(arts)
     raw = out / "raw"
@@ -294,10 +302,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--jsonl", type=float, default=0.0, help="share of the rest written into JSONL feeds")
     ap.add_argument("--hard-dups", action="store_true",
                     help="duplicates also truncated (first 35-80%% of paragraphs) and reordered (HARD_DUP_KINDS)")
+    ap.add_argument("--teasers", action="store_true",
+                    help="duplicates mostly feed teasers: an article's first paragraph or two and a link (TEASER_DUP_KINDS)")
     args = ap.parse_args(argv)
+    if args.hard_dups and args.teasers:
+        ap.error("--hard-dups and --teasers are two recipes: choose one")
     if (args.out / "raw").exists() and any((args.out / "raw").iterdir()):
         ap.error(f"{args.out}/raw is not empty")
-    summary = build(args.out, args.n, args.seed, args.aeb, args.html, args.jsonl, hard_dups=args.hard_dups)
+    summary = build(args.out, args.n, args.seed, args.aeb, args.html, args.jsonl, hard_dups=args.hard_dups,
+                    teasers=args.teasers)
     print(json.dumps(summary, indent=2))
 
 

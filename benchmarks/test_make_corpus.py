@@ -46,3 +46,21 @@ def test_a_truncated_copy_is_a_prefix_and_a_reordered_one_the_same_paragraphs() 
             continue
         kinds[dup.dup_kind] += 1
     assert min(kinds.values()) > 0
+
+
+def test_teasers_are_an_articles_first_paragraphs_and_a_link() -> None:
+    rng = random.Random(2)
+    pools = make_corpus.real_paragraphs(make_corpus.REPO_RAW, None)
+    original = make_corpus.original(rng, 0, pools, 0.0, 0.0)
+    original.paras = [f"Paragraph {i}." for i in range(12)]
+    seen = 0
+    for _ in range(100):
+        dup = make_corpus.duplicate(rng, 1, original, make_corpus.TEASER_DUP_KINDS)
+        if dup.dup_kind != "teaser":
+            continue
+        seen += 1
+        *lead, link = dup.paras
+        assert 1 <= len(lead) <= 2 and lead == original.paras[: len(lead)]
+        assert link == make_corpus.TEASER_LINKS[original.lang].format(host=original.site.host)
+        assert dup.site != original.site
+    assert seen > 0
