@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from cleaner.config import DedupConfig
-from cleaner.stages.dedup import HEAD_SIZE, Fingerprint, lookup_keys
+from cleaner.stages.dedup import PREFIX_SIZE, Fingerprint, lookup_keys
 from cleaner.state.dedup_index import DedupIndex
 from cleaner.state.ledger import CACHE_KB
 
@@ -49,7 +49,7 @@ def synthetic(rng: np.random.Generator, cfg: DedupConfig) -> Fingerprint:
     """A long document's fingerprint: random hashes, real shapes (500 shingles, 400 content)."""
     sketch = np.sort(rng.integers(0, 1 << 31, cfg.sketch_size, dtype=np.uint64)) << np.uint64(1)
     minhash = rng.integers(0, 1 << 32, cfg.num_perm, dtype=np.uint64).astype(np.uint32)
-    head = rng.integers(0, 1 << 16, HEAD_SIZE, dtype=np.uint64).astype(np.uint16)
+    head = rng.integers(0, 1 << 16, PREFIX_SIZE, dtype=np.uint64).astype(np.uint16)
     return Fingerprint(
         exact=rng.bytes(16),
         minhash=minhash,

@@ -15,6 +15,7 @@ from cleaner.config import DedupConfig
 from cleaner.document import Document, Source
 from cleaner.stages.dedup import (
     HEAD_SIZE,
+    PREFIX_SIZE,
     Fingerprint,
     _shingles,
     _tokens,
@@ -95,10 +96,22 @@ def test_head_anchors_where_the_text_proper_starts() -> None:
     body = ARTICLE.split("\n\n")
     full = fingerprint_text("Menu\nHome | News\n\n" + ARTICLE, CFG)
     cut = fingerprint_text("\n\n".join(body[: max(1, len(body) // 2)]), CFG)
-    assert full.head.size == HEAD_SIZE and np.array_equal(full.head, cut.head)
+    assert full.head.size == PREFIX_SIZE and np.array_equal(full.head[: cut.head.size], cut.head)
     other = fingerprint_text("Menu\nHome | News\n\n" + article(5), CFG)
-    assert not np.array_equal(full.head, other.head)
+    assert not np.array_equal(full.head[:HEAD_SIZE], other.head[:HEAD_SIZE])
     assert fingerprint_text("", CFG).head.size == 0
+
+
+def test_the_head_samples_how_the_first_paragraphs_start() -> None:
+    """A teaser (the first paragraphs) has its article's head; a text that shares only the lead
+    paragraph shares only the head's first part."""
+    body = ARTICLE.split("\n\n")
+    full = fingerprint_text(ARTICLE, CFG).head
+    teaser = fingerprint_text("\n\n".join(body[:2]), CFG).head
+    assert teaser.size < full.size and np.array_equal(full[: teaser.size], teaser)
+    lead_only = fingerprint_text(body[0] + "\n\n" + article(5), CFG).head
+    first = int(np.argmax(full != lead_only))  # where they part: the second paragraph's start
+    assert HEAD_SIZE <= first < PREFIX_SIZE and len(set(full.tolist()) & set(lead_only.tolist())) <= first + 1
 
 
 def test_same_fingerprint_in_another_process() -> None:

@@ -188,11 +188,32 @@ def test_a_short_teaser_is_the_beginning_of_the_one_article_it_starts_like(conn:
     index.add("full", fp(lead + "\n\n" + body))
     m = index.check("teaser", t)
     assert m is not None and m.duplicate_of == "full" and m.method == "near"
-    assert m.note.endswith("short, the beginning of the one kept text that starts alike")
+    assert m.note.endswith("; the beginning of the one kept text that starts alike")
     assert index.check("one-line", teaser(lead.split("\n\n")[0])) is None
     assert index.check("other-start", teaser(article(72, paragraphs=2, size=12))) is None
     index.add("same-start", fp(lead + "\n\n" + article(73, paragraphs=3, size=30)))
     assert index.check("teaser", t) is None  # begins two kept articles: which one it copies is unknown
+
+
+@pytest.mark.parametrize("seed", range(600, 606))
+def test_a_teaser_of_a_long_article_is_found_by_how_its_paragraphs_start(conn: sqlite3.Connection, seed: int) -> None:
+    """The first one or two paragraphs of a 1500-word article: too few of their shingles in the
+    article's sketch to verify them, but they start as the article's first paragraphs do. A text
+    that shares only the lead paragraph is not a teaser; nor is anything against a head stored
+    before heads held the paragraph starts (HEAD_SIZE values)."""
+    paras = article(seed, paragraphs=25, size=60).split("\n\n")
+    full = fp("\n\n".join(paras))
+    index = DedupIndex(conn, CFG)
+    index.add("full", full)
+    for k in (1, 2):
+        m = index.check(f"teaser{k}", fp("\n\n".join(paras[:k])))
+        assert m is not None and m.duplicate_of == "full", k
+        assert m.note.endswith("the beginning of the one kept text that starts alike")
+        assert k == 2 or int(m.note.split(" of ")[1].split()[0]) < 8  # one paragraph: too few samples alone
+    assert index.check("same-lead", fp(paras[0] + "\n\n" + article(seed + 1000, paragraphs=1, size=60))) is None
+    old = DedupIndex(sqlite3.connect(":memory:"), CFG)
+    old.add("full", dataclasses.replace(full, head=full.head[:4]))
+    assert old.check("teaser", fp(paras[0])) is None  # (one paragraph: the samples alone cannot tell)
 
 
 def test_an_article_is_never_the_duplicate_of_an_earlier_teaser(conn: sqlite3.Connection) -> None:

@@ -21,8 +21,11 @@ Text model (works for every script without a word tokenizer library):
 * Head: the first shingles of the first sentence-long line (16-bit hashes): where the text
   proper starts. A text contained in another that starts where the other starts is its
   beginning (a truncated copy); the verifier then asks for less coverage of the larger one.
-  The head is also a lookup key beside the LSH bands (`lookup_keys`): a copy cut to a third
-  of its original has a Jaccard of about a third, and often not one band in common.
+  The head's first HEAD_SIZE shingles are also a lookup key beside the LSH bands
+  (`lookup_keys`): a copy cut to a third of its original has a Jaccard of about a third, and
+  often not one band in common. The rest of the head samples how the next sentence-long lines
+  start (`_head`): a teaser of a long article is too small a part of it for the article's
+  sketch to say much, but its paragraphs start as the article's first ones do.
 
 Everything per token runs in numpy over the UTF-32 code points (no Python loop per word):
 token hashes are position-free polynomial hashes from one prefix sum, shingle hashes combine
@@ -64,7 +67,10 @@ _GRAM_MULT = (  # odd 64-bit multipliers, one per position inside a shingle
     0x94D049BB133111EB,
     0xBF58476D1CE4E5B9,
 )
-HEAD_SIZE = 4  # shingles that anchor where a document's text starts (see `_head`)
+HEAD_SIZE = 4  # shingles that anchor where a document's text starts (see `_head`): its lookup key
+PREFIX_SIZE = 32  # shingles of the text proper kept as its head (`_head`): how a teaser of a long text is verified
+_PREFIX_FIRST = 16  # of them from the first sentence-long line,
+_PREFIX_NEXT = 8  # and from the start of each next one
 _HEAD_LINE_TOKENS = 8  # the anchor starts on the first line with this many tokens: a sentence, not a label
 _DENSIFY_TRIES = 64  # borrow attempts for an empty MinHash bin before the rotation fallback
 
@@ -109,7 +115,7 @@ class Fingerprint:
     shingles: int  # distinct shingles (0: no words at all: never matched)
     length: int  # characters of the normalised text
     content: int  # distinct shingles that start on a content line
-    head: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint16))  # 16-bit hashes of the HEAD_SIZE shingles that start the text proper (`_head`)
+    head: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint16))  # 16-bit hashes of the PREFIX_SIZE shingles that start the text proper (`_head`)
     source: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))  # short documents only: bottom-k 31-bit hashes of the input text's shingles
     source_shingles: int = 0  # distinct shingles of the input text (0: no source sample)
     # lookup keys (`lookup_keys`: LSH band keys, then the head key): computed in the worker, so the single parent does not
@@ -347,7 +353,11 @@ def _content_flags(
 
 
 def _head(sh: np.ndarray, lines: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
-    """Where the text proper starts: the first HEAD_SIZE shingles of its first sentence-long line.
+    """Where the text proper starts, and how its first paragraphs start: the first
+    `_PREFIX_FIRST` shingles of its first sentence-long line, then the first `_PREFIX_NEXT` of
+    each next sentence-long line, PREFIX_SIZE in all. The first HEAD_SIZE are the anchor
+    (`same_start`, `head_key`); the rest tell a teaser (the first paragraphs of an article,
+    each starting where the article's do) from a text that shares only the lead paragraph.
 
     An absolute length (not the content ratio, which depends on the longest line) keeps the
     anchor where it is when the end of the text is cut: a truncated copy has its original's
@@ -356,10 +366,13 @@ def _head(sh: np.ndarray, lines: np.ndarray, counts: np.ndarray | None = None) -
     """
     if counts is None:
         counts = np.bincount(lines)
-    long_lines = (counts >= _HEAD_LINE_TOKENS).nonzero()[0]
-    start = int(lines.searchsorted(long_lines[0])) if long_lines.size else 0
-    start = min(start, max(sh.size - HEAD_SIZE, 0))
-    return (sh[start : start + HEAD_SIZE] >> _U48).astype(np.uint16)  # 16 bits: an anchor, not an identity
+    long_lines = (counts >= _HEAD_LINE_TOKENS).nonzero()[0][: 1 + (PREFIX_SIZE - _PREFIX_FIRST) // _PREFIX_NEXT]
+    starts = lines.searchsorted(long_lines).tolist() if long_lines.size else [0]
+    starts[0] = min(starts[0], max(sh.size - HEAD_SIZE, 0))
+    ends = [*starts[1:], sh.size]
+    sizes = [_PREFIX_FIRST] + [_PREFIX_NEXT] * (len(starts) - 1)
+    picked = [np.arange(s, min(s + k, e, sh.size)) for s, k, e in zip(starts, sizes, ends)]
+    return (sh[np.concatenate(picked)] >> _U48).astype(np.uint16)  # 16 bits: an anchor, not an identity
 
 
 def band_keys(minhash: np.ndarray, bands: int, rows: int) -> np.ndarray:
@@ -385,11 +398,12 @@ def head_key(head: np.ndarray) -> np.ndarray:
     """The head's lookup key (one 31-bit value, as `band_keys` makes them): where the text
     proper starts. A truncated copy shares few bands with its original (its Jaccard is about
     its share of the original's length) but starts with the same shingles."""
-    return head_keys([head.astype("<u2").tobytes()])
+    return head_keys([head[:HEAD_SIZE].astype("<u2").tobytes()])
 
 
 def head_keys(heads: list[bytes]) -> np.ndarray:
-    """`head_key` of each head given as the bytes the index stores (little-endian uint16)."""
+    """`head_key` of each head given as the bytes the index stores (little-endian uint16; the
+    first HEAD_SIZE values count, so heads stored before PREFIX_SIZE existed give the same keys)."""
     packed = np.frombuffer(b"".join(h.ljust(8, b"\0")[:8] for h in heads), dtype="<u8")
     return (mix64(packed ^ _HEAD_SEED) >> _U33).astype(np.int64)
 

@@ -41,16 +41,18 @@ a kept document it matches directly (no transitive chains):
      shingles) is enough: S is L's beginning, a truncated copy, not a block L carries elsewhere.
    - at least `_MIN_EVIDENCE` sampled shingles of S (fewer: undecidable, kept).
    Best verified candidate wins: highest containment, then the earliest indexed.
-3. opening (a short document Q, rule 1b's kind, against long ones, when nothing above matched):
-   Q is a copy of a long document L's beginning (a teaser, a feed item cut after a paragraph
-   or two) when Q has at least two lines, starts like L (`same_start`) and
-   `_OPENING_CONTAINMENT` of Q's shingles are in L; and only when exactly one kept document
-   qualifies: a short text that begins two different kept articles (a site's opening lines, a
-   stock interview question) cannot say which one it copies, so it is kept. One line is never
-   enough: one sentence can start many texts. Only this way round: a long document is never
-   the duplicate of a short one, so an article is not lost to an earlier teaser of it. The
-   containment rests on Q's shingles in L's bottom-k sample (at least `_MIN_EVIDENCE`), so L
-   may be up to ~8x longer than Q; a teaser of a much longer article stays (too little evidence).
+3. opening (when nothing above matched): Q is a copy of the beginning of a larger document L
+   (a teaser, a feed item cut after a paragraph or two, however long L is) when Q starts like
+   L (`same_start`), is not one short line (two lines, or `PREFIX_SIZE` shingles: one sentence
+   can start many texts), and `_begins`: what the sketches can judge of Q is in L
+   (`_OPENING_CONTAINMENT`), on `_MIN_EVIDENCE` sampled shingles or, where L is too long for its
+   sample to hold that many of Q's, on the heads: Q's first paragraphs start as L's do (the
+   head samples the start of each of the first sentence-long lines, `PREFIX_SIZE` shingles), so
+   a text that shares only L's lead paragraph is not one. No coverage of L is asked. Only when
+   exactly one kept document qualifies: a text that begins two different kept articles (a
+   site's opening lines, a stock interview question) cannot say which one it copies, and is
+   kept. Q may be short (rule 1b's kind) and L long, never the other way round: an article is
+   not lost to an earlier teaser of it (with keep="first" both are then kept).
 
 Guarantees: the same sequence of check/add calls gives the same decisions, whether it runs in
 one session or several over the same SQLite file (band rows buffered or flushed, candidates
@@ -84,7 +86,7 @@ import numpy as np
 
 from cleaner.config import DedupConfig
 from cleaner.errors import UsageError
-from cleaner.stages.dedup import SCHEME, Fingerprint, head_keys, lookup_keys
+from cleaner.stages.dedup import HEAD_SIZE, PREFIX_SIZE, SCHEME, Fingerprint, head_keys, lookup_keys
 from cleaner.state.keyfilter import LevelFilters
 from cleaner.observe import LOG
 from cleaner.state.levels import Levels, table_exists, table_has_rows
@@ -236,8 +238,9 @@ def exact_twins(a: Fingerprint, b: Fingerprint) -> bool:
 
 
 def same_start(a: np.ndarray, b: np.ndarray) -> bool:
-    """Two texts start alike: at least half of their head shingles agree (a few edited words
-    near the start still anchor; an empty head never does)."""
+    """Two texts start alike: at least half of their first HEAD_SIZE head shingles agree (a few
+    edited words near the start still anchor; an empty head never does)."""
+    a, b = a[:HEAD_SIZE], b[:HEAD_SIZE]
     if min(a.size, b.size) == 0:
         return False
     other = set(b.tolist())  # a few values: a set beats numpy's per-call overhead
@@ -376,47 +379,34 @@ class DedupIndex:
         band shuffle, which brings candidates of its own chunk (`row_of`)."""
         best: tuple[float, int, str | bytes, Similarity, str] | None = None
         short = fp.source_shingles > 0
-        opens = short and fp.lines >= 2  # may be a long document's beginning (rule 3 of the module docstring)
+        may_begin = fp.lines >= 2 or fp.shingles >= PREFIX_SIZE  # rule 3: not one short line (one sentence)
         openings: list[tuple[int, str | bytes, Similarity]] = []
         sketch = fp.sketch.tolist()
         me = _packed(doc_id)
         shared = _shared_counts(fp.sketch, [r[5] for r in rows])
         for (row, other, run, shingles, content, blob, head, src, src_shingles), common in zip(rows, shared):
-            if other == me or not self._scoped(run):
-                continue
-            opening = short and src_shingles == 0
-            if opening and not (opens and fp.shingles < shingles and same_start(fp.head, np.frombuffer(head, np.uint16))):
-                continue  # otherwise a short document only ever matches another short one
-            if src_shingles > 0 and not short:
-                continue  # and a long one never matches a short one
+            if other == me or not self._scoped(run) or (src_shingles > 0 and not short):
+                continue  # a long document never matches a short one
+            theirs = np.frombuffer(blob, dtype=np.uint32)
+            their_head = np.frombuffer(head, dtype=np.uint16)
             smaller = min(fp.shingles, shingles)
-            if not self._may_match(common, smaller):
-                continue
-            theirs = np.frombuffer(blob, dtype=np.uint32).tolist()
-            contained, evidence = containment(sketch, fp.shingles, theirs, shingles)
-            if contained < self.cfg.threshold or evidence < min(_MIN_EVIDENCE, smaller):
-                continue  # both rules need these: `_verified`, `_verified_short`
-            sim = similarity(fp.sketch, fp.shingles, np.frombuffer(blob, dtype=np.uint32), shingles, fp.content, content)
-            if opening:
-                if sim.containment >= _OPENING_CONTAINMENT:
+            sim: Similarity | None = None
+            if short == (src_shingles > 0) and self._may_match(common, smaller):  # rules 2 and 1b
+                contained, evidence = containment(sketch, fp.shingles, theirs.tolist(), shingles)
+                if contained >= self.cfg.threshold and evidence >= min(_MIN_EVIDENCE, smaller):
+                    sim = similarity(fp.sketch, fp.shingles, theirs, shingles, fp.content, content)
+                    why = self._verified_pair(fp, sim, shingles, theirs.size, content, src, src_shingles, their_head)
+                    if why is not None:
+                        if best is None or (-sim.containment, row) < (-best[0], best[1]):
+                            best = (sim.containment, row, other, sim, why)
+                        continue
+            if may_begin and fp.shingles < shingles and same_start(fp.head, their_head):  # rule 3
+                sim = sim or similarity(fp.sketch, fp.shingles, theirs, shingles, fp.content, content)
+                if self._begins(fp.head, their_head, sim, smaller):
                     openings.append((row, other, sim))
-                continue
-            if short:
-                before = similarity(fp.source, fp.source_shingles, np.frombuffer(src, dtype=np.uint32), src_shingles)
-                if not self._verified_short(sim, before, min(fp.shingles, shingles)):
-                    continue
-                why: str | None = "; both short, their inputs copies too"
-            else:
-                smaller_content = fp.content if (fp.shingles, fp.sketch.size) <= (shingles, len(blob) // 4) else content
-                anchored = same_start(fp.head, np.frombuffer(head, dtype=np.uint16))
-                why = self._verified(sim, min(fp.shingles, shingles), smaller_content, anchored)
-                if why is None:
-                    continue
-            if best is None or (-sim.containment, row) < (-best[0], best[1]):
-                best = (sim.containment, row, other, sim, why)
         if best is None and len(openings) == 1:  # two or more: which one it begins is unknown
             row, other, sim = openings[0]
-            best = (sim.containment, row, other, sim, "; short, the beginning of the one kept text that starts alike")
+            best = (sim.containment, row, other, sim, "; the beginning of the one kept text that starts alike")
         if best is None:
             return None
         sim = best[3]
@@ -425,6 +415,43 @@ class DedupIndex:
             f"coverage {sim.coverage:.2f}, jaccard {sim.jaccard:.2f}{best[4]}"
         )
         return Match(_unpacked(best[2]), "near", round(sim.containment, 4), note)
+
+    def _verified_pair(
+        self, fp: Fingerprint, sim: Similarity, shingles: int, sketch_size: int, content: int,
+        src: bytes, src_shingles: int, their_head: np.ndarray,
+    ) -> str | None:
+        """Rules 1b and 2 for `fp` and a stored document of the same kind (both short or both
+        not) whose estimate `sim` passed containment and evidence: None, or the note's why."""
+        smaller = min(fp.shingles, shingles)
+        if fp.source_shingles > 0:
+            before = similarity(fp.source, fp.source_shingles, np.frombuffer(src, dtype=np.uint32), src_shingles)
+            return "; both short, their inputs copies too" if self._verified_short(sim, before, smaller) else None
+        smaller_content = fp.content if (fp.shingles, fp.sketch.size) <= (shingles, sketch_size) else content
+        return self._verified(sim, smaller, smaller_content, same_start(fp.head, their_head))
+
+    @staticmethod
+    def _begins(head: np.ndarray, their_head: np.ndarray, sim: Similarity, smaller: int) -> bool:
+        """Rule 3's evidence that a smaller text that starts like a larger one is its beginning.
+
+        What the sketches can judge of the smaller text must be in the larger one
+        (`_OPENING_CONTAINMENT`), on at least `_MIN_EVIDENCE` sampled shingles. Where the larger
+        text is too long for its sample to hold that many of the smaller one's (a teaser of a
+        long article), the smaller one's prefix (`PREFIX_SIZE` shingles from where its text
+        proper starts) must be in the larger one's instead; and a smaller text of more than
+        twice that length must still have two sampled shingles, both found: a lead paragraph
+        that two different stories share is not enough. Heads stored before prefixes existed
+        (HEAD_SIZE values) cannot tell.
+        """
+        if sim.evidence and sim.containment < _OPENING_CONTAINMENT:
+            return False
+        if sim.evidence >= min(_MIN_EVIDENCE, smaller):
+            return True
+        if their_head.size <= HEAD_SIZE or head.size < _MIN_EVIDENCE:
+            return False
+        if smaller > 2 * PREFIX_SIZE and sim.evidence < 2:
+            return False
+        theirs = set(their_head.tolist())
+        return sum(v in theirs for v in head.tolist()) >= _OPENING_CONTAINMENT * head.size
 
     def _may_match(self, shared: int, smaller: int) -> bool:
         """A necessary condition of `_verified` and `_verified_short`, at a tenth of the cost of
