@@ -539,9 +539,10 @@ def fingerprint(doc: Document, cfg: DedupConfig) -> Document:
 def order_key(doc: Document) -> int:
     """Sort key for keep="longest": longest first; a stable sort keeps arrival order on ties.
 
-    The pipeline sorts one run's fingerprinted documents with `sorted(docs, key=order_key)`
-    before calling DedupIndex.check/add, so the longest copy is the one kept *within a run*.
-    Documents archived by earlier runs stay kept (an archived document is never un-archived).
+    The writer sorts each pipeline step's documents (runner.PIPELINE_DOCS, 256) with this key
+    before calling DedupIndex.check/add, so of the copies that one step holds the longest is
+    kept. A copy kept in an earlier step or run stays kept: its outputs are already written
+    (an archived document is never un-archived).
     """
     fp = doc.fingerprint
     return -(fp.length if isinstance(fp, Fingerprint) else len(doc.text))
