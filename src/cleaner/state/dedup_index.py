@@ -92,7 +92,7 @@ from cleaner.observe import LOG
 from cleaner.state.levels import Levels, table_exists, table_has_rows
 
 _MIN_EVIDENCE = 8  # sampled shingles of the smaller document needed to call a near duplicate
-_OPENING_CONTAINMENT = 0.8  # a short text's shingles found in the long one it begins (rule 3: no coverage asked)
+_OPENING_CONTAINMENT = 0.8  # of a smaller text's sampled shingles (or head) found in the larger one it begins (rule 3)
 _MAX_CANDIDATES = 64  # verified per query, most shared bands first (caps template-heavy sites)
 # Kept documents a band key lists at most. Kept documents that share a band are *not* copies of
 # each other (the later one was checked against the earlier); a key many of them share (pages of
@@ -436,11 +436,11 @@ class DedupIndex:
         What the sketches can judge of the smaller text must be in the larger one
         (`_OPENING_CONTAINMENT`), on at least `_MIN_EVIDENCE` sampled shingles. Where the larger
         text is too long for its sample to hold that many of the smaller one's (a teaser of a
-        long article), the smaller one's prefix (`PREFIX_SIZE` shingles from where its text
-        proper starts) must be in the larger one's instead; and a smaller text of more than
-        twice that length must still have two sampled shingles, both found: a lead paragraph
-        that two different stories share is not enough. Heads stored before prefixes existed
-        (HEAD_SIZE values) cannot tell.
+        long article), the smaller one's head must be in the larger one's instead: its first
+        paragraphs start as the larger one's do (`stages.dedup._head`), which a lead paragraph
+        that two different stories share is not enough for; and a smaller text of more than
+        twice PREFIX_SIZE shingles must still have two sampled shingles, both found. Heads
+        stored before they held the paragraph starts (HEAD_SIZE values) cannot tell.
         """
         if sim.evidence and sim.containment < _OPENING_CONTAINMENT:
             return False
