@@ -208,8 +208,10 @@ def test_a_teaser_of_a_long_article_is_found_by_how_its_paragraphs_start(conn: s
     for k in (1, 2):
         m = index.check(f"teaser{k}", fp("\n\n".join(paras[:k])))
         assert m is not None and m.duplicate_of == "full", k
-        assert m.note.endswith("the beginning of the one kept text that starts alike")
-        assert k == 2 or int(m.note.split(" of ")[1].split()[0]) < 8  # one paragraph: too few samples alone
+        assert "; the beginning of the one kept text that starts alike" in m.note
+        sampled = int(m.note.split(" of ")[1].split()[0])
+        assert m.note.endswith("start the other's)") == (sampled < 8)  # the note says which evidence decided
+        assert k == 2 or sampled < 8  # one paragraph: too few samples alone
     assert index.check("same-lead", fp(paras[0] + "\n\n" + article(seed + 1000, paragraphs=1, size=60))) is None
     old = DedupIndex(sqlite3.connect(":memory:"), CFG)
     old.add("full", dataclasses.replace(full, head=full.head[:4]))

@@ -380,7 +380,7 @@ class DedupIndex:
         best: tuple[float, int, str | bytes, Similarity, str] | None = None
         short = fp.source_shingles > 0
         may_begin = fp.lines >= 2 or fp.shingles >= PREFIX_SIZE  # rule 3: not one short line (one sentence)
-        openings: list[tuple[int, str | bytes, Similarity]] = []
+        openings: list[tuple[int, str | bytes, Similarity, str]] = []
         sketch = fp.sketch.tolist()
         me = _packed(doc_id)
         shared = _shared_counts(fp.sketch, [r[5] for r in rows])
@@ -402,11 +402,12 @@ class DedupIndex:
                         continue
             if may_begin and fp.shingles < shingles and same_start(fp.head, their_head):  # rule 3
                 sim = sim or similarity(fp.sketch, fp.shingles, theirs, shingles, fp.content, content)
-                if self._begins(fp.head, their_head, sim, smaller):
-                    openings.append((row, other, sim))
+                how = self._begins(fp.head, their_head, sim, smaller)
+                if how is not None:
+                    openings.append((row, other, sim, how))
         if best is None and len(openings) == 1:  # two or more: which one it begins is unknown
-            row, other, sim = openings[0]
-            best = (sim.containment, row, other, sim, "; the beginning of the one kept text that starts alike")
+            row, other, sim, how = openings[0]
+            best = (sim.containment, row, other, sim, f"; the beginning of the one kept text that starts alike{how}")
         if best is None:
             return None
         sim = best[3]
@@ -430,8 +431,9 @@ class DedupIndex:
         return self._verified(sim, smaller, smaller_content, same_start(fp.head, their_head))
 
     @staticmethod
-    def _begins(head: np.ndarray, their_head: np.ndarray, sim: Similarity, smaller: int) -> bool:
-        """Rule 3's evidence that a smaller text that starts like a larger one is its beginning.
+    def _begins(head: np.ndarray, their_head: np.ndarray, sim: Similarity, smaller: int) -> str | None:
+        """Rule 3's evidence that a smaller text that starts like a larger one is its beginning:
+        None (not enough), "" (the samples), or what the note adds when the heads decided.
 
         What the sketches can judge of the smaller text must be in the larger one
         (`_OPENING_CONTAINMENT`), on at least `_MIN_EVIDENCE` sampled shingles. Where the larger
@@ -443,15 +445,18 @@ class DedupIndex:
         stored before they held the paragraph starts (HEAD_SIZE values) cannot tell.
         """
         if sim.evidence and sim.containment < _OPENING_CONTAINMENT:
-            return False
+            return None
         if sim.evidence >= min(_MIN_EVIDENCE, smaller):
-            return True
+            return ""
         if their_head.size <= HEAD_SIZE or head.size < _MIN_EVIDENCE:
-            return False
+            return None
         if smaller > 2 * PREFIX_SIZE and sim.evidence < 2:
-            return False
+            return None
         theirs = set(their_head.tolist())
-        return sum(v in theirs for v in head.tolist()) >= _OPENING_CONTAINMENT * head.size
+        found = sum(v in theirs for v in head.tolist())
+        if found < _OPENING_CONTAINMENT * head.size:
+            return None
+        return f" (the other too long for its sample to tell; {found} of the {head.size} shingles that start this text's paragraphs start the other's)"
 
     def _may_match(self, shared: int, smaller: int) -> bool:
         """A necessary condition of `_verified` and `_verified_short`, at a tenth of the cost of
