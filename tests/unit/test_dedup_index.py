@@ -15,7 +15,7 @@ from cleaner.config import DedupConfig
 from cleaner.errors import UsageError
 from cleaner.stages.dedup import Fingerprint, fingerprint_text
 from cleaner.state import keyfilter
-from cleaner.state.dedup_index import _BAND_CAP, DedupIndex, Match, containment, row_of, similarity
+from cleaner.state.dedup_index import _BAND_CAP, DedupIndex, Match, containment, row_of, same_start, similarity
 
 CFG = DedupConfig()
 _RND = random.Random(7)
@@ -308,6 +308,21 @@ def test_a_truncated_copy_sharing_no_band_is_found_by_its_head(conn: sqlite3.Con
     assert m is not None and m.duplicate_of == "a" and m.method == "near"
     coverage = float(m.note.split("coverage ")[1][:4])  # where it is too low for the plain rule, the note says why
     assert m.note.endswith("both start alike: the smaller is the other's beginning") == (coverage < CFG.coverage)
+
+
+def test_a_heading_joined_to_the_first_paragraph_still_starts_alike(conn: sqlite3.Connection) -> None:
+    """One copy puts a short heading on its own line, the other joins it to the first paragraph:
+    their first sentence-long lines start a few words apart, and the anchor is found there."""
+    heading = "Die Rolle von Meta"  # under _HEAD_LINE_TOKENS words: not where the head starts
+    paras = article(320, paragraphs=6, size=40).split("\n\n")
+    own_line, joined = fp(heading + "\n\n" + "\n\n".join(paras)), fp(heading + " " + "\n\n".join(paras[:2]))
+    assert not np.array_equal(own_line.head[:4], joined.head[:4])
+    assert same_start(own_line.head, joined.head) and same_start(joined.head, own_line.head)
+    assert not same_start(own_line.head, fp(heading + " " + article(321, paragraphs=2, size=40)).head)
+    index = DedupIndex(conn, CFG)
+    index.add("own-line", own_line)
+    m = index.check("joined", joined)  # a third of the text: found as its beginning
+    assert m is not None and m.duplicate_of == "own-line" and "start alike" in m.note
 
 
 def test_a_shared_first_paragraph_alone_is_no_duplicate(conn: sqlite3.Connection) -> None:

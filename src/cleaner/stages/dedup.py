@@ -69,7 +69,7 @@ _GRAM_MULT = (  # odd 64-bit multipliers, one per position inside a shingle
 )
 HEAD_SIZE = 4  # shingles that anchor where a document's text starts (see `_head`): its lookup key
 PREFIX_SIZE = 32  # shingles of the text proper kept as its head (`_head`): how a teaser of a long text is verified
-_PREFIX_FIRST = 16  # of them from the first sentence-long line,
+FIRST_LINE_SIZE = 16  # of them from the first sentence-long line,
 _PREFIX_NEXT = 8  # and from the start of each next one
 _HEAD_LINE_TOKENS = 8  # the anchor starts on the first line with this many tokens: a sentence, not a label
 _DENSIFY_TRIES = 64  # borrow attempts for an empty MinHash bin before the rotation fallback
@@ -354,7 +354,7 @@ def _content_flags(
 
 def _head(sh: np.ndarray, lines: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
     """Where the text proper starts, and how its first paragraphs start: the first
-    `_PREFIX_FIRST` shingles of its first sentence-long line, then the first `_PREFIX_NEXT` of
+    `FIRST_LINE_SIZE` shingles of its first sentence-long line, then the first `_PREFIX_NEXT` of
     each next sentence-long line, PREFIX_SIZE in all. The first HEAD_SIZE are the anchor
     (`same_start`, `head_key`); the rest tell a teaser (the first paragraphs of an article,
     each starting where the article's do) from a text that shares only the lead paragraph.
@@ -366,11 +366,11 @@ def _head(sh: np.ndarray, lines: np.ndarray, counts: np.ndarray | None = None) -
     """
     if counts is None:
         counts = np.bincount(lines)
-    long_lines = (counts >= _HEAD_LINE_TOKENS).nonzero()[0][: 1 + (PREFIX_SIZE - _PREFIX_FIRST) // _PREFIX_NEXT]
+    long_lines = (counts >= _HEAD_LINE_TOKENS).nonzero()[0][: 1 + (PREFIX_SIZE - FIRST_LINE_SIZE) // _PREFIX_NEXT]
     starts = lines.searchsorted(long_lines).tolist() if long_lines.size else [0]
     starts[0] = min(starts[0], max(sh.size - HEAD_SIZE, 0))
     ends = [*starts[1:], sh.size]
-    sizes = [_PREFIX_FIRST] + [_PREFIX_NEXT] * (len(starts) - 1)
+    sizes = [FIRST_LINE_SIZE] + [_PREFIX_NEXT] * (len(starts) - 1)
     picked = [np.arange(s, min(s + k, e, sh.size)) for s, k, e in zip(starts, sizes, ends)]
     return (sh[np.concatenate(picked)] >> _U48).astype(np.uint16)  # 16 bits: an anchor, not an identity
 

@@ -86,7 +86,7 @@ import numpy as np
 
 from cleaner.config import DedupConfig
 from cleaner.errors import UsageError
-from cleaner.stages.dedup import HEAD_SIZE, PREFIX_SIZE, SCHEME, Fingerprint, head_keys, lookup_keys
+from cleaner.stages.dedup import FIRST_LINE_SIZE, HEAD_SIZE, PREFIX_SIZE, SCHEME, Fingerprint, head_keys, lookup_keys
 from cleaner.state.keyfilter import LevelFilters
 from cleaner.observe import LOG
 from cleaner.state.levels import Levels, table_exists, table_has_rows
@@ -238,13 +238,18 @@ def exact_twins(a: Fingerprint, b: Fingerprint) -> bool:
 
 
 def same_start(a: np.ndarray, b: np.ndarray) -> bool:
-    """Two texts start alike: at least half of their first HEAD_SIZE head shingles agree (a few
-    edited words near the start still anchor; an empty head never does)."""
-    a, b = a[:HEAD_SIZE], b[:HEAD_SIZE]
-    if min(a.size, b.size) == 0:
+    """Two texts start alike: at least half of their anchors (the first HEAD_SIZE head
+    shingles) agree (a few edited words near the start still anchor; an empty head never
+    does), or one's anchor lies whole in the other's first-line sample (FIRST_LINE_SIZE head
+    values): a short heading that one copy joins to its first paragraph moves where that
+    copy's first sentence-long line starts by a few words."""
+    x, y = a[:HEAD_SIZE].tolist(), b[:HEAD_SIZE].tolist()
+    if not (x and y):
         return False
-    other = set(b.tolist())  # a few values: a set beats numpy's per-call overhead
-    return 2 * sum(v in other for v in a.tolist()) >= max(a.size, b.size)
+    other = set(y)  # a few values: a set beats numpy's per-call overhead
+    if 2 * sum(v in other for v in x) >= max(len(x), len(y)):
+        return True
+    return set(x) <= set(b[:FIRST_LINE_SIZE].tolist()) or other <= set(a[:FIRST_LINE_SIZE].tolist())
 
 
 class DedupIndex:
