@@ -120,7 +120,7 @@ class Fingerprint:
     source_shingles: int = 0  # distinct shingles of the input text (0: no source sample)
     # lookup keys (`lookup_keys`: LSH band keys, then the head key): computed in the worker, so the single parent does not
     bands: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    lines: int = 0  # lines with words: a short text of one line is too little to be another text's beginning
+    lines: int = 0  # lines with words: one short line is too little to be another text's beginning (DedupIndex rule 3)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Fingerprint):
