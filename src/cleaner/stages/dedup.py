@@ -398,13 +398,14 @@ def head_key(head: np.ndarray) -> np.ndarray:
     """The head's lookup key (one 31-bit value, as `band_keys` makes them): where the text
     proper starts. A truncated copy shares few bands with its original (its Jaccard is about
     its share of the original's length) but starts with the same shingles."""
-    return head_keys([head[:HEAD_SIZE].astype("<u2").tobytes()])
+    return head_keys([head.astype("<u2").tobytes()])  # (head_keys reads the anchor alone)
 
 
 def head_keys(heads: list[bytes]) -> np.ndarray:
     """`head_key` of each head given as the bytes the index stores (little-endian uint16; the
     first HEAD_SIZE values count, so heads stored before PREFIX_SIZE existed give the same keys)."""
-    packed = np.frombuffer(b"".join(h.ljust(8, b"\0")[:8] for h in heads), dtype="<u8")
+    size = 2 * HEAD_SIZE  # bytes of the anchor: the key reads nothing after it
+    packed = np.frombuffer(b"".join(h.ljust(size, b"\0")[:size] for h in heads), dtype="<u8")
     return (mix64(packed ^ _HEAD_SEED) >> _U33).astype(np.int64)
 
 

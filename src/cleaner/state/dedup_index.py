@@ -396,16 +396,22 @@ class DedupIndex:
             their_head = np.frombuffer(head, dtype=np.uint16)
             smaller = min(fp.shingles, shingles)
             sim: Similarity | None = None
+            anchored: bool | None = None  # same_start, asked once: rules 2 and 3 both read it
             if short == (src_shingles > 0) and self._may_match(common, smaller):  # rules 2 and 1b
                 contained, evidence = containment(sketch, fp.shingles, theirs.tolist(), shingles)
                 if contained >= self.cfg.threshold and evidence >= min(_MIN_EVIDENCE, smaller):
                     sim = similarity(fp.sketch, fp.shingles, theirs, shingles, fp.content, content)
-                    why = self._verified_pair(fp, sim, shingles, theirs.size, content, src, src_shingles, their_head)
+                    anchored = same_start(fp.head, their_head)
+                    why = self._verified_pair(fp, sim, shingles, theirs.size, content, src, src_shingles, anchored)
                     if why is not None:
                         if best is None or (-sim.containment, row) < (-best[0], best[1]):
                             best = (sim.containment, row, other, sim, why)
                         continue
-            if may_begin and fp.shingles < shingles and same_start(fp.head, their_head):  # rule 3
+            if not (may_begin and fp.shingles < shingles):
+                continue
+            if anchored is None:
+                anchored = same_start(fp.head, their_head)
+            if anchored:  # rule 3
                 sim = sim or similarity(fp.sketch, fp.shingles, theirs, shingles, fp.content, content)
                 how = self._begins(fp.head, their_head, sim, smaller)
                 if how is not None:
@@ -424,7 +430,7 @@ class DedupIndex:
 
     def _verified_pair(
         self, fp: Fingerprint, sim: Similarity, shingles: int, sketch_size: int, content: int,
-        src: bytes, src_shingles: int, their_head: np.ndarray,
+        src: bytes, src_shingles: int, anchored: bool,
     ) -> str | None:
         """Rules 1b and 2 for `fp` and a stored document of the same kind (both short or both
         not) whose estimate `sim` passed containment and evidence: None, or the note's why."""
@@ -433,7 +439,7 @@ class DedupIndex:
             before = similarity(fp.source, fp.source_shingles, np.frombuffer(src, dtype=np.uint32), src_shingles)
             return "; both short, their inputs copies too" if self._verified_short(sim, before, smaller) else None
         smaller_content = fp.content if (fp.shingles, fp.sketch.size) <= (shingles, sketch_size) else content
-        return self._verified(sim, smaller, smaller_content, same_start(fp.head, their_head))
+        return self._verified(sim, smaller, smaller_content, anchored)
 
     @staticmethod
     def _begins(head: np.ndarray, their_head: np.ndarray, sim: Similarity, smaller: int) -> str | None:
