@@ -4,7 +4,8 @@ Decisions are made per line, in this order (first hit wins):
 
 1. injected spam: keyword lists and link lists built from spam vocabulary (`<file>:spam-*`);
 2. rules kept as data in rules/<lang>.toml (`<file>:<name>`), some valid only at the edges
-   (before the first / after the last prose line);
+   (before the first / after the last prose line; a prose line at an end that an edge rule
+   removes, "The post X appeared first on Y.", does not count as one);
 3. shapes: bare URL lists, keyword/link lists (`shape:*`), author bio blocks at the end;
 4. site templates: a line that recurs on many pages of the same site (`template`), unless
    it reads as article prose in the middle of the page;
@@ -20,6 +21,9 @@ Decisions are made per line, in this order (first hit wins):
    most of what it scores. Lines outside the runs are menus, teasers and footers
    (`position:head`, `position:tail`, `position:gap`), except a title-like first line and up
    to two headings right above a run. Short lines INSIDE a run (subheadings, list items) stay.
+   A weak main run (a sentence or two of prose) is no evidence that the lines around it are
+   furniture: it takes in the unruled lines around it, up to a ruled line or a menu (a
+   list-shaped article: a meal plan, a schedule, a checklist).
 
 Text extracted from HTML is already mostly article, so there only 1-4 apply.
 Every check of steps 1-3 (and the layout markers) is a function of the line's text alone,
@@ -168,6 +172,13 @@ _W_REPEAT = 0.0
 _W_LONG = 15.0  # a line this long without sentence marks is a list item or a caption, not a menu
 _MIN_RUN = 20.0  # a run must score this much to count as text at all
 _SIDE_SHARE = 0.75  # a further run beside the main one must reach this share of its score
+# A main run under this score is a sentence or two of prose: too little to call the lines
+# around it furniture. A list-shaped article (a meal plan, a schedule, a spec sheet) looks
+# like that, its items costing what menu entries cost. Its run then takes in the unruled
+# lines around it, up to a line a rule removed or a menu (_MENU_LINES lines of one or two
+# words in a row).
+_WEAK_RUN = 40.0
+_MENU_LINES, _MENU_UNITS = 3, 2
 
 
 def _weight(ln: _Line) -> float:
@@ -207,6 +218,8 @@ def _main_runs(lines: list[_Line]) -> list[tuple[int, int]]:
     score, s, e = _best_window(w, 0, len(w))
     if s < 0 or score < _MIN_RUN:
         return []
+    if score < _WEAK_RUN:
+        return [_widened(lines, s, e)]
     runs = [(s, e)]
     floor = max(_MIN_RUN, _SIDE_SHARE * score)
     todo = [(0, s), (e + 1, len(w))]
@@ -219,6 +232,24 @@ def _main_runs(lines: list[_Line]) -> list[tuple[int, int]]:
             runs.append((a, b))
             todo += [(lo, a), (b + 1, hi)]
     return sorted(runs)
+
+
+def _widened(lines: list[_Line], s: int, e: int) -> tuple[int, int]:
+    """A weak run with the unruled lines around it, up to a ruled line or a menu."""
+    while s > 0 and not lines[s - 1].rule and not _menu_from(lines, s - 1, -1):
+        s -= 1
+    while e + 1 < len(lines) and not lines[e + 1].rule and not _menu_from(lines, e + 1, 1):
+        e += 1
+    return s, e
+
+
+def _menu_from(lines: list[_Line], i: int, step: int) -> bool:
+    """Lines i, i + step, ... start a menu: _MENU_LINES short unruled lines in a row."""
+    for k in range(_MENU_LINES):
+        j = i + k * step
+        if not 0 <= j < len(lines) or lines[j].rule or lines[j].shape.units > _MENU_UNITS:
+            return False
+    return True
 
 
 _METADATA = ("date-line", "tags", "byline")
@@ -323,7 +354,7 @@ def _position(nonblank: list[_Line]) -> None:
     for s, e in runs:
         # Headings right above a run belong to the article ("Einleitung", a subtitle).
         k = s
-        while k > 0 and s - k < 2 and _heading_like(nonblank[k - 1]):
+        while k > 0 and s - k < 2 and _heading_like(nonblank[k - 1]) and not _menu_from(nonblank, k - 1, -1):
             if k >= 2 and _is_metadata(nonblank[k - 2]) and nonblank[k - 1].shape.units <= 3:
                 break  # a category label under the date line is metadata, not a heading
             k -= 1
@@ -405,6 +436,13 @@ def _classify(
         if hit is not None:
             ln.rule, ln.note = hit
     good = [i for i, ln in enumerate(nonblank) if not ln.rule and ln.shape.good]
+    # A trailer can be a sentence itself ("The post X appeared first on Y."): prose lines at
+    # either end that an edge-only rule removes do not bound the edges (only lines that had
+    # every check above: the edge-only rules assume the others found nothing).
+    while good and good[-1] in full_check and _edge_rule(book, nonblank[good[-1]]):
+        good.pop()
+    while good and good[0] in full_check and _edge_rule(book, nonblank[good[0]]):
+        good.pop(0)
     first_good, last_good = (good[0], good[-1]) if good else (len(nonblank), -1)
     # The site's template counts, looked up once per document (TemplateSnapshot.site_pages
     # and line_pages read the same entry).
@@ -421,11 +459,7 @@ def _classify(
             # Every edge line went through the full check above (it is not prose in the
             # middle): the rules valid anywhere and the list shapes found nothing, so only
             # the edge-only rules and a bare URL are left to find.
-            rule = ln.seen.edge
-            if rule is _UNSET:
-                rule = ln.seen.edge = book.match_edge_only(ln.stripped, ln.shape.units, ln.shape.cjk > 0)
-            if isinstance(rule, Rule):
-                ln.rule, ln.note = rule.id, f"{rule.kind} rule, outside the prose lines"
+            if _edge_rule(book, ln):
                 continue
             if ln.url:
                 ln.rule, ln.note = "shape:bare-url", "a bare URL"
@@ -444,6 +478,17 @@ def _classify(
     if not is_html:
         _position(nonblank)
     return nonblank
+
+
+def _edge_rule(book: RuleBook, ln: _Line) -> bool:
+    """Mark `ln` with the first edge-only rule that fires on it (remembered per distinct line)."""
+    rule = ln.seen.edge
+    if rule is _UNSET:
+        rule = ln.seen.edge = book.match_edge_only(ln.stripped, ln.shape.units, ln.shape.cjk > 0)
+    if isinstance(rule, Rule):
+        ln.rule, ln.note = rule.id, f"{rule.kind} rule, outside the prose lines"
+        return True
+    return False
 
 
 def explain_lines(
