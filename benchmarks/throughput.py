@@ -211,14 +211,15 @@ def baseline_kept(out: Path) -> list[tuple[str, str | None]]:
     return [(r["source"], r["member"]) for r in rows]
 
 
-def run_cleaner(work: Path, raw: Path, workers: int, docs: int, size: int) -> Measured:
+def run_cleaner(work: Path, raw: Path, workers: int, docs: int, size: int, keep: str = "first") -> Measured:
     out = work / f"cleaner-w{workers}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     cmd = [sys.executable, "-m", "cleaner", "run", "--input", str(raw), "--clean", str(out / "clean"),
            "--archive", str(out / "archive"), "--state", str(out / "state"), "--workers", str(workers),
-           "--no-progress", "-q"]
-    m = measure(f"cleaner --workers {workers}", cmd, out, docs, size)
+           "--keep", keep, "--no-progress", "-q"]
+    name = f"cleaner --workers {workers}" + (f" --keep {keep}" if keep != "first" else "")
+    m = measure(name, cmd, out, docs, size)
     m.quality = score(_labels(raw.parent), cleaner_kept(out / "clean")) if (raw.parent / "labels.jsonl").exists() else {}
     return m
 
@@ -308,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--aeb", type=Path, help="extraction ground-truth.jsonl for real paragraphs")
     ap.add_argument("--json", type=Path, help="also write all measurements here")
     ap.add_argument("--profile", action="store_true", help="also cProfile one --workers 1 run: seconds per stage")
+    ap.add_argument("--dedup-keep", choices=("first", "longest"), default="first",
+                    help="cleaner run --keep (longest: the run is spooled, then written longest first)")
     ap.add_argument("--stages", action="store_true",
                     help="also clock the stages of one in-process run (stage_clock.py: no profiler overhead)")
     args = ap.parse_args(argv)
@@ -328,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
             base = run_baseline(work, raw, docs, size)
             rows.append(base)
         for w in args.workers or [1]:
-            rows.append(run_cleaner(work, raw, w, docs, size))
+            rows.append(run_cleaner(work, raw, w, docs, size, args.dedup_keep))
         print(_table(rows, base))
         if args.profile:
             print(profile(work, raw, docs))

@@ -25,7 +25,6 @@ from cleaner.pipeline import site_of
 from cleaner.sinks.corpus import CorpusWriter, rule_counts
 from cleaner.sinks.packed import Packed, removed_counts
 from cleaner.sinks.warc import ArchiveWriter, RecordRef
-from cleaner.stages.dedup import Fingerprint, order_key
 from cleaner.state.copies import Copies
 from cleaner.state.dedup_index import DedupIndex, Match
 from cleaner.state.ledger import Ledger
@@ -63,9 +62,7 @@ def write_step(
     documents (or the run ends): outputs published, then one ledger commit."""
     done = {d.id: d for d in ready.docs}
     owners = {d.id: p for p, d in ready.chunk}
-    ordered = [done[d.id] for _, d in ready.chunk if d.id in done]
-    if cfg.dedup.keep == "longest":
-        ordered.sort(key=lambda d: _order_key(d, ready.packed))  # stable: arrival order among equals
+    ordered = [done[d.id] for _, d in ready.chunk if d.id in done]  # (keep="longest": see longest_first)
     planner = getattr(engine, "dedup_plan", None)  # the Ray engine's band shuffle
     plan = planner(index, ordered) if planner is not None and cfg.enabled("dedup") else None
     if cp is None:
@@ -126,14 +123,6 @@ class Checkpoint:
             if writer is not None:
                 with contextlib.suppress(OSError):
                     writer.abort()
-
-
-def _order_key(doc: Document, packed: dict[str, Packed]) -> int:
-    """`order_key` for documents whose text stayed in the worker (their length came along)."""
-    p = packed.get(doc.id)
-    if p is None or isinstance(doc.fingerprint, Fingerprint):
-        return order_key(doc)
-    return -p.chars
 
 
 def _decide_and_write(

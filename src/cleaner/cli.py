@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip a stage (repeatable): extract, repair, strip, convert, dedup")
     g.add_argument("--dedup-scope", choices=("run", "archive"),
                    help="compare with this run only, or with everything archived (default archive)")
+    g.add_argument("--keep", choices=("first", "longest"), dest="dedup_keep",
+                   help="of a run's copies of one text keep the first to arrive, or the longest "
+                        "(written once the whole run is cleaned; default first)")
     g.add_argument("--dry-run", action="store_true", help="do everything in memory, write nothing")
     o = p.add_argument_group("output")
     o.add_argument("-q", "--quiet", action="store_true", help="errors only")
@@ -122,8 +125,10 @@ def _flags(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     if getattr(args, "skip", None):
         run["skip"] = list(args.skip)
     flags: dict[str, dict[str, Any]] = {"run": run}
-    if getattr(args, "dedup_scope", None):
-        flags["dedup"] = {"scope": args.dedup_scope}
+    dedup = {k: v for k, v in (("scope", getattr(args, "dedup_scope", None)),
+                               ("keep", getattr(args, "dedup_keep", None))) if v}
+    if dedup:
+        flags["dedup"] = dedup
     return flags
 
 

@@ -101,6 +101,7 @@ class Progress:
         self.total = total
         self.done = 0  # inputs
         self.docs = 0  # documents written
+        self.held_docs = 0  # documents cleaned and not written yet (keep="longest" holds them all)
         self.every_s = every_s
         self.started = time.monotonic()
         self._last = self.started
@@ -133,10 +134,24 @@ class Progress:
             return
         self._log()
 
+    def held(self, n: int) -> None:
+        """`n` more documents cleaned and held until the run's last one is (keep="longest")."""
+        self.held_docs += n
+        if self._bar is not None:
+            self._bar.update(self._task, description=f"cleaning ({self.held_docs:,} documents, written once all are)")
+            return
+        self._log()
+
     def _log(self) -> None:
         now = time.monotonic()
         if now - self._last >= self.every_s:
             self._last = now
+            if self.held_docs and not self.docs:
+                LOG.info(
+                    "progress: %d documents cleaned, written once all are (keep = longest)", self.held_docs,
+                    extra={"event": "progress", "data": {"held": self.held_docs, "total": self.total}},
+                )
+                return
             rate = self.docs / max(now - self.started, 1e-9)
             LOG.info(
                 "progress: %d/%d inputs, %d documents, %.0f documents/s", self.done, self.total, self.docs, rate,

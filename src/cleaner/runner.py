@@ -32,6 +32,7 @@ from cleaner.errors import FatalError, UsageError
 from cleaner.observe import LOG, Progress, RunSummary
 from cleaner.pipeline import Sealed, finish_and_pack, prepare_and_seal, warm_up
 from cleaner.checkpoint import Checkpoint, PendingInput, Ready, write_step
+from cleaner.longest_first import LongestFirst
 from cleaner.sinks.packed import Packed, PackSpec
 from cleaner.recovery import recover, rollback_files
 from cleaner.sinks.warc import RecordRef, fold_indexes
@@ -314,6 +315,9 @@ def _process(
             ready: Ready | None = None  # the previous chunk, cleaned, waiting to be written
             cp: Checkpoint | None = None
             folders = (paths.archive, paths.clean)
+            # keep = "longest": nothing is written until the run's last chunk is cleaned
+            longest = cfg.dedup.keep == "longest" and cfg.enabled("dedup")
+            hold = LongestFirst(None if dry_run else paths.state, summary.run_id) if longest else None
             # A pipeline over small chunks: while the parent (the single writer) writes chunk i-1,
             # the workers finish chunk i and prepare chunks i+1 and i+2. Outputs are published and
             # the ledger committed every checkpoint_docs documents. Template counts of chunk i are
@@ -328,17 +332,27 @@ def _process(
                     finishing = engine.map(finish_fn, [(s.blob, snapshot) for s in sealed])
                     _queue_chunk(preparing, engine, cfg, ledger, next(chunks, None))
                     del sealed, pages
-                    if ready is not None:
+                    if ready is not None and hold is not None:
+                        bar.held(hold.add(ready))
+                    elif ready is not None:
                         cp = write_step(cfg, folders, ledger, index, engine, ready, summary, stamp, kept_refs,
                                         bar, cp, last=False, dry_run=dry_run, copies=copies)
                     ready = _ready(chunk, finished, finishing)
-                if ready is not None:
+                if ready is not None and hold is not None:
+                    hold.add(ready)
+                    for step, last in hold.steps(size):  # longest first
+                        cp = write_step(cfg, folders, ledger, index, engine, step, summary, stamp, kept_refs,
+                                        bar, cp, last=last, dry_run=dry_run, copies=copies)
+                elif ready is not None:
                     cp = write_step(cfg, folders, ledger, index, engine, ready, summary, stamp, kept_refs,
                                     bar, cp, last=True, dry_run=dry_run, copies=copies)
             except BaseException:
                 if cp is not None:
                     cp.abort()
                 raise
+            finally:
+                if hold is not None:
+                    hold.close()
     finally:
         bar.close()
 

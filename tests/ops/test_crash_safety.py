@@ -54,9 +54,12 @@ def _run(root: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 @pytest.mark.slow
-def test_kill_9_anywhere_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("keep", ["first", "longest"])
+def test_kill_9_anywhere_loses_and_duplicates_nothing(tmp_path: Path, keep: str) -> None:
+    """keep = "longest" spools the whole run before writing (longest_first.py): kills land in
+    the spooling too, and a rerun writes from a fresh spool."""
     _make_inputs(tmp_path / "raw", 120)
-    env = {**os.environ, "CLEANER_RUN_CHECKPOINT_DOCS": "7"}
+    env = {**os.environ, "CLEANER_RUN_CHECKPOINT_DOCS": "7", "CLEANER_DEDUP_KEEP": keep}
     rnd = random.Random(8)
     # two kills while starting up (recovery, discovery), then kills at random moments after the
     # ledger has moved on by one or two checkpoints: inside a chunk, a write, a publish, a commit
@@ -96,6 +99,7 @@ def test_kill_9_anywhere_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     assert len(raw_per_source) == 120 and set(raw_per_source.values()) == {1}
     assert verify_archive(tmp_path / "archive") == []
     assert not list(tmp_path.rglob("*.open")) and not list(tmp_path.rglob("*.tmp"))
+    assert not list(tmp_path.rglob("*.spool"))
     assert sorted(p.name for p in (tmp_path / "archive").glob("*.cdxj")) == ["index.cdxj", "text.cdxj"]  # folded
 
 

@@ -540,10 +540,9 @@ def fingerprint(doc: Document, cfg: DedupConfig) -> Document:
 def order_key(doc: Document) -> int:
     """Sort key for keep="longest": longest first; a stable sort keeps arrival order on ties.
 
-    The writer sorts each pipeline step's documents (runner.PIPELINE_DOCS, 256) with this key
-    before calling DedupIndex.check/add, so of the copies that one step holds the longest is
-    kept. A copy kept in an earlier step or run stays kept: its outputs are already written
-    (an archived document is never un-archived).
+    `cleaner.longest_first` hands a run's documents to the writer in this order, so of the
+    copies a run brings the longest is kept. A copy kept in an earlier run stays kept: its
+    outputs are already written (an archived document is never un-archived).
     """
     fp = doc.fingerprint
     return -(fp.length if isinstance(fp, Fingerprint) else len(doc.text))

@@ -258,7 +258,7 @@ class DedupIndex:
     `run_id` tags what this session adds; with cfg.scope == "run" only entries of the same
     run_id are matched. Deterministic: the same sequence of check/add calls gives the same
     decisions (the pipeline orders a run's documents by a stable key first; for keep="longest"
-    by `cleaner.stages.dedup.order_key`).
+    the whole run by `cleaner.stages.dedup.order_key`, see `cleaner.longest_first`).
     """
 
     def __init__(self, conn: sqlite3.Connection, cfg: DedupConfig, run_id: int = 0) -> None:
