@@ -18,8 +18,10 @@ Decisions are made per line, in this order (first hit wins):
    a long, sentence-punctuated line scores its length and a short or unpunctuated line costs a
    little (a line-level body-text-extraction window, as in Finn et al.'s BTE and boilerpipe),
    a repeated line is neutral, a table cell earns a little, plus runs beside it that score
-   most of what it scores. Lines outside the runs are menus, teasers and footers
-   (`position:head`, `position:tail`, `position:gap`), except a title-like first line and up
+   most of what it scores (a quarter, for a run before it with only removed lines between:
+   the article's opening, cut off by an inline block). Lines outside the runs are menus,
+   teasers and footers (`position:head`, `position:tail`, `position:gap`), except a
+   title-like first line and up
    to two headings right above a run. Short lines INSIDE a run (subheadings, list items) stay.
    A weak main run (a sentence or two of prose) is no evidence that the lines around it are
    furniture: it takes in the unruled lines around it, up to a ruled line or a menu (a
@@ -172,6 +174,11 @@ _W_REPEAT = 0.0
 _W_LONG = 15.0  # a line this long without sentence marks is a list item or a caption, not a menu
 _MIN_RUN = 20.0  # a run must score this much to count as text at all
 _SIDE_SHARE = 0.75  # a further run beside the main one must reach this share of its score
+# ... or this share, for a run before a taken one with only removed lines between them: the
+# article's opening, cut off from its body by a block a rule removed (an inline "More from"
+# list, an ad marker, an image credit). Not after one: there, removed lines (a comment form,
+# share buttons) usually end the article, and prose beyond them is a legal footer.
+_OPENING_SHARE = 0.25
 # A main run under this score is a sentence or two of prose: too little to call the lines
 # around it furniture. A list-shaped article (a meal plan, a schedule, a spec sheet) looks
 # like that, its items costing what menu entries cost. Its run then takes in the unruled
@@ -222,16 +229,22 @@ def _main_runs(lines: list[_Line]) -> list[tuple[int, int]]:
         return [_widened(lines, s, e)]
     runs = [(s, e)]
     floor = max(_MIN_RUN, _SIDE_SHARE * score)
+    opening = max(_MIN_RUN, _OPENING_SHARE * score)
     todo = [(0, s), (e + 1, len(w))]
     while todo:
         lo, hi = todo.pop()
         if hi - lo <= 0:
             continue
         sc, a, b = _best_window(w, lo, hi)
-        if a >= 0 and sc >= floor:
+        if a >= 0 and (sc >= floor or sc >= opening and _cut_off_before(lines, b, runs)):
             runs.append((a, b))
             todo += [(lo, a), (b + 1, hi)]
     return sorted(runs)
+
+
+def _cut_off_before(lines: list[_Line], b: int, runs: list[tuple[int, int]]) -> bool:
+    """A run ending at line b lies before a taken run with only removed lines between them."""
+    return any(s > b and all(lines[k].rule for k in range(b + 1, s)) for s, _ in runs)
 
 
 def _widened(lines: list[_Line], s: int, e: int) -> tuple[int, int]:
