@@ -25,10 +25,10 @@ def explain(path: Path, cfg: Config, state: Path) -> str:
 
         raise UsageError(f"not a file: {path}")
     st = path.stat()
-    f = sources.InputFile(path=str(path.resolve()), rel=_relative(path, Path(cfg.run.input)), size=st.st_size,
-                          mtime_ns=st.st_mtime_ns)
     sha = sources.sha256_file(path)
     ledger = Ledger(state, readonly=True) if (state / "ledger.sqlite").exists() else None
+    rel = _ledger_name(path, _relative(path, Path(cfg.run.input)), sha, ledger)
+    f = sources.InputFile(path=str(path.resolve()), rel=rel, size=st.st_size, mtime_ns=st.st_mtime_ns)
     out: list[str] = []
     try:
         for doc in sources.read(f, sha, cfg.run.max_input_bytes):
@@ -48,6 +48,16 @@ def _relative(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.name
+
+
+def _ledger_name(path: Path, rel: str, sha: str, ledger: Ledger | None) -> str:
+    """`rel`, or the name the ledger knows these bytes by where the path ends with it: a run
+    given another input folder (`--input c/raw`) named its inputs relative to that one, and
+    document ids depend on the name."""
+    if ledger is None or ledger.known_by_hash(rel, sha):
+        return rel
+    posix = path.resolve().as_posix()
+    return next((known for known in ledger.paths_by_hash(sha) if posix.endswith("/" + known)), rel)
 
 
 def _explain_doc(doc: Document, cfg: Config, ledger: Ledger | None) -> list[str]:

@@ -292,6 +292,20 @@ def test_explain_names_an_input_as_the_run_did(project: Path, cli: Cli) -> None:
     assert code == 0 and "ledger:" in out
 
 
+def test_explain_finds_an_input_that_a_run_with_another_input_folder_named(project: Path, cli: Cli) -> None:
+    """`cleaner run --input crawl/raw`, then `cleaner explain crawl/raw/<site>/<page>` without the
+    flag: the ledger knows these bytes as "<site>/<page>", so that is the name (and the site)."""
+    site = project / "crawl" / "raw" / "news.example"
+    site.mkdir(parents=True)
+    text = "Harbour Gazette\n\n" + "The council met on Tuesday and agreed on a plan for the harbour, the school and the road. " * 6
+    (site / "p1.txt").write_text(text, encoding="utf-8")
+    (site / "p2.txt").write_text(text, encoding="utf-8")
+    assert cli("run", "--input", "crawl/raw", "--no-progress", "-q")[0] == 0
+    code, out, _ = cli("explain", "crawl/raw/news.example/p2.txt")
+    assert code == 0
+    assert "site: news.example" in out and "ledger: duplicate" in out and "news.example/p1.txt" in out
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_document_over_its_time_budget_is_quarantined_naming_it(
     project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, workers: str

@@ -213,6 +213,11 @@ class Ledger:
         ).fetchone()
         return row is not None
 
+    def paths_by_hash(self, sha256: str) -> list[str]:
+        """Every recorded input path with these bytes, the earliest first."""
+        rows = self.conn.execute("SELECT path FROM inputs WHERE sha256=? ORDER BY rowid", (sha256,))
+        return [str(r[0]) for r in rows]
+
     def input_by_hash(self, sha256: str, run_id: str | None = None) -> str | None:
         """The path of a committed input with these bytes that held one document and was not
         quarantined (of run `run_id` only, when given), the earliest recorded."""
