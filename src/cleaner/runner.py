@@ -339,7 +339,7 @@ def _process(
                                         bar, cp, last=False, dry_run=dry_run, copies=copies)
                     ready = _ready(chunk, finished, finishing)
                 if ready is not None and hold is not None:
-                    hold.add(ready)
+                    bar.held(hold.add(ready))
                     for step, last in hold.steps(size):  # longest first
                         cp = write_step(cfg, folders, ledger, index, engine, step, summary, stamp, kept_refs,
                                         bar, cp, last=last, dry_run=dry_run, copies=copies)

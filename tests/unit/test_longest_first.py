@@ -20,18 +20,19 @@ def _raw(folder: Path) -> None:
     """A truncated copy first, 12 unrelated articles, the full article last, then a teaser of
     another article followed, 10 articles later, by that article itself."""
     folder.mkdir()
-    full = _article(1, 10)
-    (folder / "a00_truncated.txt").write_text("Story one\n\n" + "\n\n".join(full[:6]) + "\n", encoding="utf-8")
+
+    def page(name: str, title: str, paragraphs: list[str]) -> None:
+        (folder / name).write_text(title + "\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+
+    full, long = _article(1, 10), _article(2, 12)
+    page("a00_truncated.txt", "Story one", full[:6])
     for i in range(12):
-        (folder / f"b{i:02d}_other.txt").write_text(f"Other {i}\n\n" + "\n\n".join(_article(10 + i, 4)) + "\n",
-                                                 encoding="utf-8")
-    (folder / "c00_full.txt").write_text("Story one\n\n" + "\n\n".join(full) + "\n", encoding="utf-8")
-    long = _article(2, 12)
-    (folder / "d00_teaser.txt").write_text("Story two\n\n" + "\n\n".join(long[:2]) + "\n", encoding="utf-8")
+        page(f"b{i:02d}_other.txt", f"Other {i}", _article(10 + i, 4))
+    page("c00_full.txt", "Story one", full)
+    page("d00_teaser.txt", "Story two", long[:2])
     for i in range(10):
-        (folder / f"e{i:02d}_other.txt").write_text(f"More {i}\n\n" + "\n\n".join(_article(40 + i, 3)) + "\n",
-                                                 encoding="utf-8")
-    (folder / "f00_article.txt").write_text("Story two\n\n" + "\n\n".join(long) + "\n", encoding="utf-8")
+        page(f"e{i:02d}_other.txt", f"More {i}", _article(40 + i, 3))
+    page("f00_article.txt", "Story two", long)
 
 
 def _run(cli: Cli, project: Path, name: str, *extra: str) -> dict[str, tuple[str, str | None]]:

@@ -21,8 +21,8 @@ Decisions are made per line, in this order (first hit wins):
    most of what it scores (a quarter, for a run before it with only removed lines between:
    the article's opening, cut off by an inline block). Lines outside the runs are menus,
    teasers and footers (`position:head`, `position:tail`, `position:gap`), except a
-   title-like first line and up
-   to two headings right above a run. Short lines INSIDE a run (subheadings, list items) stay.
+   title-like first line and up to two headings right above a run (not the last items of a
+   menu). Short lines INSIDE a run (subheadings, list items) stay.
    A weak main run (a sentence or two of prose) is no evidence that the lines around it are
    furniture: it takes in the unruled lines around it, up to a ruled line or a menu (a
    list-shaped article: a meal plan, a schedule, a checklist).
