@@ -85,7 +85,9 @@ class RunSummary:
             + (f"; {self.copies} with an earlier input's bytes, not cleaned again" if self.copies else "")
         ]
         if self.rules:
-            top = ", ".join(f"{rule} {n}" for rule, n in self.rules.most_common(12))
+            # ties by name, not by which document came first (keep="longest" writes in another order)
+            ranked = sorted(self.rules.items(), key=lambda kv: (-kv[1], kv[0]))[:12]
+            top = ", ".join(f"{rule} {n}" for rule, n in ranked)
             lines.append(f"removed per rule: {top}")
         for p in self.problems[:20]:
             lines.append(f"quarantined {p['path']}: {p['problem']}")
