@@ -23,7 +23,8 @@ Decisions are made per line, in this order (first hit wins):
    teasers and footers (`position:head`, `position:tail`, `position:gap`), except a
    title-like first line and up to two headings right above a run (not the last items of a
    menu). Short lines INSIDE a run (subheadings, list items) stay.
-   A weak main run (a sentence or two of prose) is no evidence that the lines around it are
+   A numbered list right after a run (1), 2), 3) ... in sequence) continues it. A weak
+   main run (a sentence or two of prose) is no evidence that the lines around it are
    furniture: it takes in the unruled lines around it, up to a ruled line or a menu (a
    list-shaped article: a meal plan, a schedule, a checklist).
 
@@ -186,6 +187,13 @@ _OPENING_SHARE = 0.25
 # words in a row).
 _WEAK_RUN = 40.0
 _MENU_LINES, _MENU_UNITS = 3, 2
+# A numbered list right after a run ("1) ...", "2) ...", in sequence, at least _LIST_ITEMS items,
+# each item's link or note on up to _LIST_GAP lines of its own) continues the article: a
+# listicle's products, a recipe's steps. Its items cost what menu entries cost, but menus and
+# related-link lists are not numbered in sequence right below the text (a numbered "Most read"
+# list sits under a heading a rule removes, and a removed line ends the list here).
+_LIST_ITEM = re.compile(r"(\d{1,3})[.)]\s+\S")
+_LIST_ITEMS, _LIST_GAP = 3, 2
 
 
 def _weight(ln: _Line) -> float:
@@ -239,7 +247,36 @@ def _main_runs(lines: list[_Line]) -> list[tuple[int, int]]:
         if a >= 0 and (sc >= floor or sc >= opening and _cut_off_before(lines, b, runs)):
             runs.append((a, b))
             todo += [(lo, a), (b + 1, hi)]
-    return sorted(runs)
+    return [(a, _list_end(lines, b)) for a, b in sorted(runs)]
+
+
+def _list_end(lines: list[_Line], e: int) -> int:
+    """The last line of the numbered list that starts within _LIST_GAP lines after line e
+    (its items in sequence, each within _LIST_GAP + 1 lines of the one before; no line
+    between removed, but an item's bare URL, which stays removed as at the page's end), or
+    e where none does."""
+    i = e + 1
+    while i < len(lines) and i - e <= _LIST_GAP and _in_list(lines[i]) and not _LIST_ITEM.match(lines[i].stripped):
+        i += 1
+    m = _LIST_ITEM.match(lines[i].stripped) if i < len(lines) and not lines[i].rule else None
+    if m is None:
+        return e
+    last, items, want = i, 1, int(m.group(1)) + 1
+    j = i + 1
+    while j < len(lines) and _in_list(lines[j]) and j - last <= _LIST_GAP + 1:
+        m = _LIST_ITEM.match(lines[j].stripped)
+        if m is not None and int(m.group(1)) == want:
+            last, items, want = j, items + 1, want + 1
+        j += 1
+    if items < _LIST_ITEMS:
+        return e
+    while last + 1 < len(lines) and lines[last + 1].url and _in_list(lines[last + 1]):
+        last += 1
+    return last
+
+
+def _in_list(ln: _Line) -> bool:
+    return not ln.rule or ln.rule == "shape:bare-url"
 
 
 def _cut_off_before(lines: list[_Line], b: int, runs: list[tuple[int, int]]) -> bool:
