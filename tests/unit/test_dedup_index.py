@@ -336,6 +336,32 @@ def test_a_shared_first_paragraph_alone_is_no_duplicate(conn: sqlite3.Connection
     assert index.check("b", b) is None
 
 
+def plan_part(seed: int, shared_lines: list[str]) -> str:
+    """A list-shaped text: two long lines shared by every part of one plan, then 30 short items
+    (three to six words) of its own, one a line."""
+    rnd = random.Random(seed)
+    items = [" ".join(rnd.choice(_VOCAB) for _ in range(rnd.randint(3, 6))) for _ in range(30)]
+    return "\n".join(shared_lines[:1] + items[:15] + shared_lines[1:] + items[15:])
+
+
+def test_parts_of_one_list_that_share_only_its_long_lines_are_not_duplicates(conn: sqlite3.Connection) -> None:
+    """Content lines (the long ones) stand for a text where they are most of it. Two parts of one
+    meal plan share its few long lines and differ in every item: their content is contained
+    both ways, their words are not. An edited copy of one part still is its duplicate."""
+    rnd = random.Random(5)
+    shared = [" ".join(rnd.choice(_VOCAB) for _ in range(30)) + "." for _ in range(2)]
+    a, b = fp(plan_part(1, shared)), fp(plan_part(2, shared))
+    assert 2 * a.content < a.shingles  # list-shaped
+    sim = similarity(a.sketch, a.shingles, b.sketch, b.shingles, a.content, b.content)
+    assert sim.containment >= CFG.threshold and sim.coverage >= CFG.coverage  # what the content says
+    index = DedupIndex(conn, CFG)
+    index.add("a", a)
+    assert index.check("b", b) is None
+    copy = fp(edit(plan_part(1, shared).replace("\n", " \n "), 0.03, 9).replace(" \n ", "\n"))
+    match = index.check("copy", copy)
+    assert match is not None and match.duplicate_of == "a"
+
+
 def _as_scheme_4(db: Path, fps: dict[str, Fingerprint]) -> None:
     """Rewrite an index as scheme 4 stored it: 16-byte exact hashes, 48-bit band keys (the same
     mixing, 17 more low bits kept), no head keys."""
@@ -609,7 +635,8 @@ def _reference_similarity(a: np.ndarray, n_a: int, b: np.ndarray, n_b: int, c_a:
         coverage = float(np.isin(sb[own] >> 1, sa >> 1).sum()) / int(own.sum())
     n_small, n_large = min(n_a, n_b), max(n_a, n_b)
     shared = jaccard * (n_small + n_large) / (1.0 + jaccard)
-    return contained, jaccard, int(content.sum()), coverage, min(1.0, shared / n_large) if n_large else 0.0
+    return (contained, jaccard, int(content.sum()), coverage, min(1.0, shared / n_large) if n_large else 0.0,
+            min(1.0, shared / n_small) if n_small else 0.0)
 
 
 def _sketch(hashes: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -40,6 +40,9 @@ a kept document it matches directly (no transitive chains):
      first shingles of the first sentence-long line), `anchored_coverage` of L (content or all
      shingles) is enough: S is L's beginning, a truncated copy, not a block L carries elsewhere.
    - at least `_MIN_EVIDENCE` sampled shingles of S (fewer: undecidable, kept).
+   - S list-shaped (content lines hold under half of its shingles: a meal plan, a schedule, a
+     spec sheet, whose items are short lines): containment over all its shingles must reach
+     `_LIST_CONTAINMENT` too. Two parts of one plan share its few long lines, not its items.
    Best verified candidate wins: highest containment, then the earliest indexed.
 3. opening (when nothing above matched): Q is a copy of the beginning of a larger document L
    (a teaser, a feed item cut after a paragraph or two, however long L is) when Q starts like
@@ -52,7 +55,8 @@ a kept document it matches directly (no transitive chains):
    exactly one kept document qualifies: a text that begins two different kept articles (a
    site's opening lines, a stock interview question) cannot say which one it copies, and is
    kept. Q may be short (rule 1b's kind) and L long, never the other way round: an article is
-   not lost to an earlier teaser of it (with keep="first" both are then kept).
+   not lost to an earlier teaser of it (with keep="first" both are then kept). A list-shaped Q
+   must be in L over all its shingles, as in rule 2.
 
 Guarantees: the same sequence of check/add calls gives the same decisions, whether it runs in
 one session or several over the same SQLite file (band rows buffered or flushed, candidates
@@ -93,6 +97,7 @@ from cleaner.state.levels import Levels, table_exists, table_has_rows
 
 _MIN_EVIDENCE = 8  # sampled shingles of the smaller document needed to call a near duplicate
 _OPENING_CONTAINMENT = 0.8  # of a smaller text's sampled shingles (or head) found in the larger one it begins (rule 3)
+_LIST_CONTAINMENT = 0.7  # of all shingles of a list-shaped smaller text (content lines under half of them), rule 2
 _MAX_CANDIDATES = 64  # verified per query, most shared bands first (caps template-heavy sites)
 # Kept documents a band key lists at most. Kept documents that share a band are *not* copies of
 # each other (the later one was checked against the earlier); a key many of them share (pages of
@@ -139,6 +144,7 @@ class Similarity:
     evidence: int  # sampled content shingles of the smaller document the estimate rests on
     coverage: float = 1.0  # shared content shingles / content shingles of the larger document
     coverage_all: float = 1.0  # shared shingles / all shingles of the larger document
+    contained_all: float = 1.0  # shared shingles / all shingles of the smaller document
 
 
 def scheme(cfg: DedupConfig) -> str:
@@ -175,7 +181,8 @@ def similarity(a: np.ndarray, n_a: int, b: np.ndarray, n_b: int, c_a: int = 0, c
     coverage = _coverage(sa, sb, c_a, c_b, contained)
     n_small, n_large = min(n_a, n_b), max(n_a, n_b)
     shared = jaccard * (n_small + n_large) / (1.0 + jaccard)  # |S & L| from the Jaccard estimate
-    return Similarity(contained, jaccard, evidence, coverage, min(1.0, shared / n_large) if n_large else 0.0)
+    return Similarity(contained, jaccard, evidence, coverage, min(1.0, shared / n_large) if n_large else 0.0,
+                      min(1.0, shared / n_small) if n_small else 0.0)
 
 
 def containment(a: list[int], n_a: int, b: list[int], n_b: int) -> tuple[float, int]:
@@ -413,6 +420,8 @@ class DedupIndex:
                 anchored = same_start(fp.head, their_head)
             if anchored:  # rule 3
                 sim = sim or similarity(fp.sketch, fp.shingles, theirs, shingles, fp.content, content)
+                if _list_unlike(sim, fp.shingles, fp.content):
+                    continue
                 how = self._begins(fp.head, their_head, sim, smaller)
                 if how is not None:
                     openings.append((row, other, sim, how))
@@ -512,6 +521,8 @@ class DedupIndex:
         """
         cfg = self.cfg
         if sim.evidence < min(_MIN_EVIDENCE, smaller) or sim.containment < cfg.threshold:
+            return None
+        if _list_unlike(sim, smaller, smaller_content):
             return None
         short = smaller_content < cfg.short_content
         cover = max(cfg.coverage, cfg.threshold) if short else cfg.coverage
@@ -637,6 +648,13 @@ class DedupIndex:
     def size(self) -> int:
         """Kept documents indexed (all runs)."""
         return int(self.conn.execute("SELECT count(*) FROM dedup_docs").fetchone()[0])
+
+
+def _list_unlike(sim: Similarity, smaller: int, smaller_content: int) -> bool:
+    """The smaller text is list-shaped (its content lines hold under half of its shingles) and,
+    over all its shingles, not `_LIST_CONTAINMENT` in the other: its few long lines, which
+    containment counts, do not speak for its items (rules 2 and 3)."""
+    return 2 * smaller_content < smaller and sim.contained_all < _LIST_CONTAINMENT
 
 
 def _shared_counts(sketch: np.ndarray, blobs: list[bytes]) -> list[int]:
