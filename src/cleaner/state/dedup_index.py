@@ -97,7 +97,7 @@ from cleaner.state.levels import Levels, table_exists, table_has_rows
 
 _MIN_EVIDENCE = 8  # sampled shingles of the smaller document needed to call a near duplicate
 _OPENING_CONTAINMENT = 0.8  # of a smaller text's sampled shingles (or head) found in the larger one it begins (rule 3)
-_LIST_CONTAINMENT = 0.7  # of all shingles of a list-shaped smaller text (content lines under half of them), rule 2
+_LIST_CONTAINMENT = 0.7  # of all shingles of a list-shaped smaller text (content lines under half of them), rules 2 and 3
 _MAX_CANDIDATES = 64  # verified per query, most shared bands first (caps template-heavy sites)
 # Kept documents a band key lists at most. Kept documents that share a band are *not* copies of
 # each other (the later one was checked against the earlier); a key many of them share (pages of
