@@ -173,6 +173,23 @@ def test_short_documents_match_near_only_when_their_inputs_are_copies_too(conn: 
     assert DedupIndex(sqlite3.connect(":memory:"), off).check("x", short(body, off)) is None
 
 
+def test_the_same_short_text_of_several_lines_under_two_templates_is_one(conn: sqlite3.Connection) -> None:
+    """A product box (a few short lines) that strip leaves of two sites' pages: the inputs differ
+    by the sites' templates, the cleaned texts are the same text, so it is a duplicate. A
+    one-line remnant (the header many pages share) still needs its input to be a copy."""
+    box = "Powerbeats wireless earphones in black\n$119.00\nAvailable from the online store today"
+    site_a = "Home | News | Deals\n\n" + box + "\n\nFollow us on every network we are on"
+    site_b = "Menu\nSearch this site\n\n" + box + "\n\nCopyright the other site, all rights reserved"
+    a, b = fingerprint_text(box, CFG, source=site_a), fingerprint_text(box, CFG, source=site_b)
+    assert a.source_shingles > 0 and a.lines >= 2 and a.shingles >= CFG.min_shingles
+    index = DedupIndex(conn, CFG)
+    index.add("a", a)
+    m = index.check("b", b)
+    assert m is not None and m.duplicate_of == "a" and "the same text of several lines" in m.note
+    index.add("header", short(article(62, paragraphs=3, size=40)))
+    assert index.check("other-page", short(article(63, paragraphs=3, size=40))) is None  # one line
+
+
 def test_a_short_teaser_is_the_beginning_of_the_one_article_it_starts_like(conn: sqlite3.Connection) -> None:
     """A short text of two or more lines that starts like a long kept text and is contained in
     it is a copy of its beginning; one line is not, nor a beginning that two kept texts share."""

@@ -17,7 +17,10 @@ a kept document it matches directly (no transitive chains):
    and a sample of the input text before strip, `short_sketch` values): only against another
    short document, when both the cleaned texts and the input texts are copies both ways
    (containment of the smaller and coverage of the larger >= `threshold`, on the cleaned
-   sketches and on the input samples): a strip that cut two copies alike. Short documents have
+   sketches and on the input samples): a strip that cut two copies alike. Or when the cleaned
+   texts are the same text of two lines or more (the same shingles, every one in both
+   sketches): a product box or a list of two items under two sites' templates. It is the one
+   line a remnant often is (a header, a disclosure) that many pages share. Short documents have
    band rows too (the cleaned MinHash); a long document never matches a short one.
 2. near (documents with at least `min_shingles` shingles and `min_content` content shingles):
    candidates share at least one LSH band (bands x rows over the MinHash) or the head key
@@ -445,6 +448,8 @@ class DedupIndex:
         not) whose estimate `sim` passed containment and evidence: None, or the note's why."""
         smaller = min(fp.shingles, shingles)
         if fp.source_shingles > 0:
+            if fp.lines >= 2 and fp.shingles == shingles == fp.sketch.size == sketch_size and sim.jaccard == 1.0:
+                return "; both short, the same text of several lines"
             before = similarity(fp.source, fp.source_shingles, np.frombuffer(src, dtype=np.uint32), src_shingles)
             return "; both short, their inputs copies too" if self._verified_short(sim, before, smaller) else None
         smaller_content = fp.content if (fp.shingles, fp.sketch.size) <= (shingles, sketch_size) else content
