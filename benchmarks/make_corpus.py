@@ -10,7 +10,8 @@ sentences; ~80% English, 6% German, 5% traditional Chinese (zh-Hant); site templ
 navigation, byline, related links, share/newsletter/legal footer) on 92% of documents; 10% of
 documents mojibake (UTF-8 read as Windows-1252); 15% duplicates: exact copies, re-syndicated
 (same article, another site's template), edited (a few words changed, maybe a paragraph
-dropped), encoding-flipped and whitespace variants.
+dropped), encoding-flipped and whitespace variants. `--hard-dups`, `--teasers` and `--lists` are
+other recipes (see the constants below); the default corpus stays byte for byte what it was.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus_text import NO_SITE, SITES, ZH_NAMES, EN, Site, headline, paragraph  # noqa: E402
+from corpus_text import DE, EN, NO_SITE, SITES, ZH, ZH_NAMES, Site, headline, paragraph  # noqa: E402
 
 REPO_RAW = Path(__file__).resolve().parent.parent / "raw"
 LANG_SHARE = (("zh", 0.05), ("de", 0.06), ("en", 0.89))
@@ -43,6 +44,11 @@ HARD_DUP_KINDS = (("exact", 0.25), ("resyndicated", 0.15), ("edited", 0.2), ("tr
 TEASER_DUP_KINDS = (("teaser", 0.6), ("exact", 0.2), ("resyndicated", 0.2))
 TEASER_LINKS = {"en": "Read the full story at {host}", "de": "Den ganzen Artikel lesen Sie auf {host}",
                 "zh": "閱讀全文：{host}"}
+# `--lists`: half of the articles list-shaped (a sentence or two of prose, then 12-40 short items a
+# line: products with prices, tour dates, ingredients; a third numbered), a third of those in a
+# series whose parts share the intro and the closing paragraph and differ in every item (the
+# parts of one meal plan: different stories, a hard negative for dedup)
+LIST_SHARE, LIST_SERIES_SHARE, LIST_SERIES = 0.5, 0.35, 12
 MOJIBAKE_SHARE = 0.10
 NO_TEMPLATE_SHARE = 0.08
 JSONL_LINES_PER_FILE = 500
@@ -141,14 +147,53 @@ def _site_for(rng: random.Random, lang: str, exclude: Site | None = None) -> Sit
     return rng.choice(choices)
 
 
-def original(rng: random.Random, idx: int, pools: dict[str, list[str]], html: float, jsonl: float) -> Article:
+def original(rng: random.Random, idx: int, pools: dict[str, list[str]], html: float, jsonl: float,
+             lists: bool = False) -> Article:
     lang = _weighted(rng, LANG_SHARE)
     target = int(min(40_000, max(400, rng.lognormvariate(math.log(3500), 0.6))))
     site = _site_for(rng, lang)
     fmt = "html" if rng.random() < html else ("jsonl" if rng.random() < jsonl else "txt")
-    return Article(idx, lang, site, headline(rng, lang), _body(rng, lang, pools, target), _author(rng, lang),
-                   _day(rng), rng.random() < MOJIBAKE_SHARE, fmt, cluster=idx,
-                   related=[headline(rng, lang) for _ in range(3)])
+    art = Article(idx, lang, site, headline(rng, lang), _body(rng, lang, pools, target), _author(rng, lang),
+                  _day(rng), rng.random() < MOJIBAKE_SHARE, fmt, cluster=idx,
+                  related=[headline(rng, lang) for _ in range(3)])
+    if lists and rng.random() < LIST_SHARE:  # (only --lists draws more: the other recipes stay as they were)
+        art.paras = _list_body(rng, lang, art.paras)
+    return art
+
+
+_MONTHS = {"en": "January|February|March|April|May|June|July|August|September|October|November|December",
+           "de": "Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember",
+           "zh": "一月|二月|三月|四月|五月|六月|七月|八月|九月|十月|十一月|十二月"}
+
+
+def _item(rng: random.Random, lang: str, kind: str) -> str:
+    """One short list line: a product and its price, a tour date, an ingredient."""
+    t = {"en": EN, "de": DE, "zh": ZH}[lang]
+    c = rng.choice
+    if kind == "product":
+        return f"{c(t['adj'])} {c(t['noun'])} {c(t['noun'])} {rng.randint(2, 64)}GB – ${rng.randint(9, 900)}.{rng.randint(0, 99):02d}"
+    if kind == "date":
+        return f"{c(_MONTHS[lang].split('|'))} {rng.randint(1, 28)} – {c(t['place'])} @ {c(t['noun'])} {c(t['noun'])}"
+    return f"{rng.randint(1, 4)} {c(('cups', 'tbsp.', 'oz.', 'tsp.', 'slices'))} {c(t['adj'])} {c(t['noun'])}"
+
+
+_SERIES: dict[tuple[str, int], tuple[str, str, str]] = {}  # (lang, n) -> intro, closing, item kind
+
+
+def _list_body(rng: random.Random, lang: str, prose: list[str]) -> list[str]:
+    """A list-shaped body: one or two paragraphs of prose, 12-40 items, sometimes a closing one."""
+    if rng.random() < LIST_SERIES_SHARE:
+        key = (lang, rng.randrange(LIST_SERIES))
+        if key not in _SERIES:
+            _SERIES[key] = (paragraph(rng, lang), paragraph(rng, lang), rng.choice(("product", "date", "ingredient")))
+        intro, closing, kind = _SERIES[key]
+        head, tail = [intro], [closing]
+    else:
+        head, tail, kind = prose[: rng.randint(1, 2)], [], rng.choice(("product", "date", "ingredient"))
+    items = [_item(rng, lang, kind) for _ in range(rng.randint(12, 40))]
+    if rng.random() < 0.3:
+        items = [f"{k}) {x}" for k, x in enumerate(items, 1)]
+    return head + items + tail
 
 
 def _edit(rng: random.Random, paras: list[str], lang: str) -> list[str]:
@@ -238,13 +283,15 @@ def url_of(a: Article) -> str:
 
 
 def build(out: Path, n: int, seed: int, aeb: Path | None = None, html: float = 0.1, jsonl: float = 0.0,
-          raw_samples: Path = REPO_RAW, hard_dups: bool = False, teasers: bool = False) -> dict[str, Any]:
+          raw_samples: Path = REPO_RAW, hard_dups: bool = False, teasers: bool = False,
+          lists: bool = False) -> dict[str, Any]:
     """Write the corpus under `out`; returns the summary also written to corpus.json."""
     rng = random.Random(seed)
     pools = real_paragraphs(raw_samples, aeb)
     n_dup = round(n * DUP_SHARE)
-    arts = [original(rng, i, pools, html, jsonl) for i in range(n - n_dup)]
-    kinds = TEASER_DUP_KINDS if teasers else HARD_DUP_KINDS if hard_dups else DUP_KINDS
+    _SERIES.clear()
+    arts = [original(rng, i, pools, html, jsonl, lists) for i in range(n - n_dup)]
+    kinds = TEASER_DUP_KINDS if teasers else HARD_DUP_KINDS if hard_dups or lists else DUP_KINDS
     arts += [duplicate(rng, 0, rng.choice(arts[: n - n_dup]), kinds) for _ in range(n_dup)]
     rng.shuffle(arts)
     raw = out / "raw"
@@ -304,13 +351,16 @@ def main(argv: list[str] | None = None) -> None:
                     help="duplicates also truncated (first 35-80%% of paragraphs) and reordered (HARD_DUP_KINDS)")
     ap.add_argument("--teasers", action="store_true",
                     help="duplicates mostly feed teasers: an article's first paragraph or two and a link (TEASER_DUP_KINDS)")
+    ap.add_argument("--lists", action="store_true",
+                    help="half of the articles list-shaped, some in series sharing intro and closing (LIST_SHARE); "
+                         "duplicates as --hard-dups")
     args = ap.parse_args(argv)
-    if args.hard_dups and args.teasers:
-        ap.error("--hard-dups and --teasers are two recipes: choose one")
+    if sum((args.hard_dups, args.teasers, args.lists)) > 1:
+        ap.error("--hard-dups, --teasers and --lists are recipes: choose one")
     if (args.out / "raw").exists() and any((args.out / "raw").iterdir()):
         ap.error(f"{args.out}/raw is not empty")
     summary = build(args.out, args.n, args.seed, args.aeb, args.html, args.jsonl, hard_dups=args.hard_dups,
-                    teasers=args.teasers)
+                    teasers=args.teasers, lists=args.lists)
     print(json.dumps(summary, indent=2))
 
 

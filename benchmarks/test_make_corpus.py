@@ -64,3 +64,20 @@ def test_teasers_are_an_articles_first_paragraphs_and_a_link() -> None:
         assert link == make_corpus.TEASER_LINKS[original.lang].format(host=original.site.host)
         assert dup.site != original.site
     assert seen > 0
+
+
+def test_lists_are_short_items_under_prose_and_series_share_intro_and_closing() -> None:
+    rng = random.Random(3)
+    pools = make_corpus.real_paragraphs(make_corpus.REPO_RAW, None)
+    make_corpus._SERIES.clear()
+    arts = [make_corpus.original(rng, i, pools, 0.0, 0.0, lists=True) for i in range(400)]
+    listed = [a for a in arts if len(a.paras) >= 13 and all(len(p.split()) <= 12 for p in a.paras[2:-1])]
+    assert 0.3 < len(listed) / len(arts) < 0.7  # LIST_SHARE of the articles
+    by_intro: dict[str, list[make_corpus.Article]] = {}
+    for a in listed:
+        by_intro.setdefault(a.paras[0], []).append(a)
+    series = [v for v in by_intro.values() if len(v) > 1]
+    assert series  # parts of one series: the same intro and closing, other items
+    for parts in series:
+        assert len({p.paras[-1] for p in parts}) == 1
+        assert len({tuple(p.paras[1:-1]) for p in parts}) == len(parts)

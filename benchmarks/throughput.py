@@ -217,7 +217,7 @@ def run_cleaner(work: Path, raw: Path, workers: int, docs: int, size: int, keep:
     out.mkdir(parents=True)
     cmd = [sys.executable, "-m", "cleaner", "run", "--input", str(raw), "--clean", str(out / "clean"),
            "--archive", str(out / "archive"), "--state", str(out / "state"), "--workers", str(workers),
-           "--keep", keep, "--no-progress", "-q"]
+           "--no-progress", "-q"] + (["--keep", keep] if keep != "first" else [])
     name = f"cleaner --workers {workers}" + (f" --keep {keep}" if keep != "first" else "")
     m = measure(name, cmd, out, docs, size)
     m.quality = score(_labels(raw.parent), cleaner_kept(out / "clean")) if (raw.parent / "labels.jsonl").exists() else {}
