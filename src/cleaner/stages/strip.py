@@ -12,8 +12,9 @@ Decisions are made per line, in this order (first hit wins):
 5. layout (plain-text scrapes only, strip_layout.py): listings of dated records and
    comment threads (`layout:listing`), runs of headline/excerpt teasers (`layout:teasers`),
    the items under a "Related" / "Most read" heading (`layout:related-list`);
-   lines printed twice on the page and data tables scraped one cell a line are marked as
-   evidence for step 6;
+   lines printed twice on the page, data tables scraped one cell a line and the rows of a
+   list printed from one template (a product and its price, a date and its venue: rows that
+   share their digits and symbols, `templated_rows`) are marked as evidence for step 6;
 6. position (plain-text scrapes only): the article is the highest-scoring run of lines, where
    a long, sentence-punctuated line scores its length and a short or unpunctuated line costs a
    little (a line-level body-text-extraction window, as in Finn et al.'s BTE and boilerpipe),
@@ -50,6 +51,7 @@ from cleaner.stages.strip_layout import (
     related_lists,
     repeated,
     teaser_records,
+    templated_rows,
 )
 from cleaner.stages.strip_memo import _UNSET, _Check, _line_key, _memo, _Seen, known_key
 from cleaner.stages.strip_rules import Rule, RuleBook, load_rules
@@ -345,7 +347,7 @@ def _layout(nonblank: list[_Line]) -> None:
                 ln.rule, ln.note = "layout:related-list", "an item of the list under a related-links heading"
     for i in repeated(texts, shapes, _known_keys(nonblank)):
         nonblank[i].repeat = True
-    for i in data_tables(texts, shapes):
+    for i in data_tables(texts, shapes) | templated_rows(texts, shapes):
         nonblank[i].table = True
 
 

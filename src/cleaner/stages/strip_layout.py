@@ -292,6 +292,35 @@ def data_tables(texts: Sequence[str], shapes: Sequence[Shape], min_lines: int = 
     return out
 
 
+_WORDS_AND_SPACE = re.compile(r"[^\W\d_]+|\s+")
+_DIGIT_RUNS = re.compile(r"\d+")
+
+
+def skeleton(text: str) -> str:
+    """What is left of a line without its words and spaces, a digit run as one 0: "Bergen @
+    May 12 – $9.50" -> "@0–$0.0". The rows of one list printed from a template share it."""
+    return _DIGIT_RUNS.sub("0", _WORDS_AND_SPACE.sub("", text))
+
+
+def templated_rows(texts: Sequence[str], shapes: Sequence[Shape], min_lines: int = 4) -> set[int]:
+    """Lines of runs of at least `min_lines` lines of 4-20 words that share a skeleton with a
+    digit and a symbol in it: the rows of a list printed from one template (a product and its
+    price, a date and its venue, a quantity and its ingredient). A category list with counts
+    ("Politik (3)") or a monthly archive ("July 2018") has shorter rows."""
+    out: set[int] = set()
+    keys = [skeleton(t) if 4 <= sh.units <= 20 else "" for t, sh in zip(texts, shapes)]
+    i, n = 0, len(texts)
+    while i < n:
+        j = i + 1
+        while j < n and keys[j] == keys[i]:
+            j += 1
+        key = keys[i]
+        if j - i >= min_lines and "0" in key and key.strip("0.,") != "":
+            out.update(range(i, j))
+        i = j
+    return out
+
+
 _ITEM = re.compile(r"^(?:[•·*▪◦›»–-]\s|\d{1,2}[.)]\s)")  # a bullet or a list number
 _MAX_ITEMS = 15
 _ITEM_UNITS = 25  # a teaser headline; an article paragraph is longer
