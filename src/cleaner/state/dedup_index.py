@@ -46,6 +46,8 @@ a kept document it matches directly (no transitive chains):
    - S list-shaped (content lines hold under half of its shingles: a meal plan, a schedule, a
      spec sheet, whose items are short lines): containment over all its shingles must reach
      `_LIST_CONTAINMENT` too. Two parts of one plan share its few long lines, not its items.
+     And where S's short lines are a quarter of it or more, `_SHORT_LINES_FOUND` of them must
+     be in L (parts of one series whose shared intro is most of each).
    Best verified candidate wins: highest containment, then the earliest indexed.
 3. opening (when nothing above matched): Q is a copy of the beginning of a larger document L
    (a teaser, a feed item cut after a paragraph or two, however long L is) when Q starts like
@@ -101,6 +103,9 @@ from cleaner.state.levels import Levels, table_exists, table_has_rows
 _MIN_EVIDENCE = 8  # sampled shingles of the smaller document needed to call a near duplicate
 _OPENING_CONTAINMENT = 0.8  # of a smaller text's sampled shingles (or head) found in the larger one it begins (rule 3)
 _LIST_CONTAINMENT = 0.7  # of all shingles of a list-shaped smaller text (content lines under half of them), rules 2 and 3
+# rule 2: where a smaller text's short lines are a quarter of it or more (and _SHORT_LINES_MIN
+# shingles), at least this share of them must be in the other
+_SHORT_LINES_SHARE, _SHORT_LINES_MIN, _SHORT_LINES_FOUND = 0.25, 16, 0.3
 _MAX_CANDIDATES = 64  # verified per query, most shared bands first (caps template-heavy sites)
 # Kept documents a band key lists at most. Kept documents that share a band are *not* copies of
 # each other (the later one was checked against the earlier); a key many of them share (pages of
@@ -423,7 +428,7 @@ class DedupIndex:
                 anchored = same_start(fp.head, their_head)
             if anchored:  # rule 3
                 sim = sim or similarity(fp.sketch, fp.shingles, theirs, shingles, fp.content, content)
-                if _list_unlike(sim, fp.shingles, fp.content):
+                if _list_unlike(sim, fp.shingles, fp.content, short_lines=False):
                     continue
                 how = self._begins(fp.head, their_head, sim, smaller)
                 if how is not None:
@@ -655,11 +660,22 @@ class DedupIndex:
         return int(self.conn.execute("SELECT count(*) FROM dedup_docs").fetchone()[0])
 
 
-def _list_unlike(sim: Similarity, smaller: int, smaller_content: int) -> bool:
-    """The smaller text is list-shaped (its content lines hold under half of its shingles) and,
-    over all its shingles, not `_LIST_CONTAINMENT` in the other: its few long lines, which
-    containment counts, do not speak for its items (rules 2 and 3)."""
-    return 2 * smaller_content < smaller and sim.contained_all < _LIST_CONTAINMENT
+def _list_unlike(sim: Similarity, smaller: int, smaller_content: int, short_lines: bool = True) -> bool:
+    """The smaller text's long lines, which containment counts, do not speak for its short ones
+    (a list's items; the parts of one meal plan share intro and closing, not their items):
+
+    - it is list-shaped (content lines hold under half of its shingles) and, over all its
+      shingles, not `_LIST_CONTAINMENT` in the other (rules 2 and 3);
+    - `short_lines` (rule 2): its short-line shingles are `_SHORT_LINES_SHARE` of it or more and
+      under `_SHORT_LINES_FOUND` of them are in the other (all shared shingles less the content
+      ones, from the two estimates). Not in rule 3: a teaser keeps its site's leftover lines,
+      which the article it begins never has."""
+    if 2 * smaller_content < smaller and sim.contained_all < _LIST_CONTAINMENT:
+        return True
+    rest = smaller - smaller_content
+    if not short_lines or rest < max(_SHORT_LINES_MIN, _SHORT_LINES_SHARE * smaller):
+        return False
+    return (sim.contained_all * smaller - sim.containment * smaller_content) / rest < _SHORT_LINES_FOUND
 
 
 def _shared_counts(sketch: np.ndarray, blobs: list[bytes]) -> list[int]:
