@@ -50,6 +50,7 @@ from cleaner.stages.strip_layout import (
     listings,
     related_lists,
     repeated,
+    row_key,
     teaser_records,
     templated_rows,
 )
@@ -326,12 +327,15 @@ def _layout(nonblank: list[_Line]) -> None:
     texts = [ln.stripped for ln in nonblank]
     shapes = [ln.shape for ln in nonblank]
     markers = []
+    rows = []
     for ln in nonblank:
         seen = ln.seen
         if seen.date is None:
             seen.head = comment_header(ln.stripped, ln.shape)
             seen.date = dateish(ln.stripped, ln.shape)
+            seen.row = row_key(ln.stripped, ln.shape)
         markers.append((seen.head, seen.date))
+        rows.append(seen.row or "")
     for a, b, n in listings(texts, shapes, markers=markers):
         for ln in nonblank[a : b + 1]:
             if not ln.rule:
@@ -347,7 +351,7 @@ def _layout(nonblank: list[_Line]) -> None:
                 ln.rule, ln.note = "layout:related-list", "an item of the list under a related-links heading"
     for i in repeated(texts, shapes, _known_keys(nonblank)):
         nonblank[i].repeat = True
-    for i in data_tables(texts, shapes) | templated_rows(texts, shapes):
+    for i in data_tables(texts, shapes) | templated_rows(rows):
         nonblank[i].table = True
 
 

@@ -302,14 +302,19 @@ def skeleton(text: str) -> str:
     return _DIGIT_RUNS.sub("0", _WORDS_AND_SPACE.sub("", text))
 
 
-def templated_rows(texts: Sequence[str], shapes: Sequence[Shape], min_lines: int = 4) -> set[int]:
+def row_key(text: str, sh: Shape) -> str:
+    """A line's `templated_rows` key: its skeleton where it is a row of 4-20 words, else ""."""
+    return skeleton(text) if 4 <= sh.units <= 20 else ""
+
+
+def templated_rows(keys: Sequence[str], min_lines: int = 4) -> set[int]:
     """Lines of runs of at least `min_lines` lines of 4-20 words that share a skeleton with a
     digit and a symbol in it: the rows of a list printed from one template (a product and its
     price, a date and its venue, a quantity and its ingredient). A category list with counts
-    ("Politik (3)") or a monthly archive ("July 2018") has shorter rows."""
+    ("Politik (3)") or a monthly archive ("July 2018") has shorter rows. `keys`: each line's
+    `row_key` (strip remembers them per distinct line)."""
     out: set[int] = set()
-    keys = [skeleton(t) if 4 <= sh.units <= 20 else "" for t, sh in zip(texts, shapes)]
-    i, n = 0, len(texts)
+    i, n = 0, len(keys)
     while i < n:
         j = i + 1
         while j < n and keys[j] == keys[i]:

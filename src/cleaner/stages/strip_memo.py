@@ -34,6 +34,7 @@ class _Seen:
     date: bool | None = None  # strip_layout.dateish
     head: bool | None = None  # strip_layout.comment_header
     key: object = _UNSET  # int | None: templates.line_key (through _line_key's own memo)
+    row: str | None = None  # strip_layout.row_key
 
 
 # Distinct lines remembered per rule book, in two generations: when the current one is
