@@ -121,6 +121,19 @@ def calibrate(rounds: int = 3) -> float:
     return best
 
 
+def _failed(proc_returncode: int, err: bytes) -> bool:
+    """Exit 1 is "some inputs quarantined", and also Python's own exit on an uncaught error (a
+    stale editable install): a crashed run must not print as a 700x speed-up."""
+    return proc_returncode not in (0, 1) or b"Traceback (most recent call last)" in err
+
+
+def _run_checked(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
+    done = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    if _failed(done.returncode, done.stderr):
+        sys.stderr.write(done.stderr.decode("utf-8", "replace")[-3000:])
+        raise SystemExit(f"{' '.join(cmd)} failed (exit {done.returncode})")
+
+
 def measure(name: str, cmd: list[str], cwd: Path, docs: int, size: int) -> Measured:
     """Run `cmd`; CPU and the largest RSS of its process tree from wait4 (this child's usage with
     that of the descendants it reaped: getrusage(RUSAGE_CHILDREN) keeps the largest RSS of every
@@ -152,8 +165,10 @@ def measure(name: str, cmd: list[str], cwd: Path, docs: int, size: int) -> Measu
     err = b"".join(err_chunks)
     done.set()
     cpu = usage.ru_utime + usage.ru_stime
-    if proc.returncode not in (0, 1):
+    if proc.returncode != 0:
         sys.stderr.write(err.decode("utf-8", "replace")[-3000:])
+    if _failed(proc.returncode, err):
+        raise SystemExit(f"{name}: {' '.join(cmd)} failed (exit {proc.returncode})")
     calib = (calib + calibrate()) / 2  # before and after: a change during the run shows as a mean
     return Measured(name, docs, size, wall, cpu, peak[0] / 2**20, usage.ru_maxrss / 1024, proc.returncode, parent[0],
                     round(calib, 1))
@@ -248,7 +263,7 @@ def profile(work: Path, raw: Path, docs: int) -> str:
     cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "cleaner", "run", "--input", str(raw),
            "--clean", str(out / "clean"), "--archive", str(out / "archive"), "--state", str(out / "state"),
            "--workers", "1", "--no-progress", "-q"]
-    subprocess.run(cmd, cwd=out, env=_child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    _run_checked(cmd, out, _child_env())
     stats = pstats.Stats(str(prof)).stats  # type: ignore[attr-defined]
     from cleaner import runner
 
@@ -275,7 +290,7 @@ def stage_times(work: Path, raw: Path, docs: int) -> str:
     env = _child_env()
     cmd = [sys.executable, str(HERE / "stage_clock.py"), "--json", str(out / "stages.json"), "--input", str(raw),
            "--clean", str(out / "clean"), "--archive", str(out / "archive"), "--state", str(out / "state")]
-    subprocess.run(cmd, cwd=out, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    _run_checked(cmd, out, env)
     totals = json.loads((out / "stages.json").read_text("utf-8"))
     lines = [f"{'stage (clocked, one process)':<34} {'calls':>7} {'CPU s':>7} {'ms/doc':>7}"]
     for label, (seconds, calls) in totals.items():
