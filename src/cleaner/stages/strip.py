@@ -24,7 +24,9 @@ Decisions are made per line, in this order (first hit wins):
    teasers and footers (`position:head`, `position:tail`, `position:gap`), except a
    title-like first line and up to two headings right above a run (not the last items of a
    menu). Short lines INSIDE a run (subheadings, list items) stay.
-   A numbered list right after a run (1), 2), 3) ... in sequence) continues it. A weak
+   A numbered list right after a run (1), 2), 3) ... in sequence) continues it. A run on
+   the far side of a list (lines led by quantities or bullets: a recipe's ingredients) needs
+   only a quarter too, and lines between two runs that no rule removed are the article's. A weak
    main run (a sentence or two of prose) is no evidence that the lines around it are
    furniture: it takes in the unruled lines around it, up to a ruled line or a menu (a
    list-shaped article: a meal plan, a schedule, a checklist).
@@ -197,6 +199,13 @@ _MENU_LINES, _MENU_UNITS = 3, 2
 # list sits under a heading a rule removes, and a removed line ends the list here).
 _LIST_ITEM = re.compile(r"(\d{1,3})[.)]\s+\S")
 _LIST_ITEMS, _LIST_GAP = 3, 2
+# A list between two runs of prose (a recipe's ingredients between its introduction and its
+# method, the products of a buying guide, tour dates): at least _LIST_ITEMS short lines that
+# no rule removed, two thirds of them led by a quantity or a bullet. The run on its far side
+# then needs only _OPENING_SHARE of the main run's score: a quarter, like an opening cut off
+# by an inline block. Without it, a list longer than a paragraph outweighs the prose beyond
+# it, and a short introduction or closing paragraph was cut with the list.
+_ITEM_LEAD = re.compile(r"[\d½¼¾⅓⅔⅛•·▪▸►✓✔*+–-]")
 
 
 def _weight(ln: _Line) -> float:
@@ -247,7 +256,7 @@ def _main_runs(lines: list[_Line]) -> list[tuple[int, int]]:
         if hi - lo <= 0:
             continue
         sc, a, b = _best_window(w, lo, hi)
-        if a >= 0 and (sc >= floor or sc >= opening and _cut_off_before(lines, b, runs)):
+        if a >= 0 and (sc >= floor or sc >= opening and (_cut_off_before(lines, b, runs) or _list_between(lines, a, b, runs))):
             runs.append((a, b))
             todo += [(lo, a), (b + 1, hi)]
     return [(a, _list_end(lines, b)) for a, b in sorted(runs)]
@@ -280,6 +289,17 @@ def _list_end(lines: list[_Line], e: int) -> int:
 
 def _in_list(ln: _Line) -> bool:
     return not ln.rule or ln.rule == "shape:bare-url"
+
+
+def _list_between(lines: list[_Line], a: int, b: int, runs: list[tuple[int, int]]) -> bool:
+    """Run a..b and a taken run have a list between them, and nothing else (_ITEM_LEAD)."""
+    for s, e in runs:
+        lo, hi = (b + 1, s) if s > b else (e + 1, a)
+        if hi - lo < _LIST_ITEMS or any(lines[k].rule or lines[k].shape.good for k in range(lo, hi)):
+            continue
+        if 3 * sum(1 for k in range(lo, hi) if _ITEM_LEAD.match(lines[k].stripped)) >= 2 * (hi - lo):
+            return True
+    return False
 
 
 def _cut_off_before(lines: list[_Line], b: int, runs: list[tuple[int, int]]) -> bool:
@@ -416,6 +436,12 @@ def _position(nonblank: list[_Line]) -> None:
             k -= 1
         for i in range(k, e + 1):
             keep[i] = True
+    # Between two runs of the article, lines that no rule removed are the article's too (a
+    # list, a table, short paragraphs): furniture inside an article (a "Related" box, share
+    # buttons, an ad marker) nearly always holds a line some rule knows.
+    for (_, end), (start, _) in zip(runs, runs[1:]):
+        if not any(nonblank[i].rule for i in range(end + 1, start)):
+            keep[end + 1 : start] = [True] * (start - end - 1)
     s, e = runs[0][0], runs[-1][1]
     # The document's own title: the first candidate line, when the text starts close below it.
     first = next((i for i, ln in enumerate(nonblank) if not ln.rule), None)
