@@ -46,8 +46,8 @@ a kept document it matches directly (no transitive chains):
    - S list-shaped (content lines hold under half of its shingles: a meal plan, a schedule, a
      spec sheet, whose items are short lines): containment over all its shingles must reach
      `_LIST_CONTAINMENT` too. Two parts of one plan share its few long lines, not its items.
-     And where S's short lines are a quarter of it or more, `_SHORT_LINES_FOUND` of them must
-     be in L (parts of one series whose shared intro is most of each).
+     And where S's short lines are a fifth of it or more, `_SHORT_LINES_FOUND` of those sampled
+     must be in L (parts of one series that share intro and closing, not their items).
    Best verified candidate wins: highest containment, then the earliest indexed.
 3. opening (when nothing above matched): Q is a copy of the beginning of a larger document L
    (a teaser, a feed item cut after a paragraph or two, however long L is) when Q starts like
@@ -60,8 +60,8 @@ a kept document it matches directly (no transitive chains):
    exactly one kept document qualifies: a text that begins two different kept articles (a
    site's opening lines, a stock interview question) cannot say which one it copies, and is
    kept. Q may be short (rule 1b's kind) and L long, never the other way round: an article is
-   not lost to an earlier teaser of it (with keep="first" both are then kept). A list-shaped Q
-   must be in L over all its shingles, as in rule 2.
+   not lost to an earlier teaser of it (with keep="first" both are then kept). The list checks
+   of rule 2 apply (a series part is not the beginning of another part).
 
 Guarantees: the same sequence of check/add calls gives the same decisions, whether it runs in
 one session or several over the same SQLite file (band rows buffered or flushed, candidates
@@ -103,9 +103,10 @@ from cleaner.state.levels import Levels, table_exists, table_has_rows
 _MIN_EVIDENCE = 8  # sampled shingles of the smaller document needed to call a near duplicate
 _OPENING_CONTAINMENT = 0.8  # of a smaller text's sampled shingles (or head) found in the larger one it begins (rule 3)
 _LIST_CONTAINMENT = 0.7  # of all shingles of a list-shaped smaller text (content lines under half of them), rules 2 and 3
-# rule 2: where a smaller text's short lines are a quarter of it or more (and _SHORT_LINES_MIN
-# shingles), at least this share of them must be in the other
-_SHORT_LINES_SHARE, _SHORT_LINES_MIN, _SHORT_LINES_FOUND = 0.25, 16, 0.3
+# rules 2 and 3: where a smaller text's short lines are a fifth of it or more (and
+# _SHORT_LINES_MIN shingles), at least _SHORT_LINES_FOUND of those its sketch samples
+# (_SHORT_LINES_SAMPLED or more) must be in the other
+_SHORT_LINES_SHARE, _SHORT_LINES_MIN, _SHORT_LINES_FOUND, _SHORT_LINES_SAMPLED = 0.2, 16, 0.2, 4
 _MAX_CANDIDATES = 64  # verified per query, most shared bands first (caps template-heavy sites)
 # Kept documents a band key lists at most. Kept documents that share a band are *not* copies of
 # each other (the later one was checked against the earlier); a key many of them share (pages of
@@ -153,6 +154,8 @@ class Similarity:
     coverage: float = 1.0  # shared content shingles / content shingles of the larger document
     coverage_all: float = 1.0  # shared shingles / all shingles of the larger document
     contained_all: float = 1.0  # shared shingles / all shingles of the smaller document
+    short_found: float = 1.0  # sampled shingles of the smaller document's short lines found in the other
+    short_sampled: int = 0  # how many of them were sampled
 
 
 def scheme(cfg: DedupConfig) -> str:
@@ -185,12 +188,15 @@ def similarity(a: np.ndarray, n_a: int, b: np.ndarray, n_b: int, c_a: int = 0, c
     if not any(content):
         content = [True] * len(sa)
     evidence = sum(content)
-    contained = float(sum(i and c for i, c in zip(inter, content))) / evidence if evidence else 0.0
+    found = sum(i and c for i, c in zip(inter, content))
+    contained = float(found) / evidence if evidence else 0.0
     coverage = _coverage(sa, sb, c_a, c_b, contained)
     n_small, n_large = min(n_a, n_b), max(n_a, n_b)
     shared = jaccard * (n_small + n_large) / (1.0 + jaccard)  # |S & L| from the Jaccard estimate
+    short = len(sa) - evidence
     return Similarity(contained, jaccard, evidence, coverage, min(1.0, shared / n_large) if n_large else 0.0,
-                      min(1.0, shared / n_small) if n_small else 0.0)
+                      min(1.0, shared / n_small) if n_small else 0.0,
+                      float(shared_n - found) / short if short else 1.0, short)
 
 
 def containment(a: list[int], n_a: int, b: list[int], n_b: int) -> tuple[float, int]:
@@ -428,7 +434,7 @@ class DedupIndex:
                 anchored = same_start(fp.head, their_head)
             if anchored:  # rule 3
                 sim = sim or similarity(fp.sketch, fp.shingles, theirs, shingles, fp.content, content)
-                if _list_unlike(sim, fp.shingles, fp.content, short_lines=False):
+                if _list_unlike(sim, fp.shingles, fp.content):
                     continue
                 how = self._begins(fp.head, their_head, sim, smaller)
                 if how is not None:
@@ -660,22 +666,27 @@ class DedupIndex:
         return int(self.conn.execute("SELECT count(*) FROM dedup_docs").fetchone()[0])
 
 
-def _list_unlike(sim: Similarity, smaller: int, smaller_content: int, short_lines: bool = True) -> bool:
+def _list_unlike(sim: Similarity, smaller: int, smaller_content: int) -> bool:
     """The smaller text's long lines, which containment counts, do not speak for its short ones
-    (a list's items; the parts of one meal plan share intro and closing, not their items):
+    (a list's items; the parts of one meal plan share intro and closing, not their items), in
+    rules 2 and 3:
 
     - it is list-shaped (content lines hold under half of its shingles) and, over all its
-      shingles, not `_LIST_CONTAINMENT` in the other (rules 2 and 3);
-    - `short_lines` (rule 2): its short-line shingles are `_SHORT_LINES_SHARE` of it or more and
-      under `_SHORT_LINES_FOUND` of them are in the other (all shared shingles less the content
-      ones, from the two estimates). Not in rule 3: a teaser keeps its site's leftover lines,
-      which the article it begins never has."""
+      shingles, not `_LIST_CONTAINMENT` in the other;
+    - its short-line shingles are `_SHORT_LINES_SHARE` of it or more and under
+      `_SHORT_LINES_FOUND` of those its sketch samples are in the other (`Similarity.short_found`).
+      Parts of one series share an intro and a closing paragraph, and the smaller part starts
+      like the larger one, so both rules saw a copy or a beginning. An edited copy keeps a fair
+      share of its short lines' shingles; a teaser's leftover site lines are a small part of it.
+      Counted on the sample: derived from the all-shingle and content estimates, as first built,
+      the share was too noisy (0.3 or more for parts with a dozen different items) to use in
+      rule 3 too."""
     if 2 * smaller_content < smaller and sim.contained_all < _LIST_CONTAINMENT:
         return True
     rest = smaller - smaller_content
-    if not short_lines or rest < max(_SHORT_LINES_MIN, _SHORT_LINES_SHARE * smaller):
+    if rest < max(_SHORT_LINES_MIN, _SHORT_LINES_SHARE * smaller):
         return False
-    return (sim.contained_all * smaller - sim.containment * smaller_content) / rest < _SHORT_LINES_FOUND
+    return sim.short_sampled >= _SHORT_LINES_SAMPLED and sim.short_found < _SHORT_LINES_FOUND
 
 
 def _shared_counts(sketch: np.ndarray, blobs: list[bytes]) -> list[int]:
