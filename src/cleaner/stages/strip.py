@@ -26,7 +26,9 @@ Decisions are made per line, in this order (first hit wins):
    menu). Short lines INSIDE a run (subheadings, list items) stay.
    A numbered list right after a run (1), 2), 3) ... in sequence) continues it. A run on
    the far side of a list (lines led by quantities or bullets: a recipe's ingredients) needs
-   only a quarter too, and lines between two runs that no rule removed are the article's. A weak
+   only a quarter too, and lines between two runs that no rule removed are the article's.
+   Beyond an interruption (an ad marker, a "Read also: ..." line) any sentence of prose is
+   the article's, and a widened weak run (below) passes over interruptions. A weak
    main run (a sentence or two of prose) is no evidence that the lines around it are
    furniture: it takes in the unruled lines around it, up to a ruled line or a menu (a
    list-shaped article: a meal plan, a schedule, a checklist).
@@ -205,6 +207,13 @@ _LIST_ITEMS, _LIST_GAP = 3, 2
 # then needs only _OPENING_SHARE of the main run's score: a quarter, like an opening cut off
 # by an inline block. Without it, a list longer than a paragraph outweighs the prose beyond
 # it, and a short introduction or closing paragraph was cut with the list.
+# An ad marker or a "Read also: ..." line between two paragraphs interrupts the article: the
+# prose beyond it is the article's (a paragraph of a sentence or two, at least _INLINE_MIN;
+# a short news paragraph, or a live blog's next entry, scores well under a quarter of the main
+# run). The rule ids' last part names the interruptions. Not image credits: the caption sits
+# above its credit, and the extraction dev set does not count captions as text.
+_INLINE_RULES = ("ad-marker", "teaser-prefix")
+_INLINE_MIN = 1.0
 _ITEM_LEAD = re.compile(r"[\d½¼¾⅓⅔⅛•·▪▸►✓✔*+–-]")
 
 
@@ -256,7 +265,11 @@ def _main_runs(lines: list[_Line]) -> list[tuple[int, int]]:
         if hi - lo <= 0:
             continue
         sc, a, b = _best_window(w, lo, hi)
-        if a >= 0 and (sc >= floor or sc >= opening and (_cut_off_before(lines, b, runs) or _list_between(lines, a, b, runs))):
+        if a >= 0 and (
+            sc >= floor
+            or sc >= opening and (_cut_off_before(lines, b, runs) or _list_between(lines, a, b, runs))
+            or sc >= _INLINE_MIN and _interrupted(lines, a, b, runs)
+        ):
             runs.append((a, b))
             todo += [(lo, a), (b + 1, hi)]
     return [(a, _list_end(lines, b)) for a, b in sorted(runs)]
@@ -302,18 +315,47 @@ def _list_between(lines: list[_Line], a: int, b: int, runs: list[tuple[int, int]
     return False
 
 
+def _inline(ln: _Line) -> bool:
+    """An interruption inside an article (an ad marker, a "Read also: ..." teaser)."""
+    return ln.rule.rpartition(":")[2] in _INLINE_RULES
+
+
+def _interrupted(lines: list[_Line], a: int, b: int, runs: list[tuple[int, int]]) -> bool:
+    """Run a..b and a taken run have an interruption between them (_INLINE_RULES), with at
+    most short unruled lines beside it (a live blog's next time stamp)."""
+    for s, e in runs:
+        between = lines[b + 1 : s] if s > b else lines[e + 1 : a]
+        if any(_inline(ln) for ln in between) and all(
+            _inline(ln) or not ln.rule and not ln.shape.good for ln in between
+        ):
+            return True
+    return False
+
+
 def _cut_off_before(lines: list[_Line], b: int, runs: list[tuple[int, int]]) -> bool:
     """A run ending at line b lies before a taken run with only removed lines between them."""
     return any(s > b and all(lines[k].rule for k in range(b + 1, s)) for s, _ in runs)
 
 
 def _widened(lines: list[_Line], s: int, e: int) -> tuple[int, int]:
-    """A weak run with the unruled lines around it, up to a ruled line or a menu."""
-    while s > 0 and not lines[s - 1].rule and not _menu_from(lines, s - 1, -1):
+    """A weak run with the unruled lines around it, up to a ruled line or a menu; an
+    interruption (_INLINE_RULES) does not stop it."""
+    while s > 0 and _widens(lines, s - 1, -1):
         s -= 1
-    while e + 1 < len(lines) and not lines[e + 1].rule and not _menu_from(lines, e + 1, 1):
+    while e + 1 < len(lines) and _widens(lines, e + 1, 1):
         e += 1
     return s, e
+
+
+def _widens(lines: list[_Line], i: int, step: int) -> bool:
+    """Line i is unruled and starts no menu, or is an interruption (one or more lines) with
+    such a line beyond."""
+    if not lines[i].rule:
+        return not _menu_from(lines, i, step)
+    j = i
+    while 0 <= j < len(lines) and _inline(lines[j]):
+        j += step
+    return j != i and 0 <= j < len(lines) and not lines[j].rule and not _menu_from(lines, j, step)
 
 
 def _menu_from(lines: list[_Line], i: int, step: int) -> bool:
@@ -440,7 +482,7 @@ def _position(nonblank: list[_Line]) -> None:
     # list, a table, short paragraphs): furniture inside an article (a "Related" box, share
     # buttons, an ad marker) nearly always holds a line some rule knows.
     for (_, end), (start, _) in zip(runs, runs[1:]):
-        if not any(nonblank[i].rule for i in range(end + 1, start)):
+        if not any(ln.rule and not _inline(ln) for ln in nonblank[end + 1 : start]):
             keep[end + 1 : start] = [True] * (start - end - 1)
     s, e = runs[0][0], runs[-1][1]
     # The document's own title: the first candidate line, when the text starts close below it.
