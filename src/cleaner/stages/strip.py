@@ -315,19 +315,22 @@ def _list_between(lines: list[_Line], a: int, b: int, runs: list[tuple[int, int]
     return False
 
 
-def _inline(ln: _Line) -> bool:
-    """An interruption inside an article (an ad marker, a "Read also: ..." teaser)."""
-    return ln.rule.rpartition(":")[2] in _INLINE_RULES
+def _inline(ln: _Line, after: bool = False) -> bool:
+    """An interruption inside an article (an ad marker, a "Read also: ..." teaser); `after`:
+    seen from the text above it, where an image credit is one too (its caption is above)."""
+    kind = ln.rule.rpartition(":")[2]
+    return kind in _INLINE_RULES or after and kind == "image-credit"
 
 
 def _interrupted(lines: list[_Line], a: int, b: int, runs: list[tuple[int, int]]) -> bool:
     """Run a..b and a taken run have an interruption between them (_INLINE_RULES), with at
-    most short unruled lines beside it (a live blog's next time stamp)."""
+    most short unruled lines beside it (a live blog's next time stamp); or, below a taken
+    run, an image credit and nothing else ("SOURCE: agencies" above the tags ends a page)."""
     for s, e in runs:
-        between = lines[b + 1 : s] if s > b else lines[e + 1 : a]
-        if any(_inline(ln) for ln in between) and all(
-            _inline(ln) or not ln.rule and not ln.shape.good for ln in between
-        ):
+        between = lines[e + 1 : a] if s < a else lines[b + 1 : s]
+        if any(_inline(ln) for ln in between) and all(_inline(ln) or not ln.rule and not ln.shape.good for ln in between):
+            return True
+        if s < a and between and all(_inline(ln, True) for ln in between):
             return True
     return False
 
@@ -353,7 +356,7 @@ def _widens(lines: list[_Line], i: int, step: int) -> bool:
     if not lines[i].rule:
         return not _menu_from(lines, i, step)
     j = i
-    while 0 <= j < len(lines) and _inline(lines[j]):
+    while 0 <= j < len(lines) and _inline(lines[j], step > 0):
         j += step
     return j != i and 0 <= j < len(lines) and not lines[j].rule and not _menu_from(lines, j, step)
 
@@ -375,8 +378,11 @@ def _is_metadata(ln: _Line) -> bool:
 
 
 def _title_like(ln: _Line) -> bool:
+    """A headline: not a label (':'), not a menu ("News | Politics | Economy": three
+    segments or more)."""
     sh = ln.shape
-    return not ln.rule and 2 <= sh.units <= 30 and not ln.stripped.endswith((":", "："))
+    return (not ln.rule and 2 <= sh.units <= 30 and not ln.stripped.endswith((":", "："))
+            and len(segments(ln.stripped)) < 3)
 
 
 def _heading_like(ln: _Line) -> bool:
