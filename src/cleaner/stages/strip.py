@@ -7,6 +7,9 @@ Decisions are made per line, in this order (first hit wins):
    (before the first / after the last prose line; a prose line at an end that an edge rule
    removes, "The post X appeared first on Y.", does not count as one);
 3. shapes: bare URL lists, keyword/link lists (`shape:*`), author bio blocks at the end;
+   everything after a comment section's heading that follows the article ("12 comments",
+   "Kommentare (8)", "Leave a Reply": `layout:comments`; a bare "Comments" is a button or a
+   tag as often as a heading);
 4. site templates: a line that recurs on many pages of the same site (`template`), unless
    it reads as article prose in the middle of the page;
 5. layout (plain-text scrapes only, strip_layout.py): listings of dated records and
@@ -214,6 +217,14 @@ _LIST_ITEMS, _LIST_GAP = 3, 2
 # above its credit, and the extraction dev set does not count captions as text.
 _INLINE_RULES = ("ad-marker", "teaser-prefix")
 _INLINE_MIN = 1.0
+# The heading of a comment section (what follows it is the readers'), in the languages of the
+# rule files: the headings their `comments` rules know, not the buttons ("Reply", "Antworten").
+_COMMENTS_HEADING = re.compile(
+    r"\d+\s+(?:comments?|kommentare?)|(?:comments?|kommentare?|leserkommentare)\s*\(\d+\)"
+    r"|leave a (?:reply|comment)|join the (?:discussion|conversation)"
+    r"|schreibe einen kommentar|kommentar (?:schreiben|verfassen|hinterlassen)|diskutieren sie mit"
+    r"|\d+\s*[条條]?[评評][论論]|(?:网友|網友)?[评評][论論]\s*[(（]\d+[)）]|[发發]表[评評][论論]|我要[评評][论論]"
+)
 _ITEM_LEAD = re.compile(r"[\d½¼¾⅓⅔⅛•·▪▸►✓✔*+–-]")
 
 
@@ -605,9 +616,24 @@ def _classify(
                     ln.rule, ln.note = hit
                     continue
         _author_bio(nonblank, i, last_good)
+    _comment_section(nonblank)
     if not is_html:
         _position(nonblank)
     return nonblank
+
+
+def _comment_section(nonblank: list[_Line]) -> None:
+    """Everything after a comment section's heading ("3 comments", "Kommentare (8)") that
+    follows article prose is the readers' (`layout:comments`)."""
+    seen_prose = False
+    for i, ln in enumerate(nonblank):
+        if not ln.rule and ln.shape.good:
+            seen_prose = True
+        elif seen_prose and ln.rule.endswith(":comments") and _COMMENTS_HEADING.fullmatch(ln.stripped.casefold()):
+            for later in nonblank[i + 1 :]:
+                if not later.rule:
+                    later.rule, later.note = "layout:comments", f"in the comment section under {ln.stripped!r}"
+            return
 
 
 def _edge_rule(book: RuleBook, ln: _Line) -> bool:
