@@ -161,6 +161,38 @@ def test_comments_do_not_win_over_a_short_article() -> None:
     assert "short article" in out.text and "I disagree" not in out.text
 
 
+def test_a_teaser_grid_does_not_win_over_a_short_article() -> None:
+    """Eight cards (linked headline, excerpt) of a "More from" grid hold more prose than a
+    two-paragraph article; the excerpts earn nothing, the article is the text."""
+    cards = "".join(
+        f'<div class="card"><h3><a href="/s{i}">Story number {i} about the town</a></h3><p>The teaser of '
+        f"story {i}, which tells readers a little about what happened in the town this week, and more.</p></div>"
+        for i in range(8)
+    )
+    html = f"""<html><body><main><article><h1>Bridge reopens after repairs</h1>
+      <p>The old river bridge reopened to traffic on Friday after eight months of repairs.</p>
+      <p>Drivers had faced a detour of twelve kilometres while it was closed.</p></article>
+      <section class="more"><h2>More from the town</h2>{cards}</section></main></body></html>"""
+    out = extract_html(html)
+    assert "old river bridge reopened" in out.text and "The teaser of story" not in out.text
+
+
+def test_a_listicles_linked_headlines_keep_their_paragraphs() -> None:
+    """A buying guide's items are linked headlines and paragraphs too, but side by side in the
+    article's one container: not teaser cards."""
+    items = "".join(
+        f'<h2><a href="https://shop.example/p{i}">Cordless drill model {i}</a></h2><p>This drill is light, quiet '
+        f"and strong enough for brick walls, and its battery lasted longer than most in our test.</p>"
+        for i in range(6)
+    )
+    html = f"""<html><body><div class="page"><div class="post"><h1>The best cordless drills</h1>
+      <p>We tested eleven drills in a rented flat. These six are the ones worth your money.</p>{items}</div>
+      <div class="about"><p>Tool Test is an independent review site, and we buy every product we test with our
+      own money, so you can trust what we write.</p></div></div></body></html>"""
+    out = extract_html(html)
+    assert "Cordless drill model 5" in out.text and out.text.count("This drill is light") == 6
+
+
 def test_title_prefers_h1_and_strips_site_name() -> None:
     html = "<html><head><title>Big News Today | The Paper</title></head><body><h1>Big News Today</h1></body></html>"
     assert extract_html(html).title == "Big News Today"

@@ -36,6 +36,11 @@ _BASE = {
     "address": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "form": -3,
     "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5,
 }
+# A teaser card: a small container (at most _CARD_CHILDREN elements) opened by a headline that
+# is a link (_CARD_LINKED of its text), its excerpt right below. A "More from" grid of eight
+# cards outscored a two-paragraph article in its own <article>; the excerpts earn nothing.
+_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+_CARD_CHILDREN, _CARD_LINKED = 4, 0.8
 _PARAGRAPH_TAGS = ("p", "pre", "td", "blockquote", "dd", "div", "section", "article", "center")
 
 
@@ -163,7 +168,25 @@ class Scores:
                 return None
             text = text_of(el)
         n = wlen(text)
-        return (holder, text, n) if n >= 25 else None
+        if n < 25:
+            return None
+        if not holder and self._teaser(el):
+            return None
+        return (holder, text, n)
+
+    def _teaser(self, el: etree._Element) -> bool:
+        """A teaser card's excerpt: the paragraph right under a linked headline, in a small
+        container that the headline opens (a card of a "More from" grid). A listicle's items
+        are headline and paragraph too, but side by side in the article's one container."""
+        parent = el.getparent()
+        if parent is None or len(parent) > _CARD_CHILDREN:  # len: O(1), the common exit
+            return False
+        children = [ch for ch in parent if isinstance(ch.tag, str)]
+        if len(children) > _CARD_CHILDREN:
+            return False
+        heading = children[0]
+        return (heading.tag in _HEADINGS and children.index(el) <= 2
+                and self.measure.density(heading) >= _CARD_LINKED)
 
     def _credit(self, node: etree._Element | None, text: str, n: int) -> None:
         """Points to the paragraph's container (full), its parent (half) and three more levels."""
