@@ -193,6 +193,20 @@ def test_a_listicles_linked_headlines_keep_their_paragraphs() -> None:
     assert "Cordless drill model 5" in out.text and out.text.count("This drill is light") == 6
 
 
+def test_old_table_layout_with_br_paragraphs_is_not_a_data_table() -> None:
+    """An old CMS page: a menu cell, the article as text broken by <br><br>, an ad cell. The
+    table lays out the page; read as a data table, the article came out as one row with a
+    leading cell separator ("| Flood defences ...")."""
+    html = """<html><body><table><tr><td class="nav"><a>Home</a><br><a>Archive</a><br><a>Contact</a></td>
+      <td class="text"><b>Flood defences to be raised</b><br><br>The council will raise the flood wall along
+      the harbour by half a metre next year, after two winters in which the water came over it.<br><br>Work
+      will start in March and is expected to take six months.<br><br>Residents can see the plans at the town
+      hall.</td><td class="ads"><a>Advertise here</a></td></tr></table></body></html>"""
+    out = extract_html(html)
+    assert out.text.startswith("Flood defences to be raised\n\nThe council will raise")
+    assert "|" not in out.text and "Work will start in March" in out.text
+
+
 def test_title_prefers_h1_and_strips_site_name() -> None:
     html = "<html><head><title>Big News Today | The Paper</title></head><body><h1>Big News Today</h1></body></html>"
     assert extract_html(html).title == "Big News Today"

@@ -73,11 +73,16 @@ class _Out:
 
 
 def is_layout_table(table: etree._Element, measure: Measure) -> bool:
-    """Tables used to lay out a page: nested tables, or cells holding paragraphs/long text."""
+    """Tables used to lay out a page: nested tables, or cells holding paragraphs (as elements,
+    or as text broken by an empty line, <br><br>, as old CMS pages write them) or long text."""
     for cell in table.iter("td", "th"):
         for ch in cell:
             if ch.tag in ("table", "p", "div", "ul", "ol", "h1", "h2", "h3", "blockquote"):
                 return True
+            if ch.tag == "br" and not (ch.tail or "").strip():
+                nxt = ch.getnext()
+                if nxt is not None and nxt.tag == "br":
+                    return True
     return any(measure.length.get(cell, 0) > 400 for cell in table.iter("td"))
 
 
