@@ -207,6 +207,28 @@ def test_old_table_layout_with_br_paragraphs_is_not_a_data_table() -> None:
     assert "|" not in out.text and "Work will start in March" in out.text
 
 
+def test_a_javascript_shell_is_cleaned_from_its_json_ld_article_body() -> None:
+    """A page that renders its article with JavaScript: the markup holds a menu, a noscript
+    notice and a footer, the text only the JSON-LD articleBody. Its paragraphs are the text."""
+    body = "The council approved the budget on Tuesday.\\n\\nThe opposition called it short-sighted, &amp; said so."
+    html = f"""<html><head><script type="application/ld+json">{{"@context": "https://schema.org", "@graph": [
+      {{"@type": "WebPage"}}, {{"@type": "NewsArticle", "headline": "Budget", "articleBody": "{body}"}}]}}</script>
+      </head><body><nav><a>Home</a> <a>News</a></nav><div id="app"><p>Please enable JavaScript to read this
+      article.</p></div><footer>Valley News</footer></body></html>"""
+    out = extract_html(html)
+    assert out.text == "The council approved the budget on Tuesday.\n\nThe opposition called it short-sighted, &amp; said so."
+    assert any(rule == "json-ld-body" for rule, _, _ in out.dropped)
+
+
+def test_visible_text_wins_over_a_json_ld_summary() -> None:
+    """An articleBody shorter than the visible text (a summary) changes nothing."""
+    html = """<html><head><script type="application/ld+json">{"articleBody": "A short summary."}</script></head>
+      <body><article><p>The full article, with a comma, is here, and it is longer than the summary.</p>
+      <p>A second paragraph, with a comma too, follows it.</p></article></body></html>"""
+    out = extract_html(html)
+    assert "The full article" in out.text and "A short summary" not in out.text
+
+
 def test_title_prefers_h1_and_strips_site_name() -> None:
     html = "<html><head><title>Big News Today | The Paper</title></head><body><h1>Big News Today</h1></body></html>"
     assert extract_html(html).title == "Big News Today"

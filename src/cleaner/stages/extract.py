@@ -3,8 +3,10 @@
 Steps (one module each): prune what is never article text (`extract_prune`), score the
 remaining blocks and pick the article's container (`extract_score`), render it as text with
 paragraph structure (`extract_render`); metadata comes from the untouched markup
-(`extract_metadata`). The HTML is parsed once with lxml (libxml2), which is what
-beautifulsoup4's "lxml" builder runs underneath, without bs4's Python-side tree.
+(`extract_metadata`), and so does the JSON-LD articleBody that stands in for the visible text
+when that is under half of it (a page rendered by JavaScript). The HTML is parsed once with
+lxml (libxml2), which is what beautifulsoup4's "lxml" builder runs underneath, without bs4's
+Python-side tree.
 
 Because this stage turns markup into text, its edits are not replayable spans: it logs one
 `remove` edit per dropped block (start = end = -1) with the rule that dropped it, the block's
@@ -24,6 +26,7 @@ from cleaner.errors import InputError
 from cleaner.stages.extract_blocks import filter_blocks
 from cleaner.stages.extract_metadata import (
     canonical_url,
+    json_ld_body,
     language_of,
     meta_map,
     published_of,
@@ -31,11 +34,14 @@ from cleaner.stages.extract_metadata import (
 )
 from cleaner.stages.extract_prune import drop_junk, element_rule, furniture, remove_keep_tail
 from cleaner.stages.extract_render import join_blocks, render
-from cleaner.stages.extract_score import Scores, pick_top, text_of, with_siblings
+from cleaner.stages.extract_score import Scores, pick_top, text_of, with_siblings, wlen
 
 STAGE = "extract"
 MAX_ELEMENTS = 200_000
 MAX_LOGGED_CHARS = 2000
+# A page whose visible text is under this share of its JSON-LD articleBody (a JavaScript
+# shell, a teaser above a script-rendered body) is cleaned from the articleBody.
+_JSON_LD_SHARE = 0.5
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 
 
@@ -110,6 +116,7 @@ def extract_html(html: str, url: str | None = None, max_elements: int = MAX_ELEM
         published=published_of(root, meta),
         language=language_of(root, meta),
     )
+    ld_body = json_ld_body(root)  # before drop_junk removes the scripts
     log = _Log()
     drop_junk(root, log)
     body = root.find("body")
@@ -123,6 +130,11 @@ def extract_html(html: str, url: str | None = None, max_elements: int = MAX_ELEM
     blocks, dropped = filter_blocks(blocks, result.title)
     log.dropped.extend((rule, "block", text[:MAX_LOGGED_CHARS]) for rule, text in dropped)
     result.text = join_blocks(blocks)
+    if ld_body is not None and wlen(result.text) < _JSON_LD_SHARE * wlen(ld_body):
+        if result.text:
+            note = f"visible text under half of the JSON-LD articleBody ({len(ld_body)} chars), which replaces it"
+            log.dropped.append(("json-ld-body", note, result.text[:MAX_LOGGED_CHARS]))
+        result.text = ld_body
     result.dropped = log.dropped
     return result
 

@@ -6,6 +6,8 @@ Open Graph / article meta, JSON-LD, then plain HTML (`<title>`, `<h1>`, `<time>`
 
 from __future__ import annotations
 
+import html as html_lib
+import json
 import re
 from datetime import datetime
 from urllib.parse import urljoin
@@ -22,6 +24,8 @@ _DATE_META = (
 )
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)\s*(Z|[+-]\d{2}:?\d{2})?)?")
 _JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
+_BREAKS = re.compile(r"<br\s*/?>|</p\s*>|</h[1-6]\s*>|</li\s*>", re.I)
+_TAG = re.compile(r"<[^>]{0,500}>")
 
 
 def _clean(text: str | None) -> str:
@@ -171,3 +175,42 @@ def language_of(root: etree._Element, meta: dict[str, str]) -> str | None:
         if lang:
             return lang
     return None
+
+
+def json_ld_body(root: etree._Element) -> str | None:
+    """The longest `articleBody` of the page's JSON-LD, as paragraphs (one per line break of
+    the value, markup reduced to text), or None. Pages that render their article with
+    JavaScript ship an empty shell and the text only here."""
+    best: str | None = None
+    for script in root.iter("script"):
+        text = script.text
+        if not text or "articleBody" not in text or (script.get("type") or "").lower() != "application/ld+json":
+            continue
+        try:
+            data = json.loads(text)
+        except ValueError:
+            continue
+        for body in _values_of(data, "articleBody"):
+            if isinstance(body, str) and (best is None or len(body) > len(best)):
+                best = body
+    if best is None:
+        return None
+    if "<" in best:
+        best = html_lib.unescape(_TAG.sub("", _BREAKS.sub("\n", best)))
+    paragraphs = [_clean(p) for p in best.splitlines()]
+    return "\n\n".join(p for p in paragraphs if p) or None
+
+
+def _values_of(data: object, key: str, depth: int = 0) -> list[object]:
+    """Every value of `key` in nested JSON (objects, lists, @graph), a few levels deep."""
+    if depth > 6:
+        return []
+    if isinstance(data, dict):
+        found = [data[key]] if key in data else []
+        for value in data.values():
+            if isinstance(value, (dict, list)):
+                found += _values_of(value, key, depth + 1)
+        return found
+    if isinstance(data, list):
+        return [v for item in data for v in _values_of(item, key, depth + 1)]
+    return []
