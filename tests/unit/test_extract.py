@@ -229,6 +229,31 @@ def test_visible_text_wins_over_a_json_ld_summary() -> None:
     assert "The full article" in out.text and "A short summary" not in out.text
 
 
+def _story(headline: str, words: str, n: int, tag: str = "h1") -> str:
+    paragraphs = "".join(f"<p>{words} {i}: it was decided, after a long debate, and people were pleased.</p>" for i in range(n))
+    return f'<article class="story"><{tag}>{headline}</{tag}>{paragraphs}</article>'
+
+
+def test_the_next_story_loaded_below_the_page_is_not_its_text() -> None:
+    """A site that appends the next story (a whole <article> with its own <h1>) as the reader
+    scrolls: the text is the article whose headline is the page's title."""
+    html = f"""<html><head><title>Council spends more on roads | Town Times</title></head><body><main>
+      {_story("Council spends more on roads", "Council paragraph", 4)}<div>Next story</div>
+      {_story("Club signs new coach", "Club paragraph", 6)}</main></body></html>"""
+    out = extract_html(html)
+    assert "Council paragraph 3" in out.text and "Club paragraph" not in out.text
+    assert any(rule == "another-article" for rule, _, _ in out.dropped)
+
+
+def test_live_blog_entries_are_all_kept() -> None:
+    """Entries of a live blog are <article> elements too, headed by <h2>: all of them stay."""
+    entries = "".join(_story(f"10:{i}0 update", f"Entry {i} paragraph", 1, "h2") for i in range(5))
+    html = f"""<html><head><title>Storm live | Town Times</title></head><body><main><h1>Storm live</h1>
+      {entries}</main></body></html>"""
+    out = extract_html(html)
+    assert all(f"Entry {i} paragraph 0" in out.text for i in range(5))
+
+
 def test_title_prefers_h1_and_strips_site_name() -> None:
     html = "<html><head><title>Big News Today | The Paper</title></head><body><h1>Big News Today</h1></body></html>"
     assert extract_html(html).title == "Big News Today"

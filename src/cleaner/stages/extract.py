@@ -34,7 +34,7 @@ from cleaner.stages.extract_metadata import (
 )
 from cleaner.stages.extract_prune import drop_junk, element_rule, furniture, remove_keep_tail
 from cleaner.stages.extract_render import join_blocks, render
-from cleaner.stages.extract_score import Scores, pick_top, text_of, with_siblings, wlen
+from cleaner.stages.extract_score import Scores, collapse, pick_top, text_of, with_siblings, wlen
 
 STAGE = "extract"
 MAX_ELEMENTS = 200_000
@@ -125,6 +125,7 @@ def extract_html(html: str, url: str | None = None, max_elements: int = MAX_ELEM
     scores = _prune_furniture(root, body, log)
     top = pick_top(body, scores)
     elements = with_siblings(top, scores) if top is not None else [body]
+    elements = _one_story(elements, result.title, log)
     _log_outside(body, elements, log)
     blocks = render(elements, log, scores.measure)
     blocks, dropped = filter_blocks(blocks, result.title)
@@ -161,6 +162,41 @@ def _prune_furniture(root: etree._Element, body: etree._Element, log: _Log) -> S
         changed.update(el.iterancestors())
         remove_keep_tail(el)
     return Scores(body, full, changed)
+
+
+def _one_story(elements: list[etree._Element], title: str | None, log: _Log) -> list[etree._Element]:
+    """The page's own article where the chosen content holds several whole articles, each with
+    its own <h1> (a site that loads the next story below the first as the reader scrolls):
+    the one whose headline is the page's title; the others are logged as "another-article".
+    Entries of a live blog or teasers of an index page have no <h1> of their own."""
+    if not title:
+        return elements
+    stories = [a for el in elements for a in _outer_articles(el) if a.find(".//h1") is not None]
+    if len(stories) < 2:
+        return elements
+    wanted = collapse(title).casefold()
+    own = [a for a in stories if any(collapse(text_of(h)).casefold() == wanted for h in a.iter("h1"))]
+    if len(own) != 1:
+        return elements
+    for other in stories:
+        if other is not own[0]:
+            log(other, "another-article")
+            remove_keep_tail(other)
+    return [el for el in elements if el is own[0] or el.getparent() is not None]
+
+
+def _outer_articles(el: etree._Element) -> list[etree._Element]:
+    """<article> elements at or under `el` that no other <article> under it contains."""
+    if el.tag == "article":
+        return [el]
+    out = []
+    for art in el.iter("article"):
+        anc = art.getparent()
+        while anc is not None and anc is not el and anc.tag != "article":
+            anc = anc.getparent()
+        if anc is None or anc is el:
+            out.append(art)
+    return out
 
 
 def _log_outside(body: etree._Element, kept: list[etree._Element], log: _Log) -> None:
