@@ -254,6 +254,23 @@ def test_live_blog_entries_are_all_kept() -> None:
     assert all(f"Entry {i} paragraph 0" in out.text for i in range(5))
 
 
+def test_cards_that_are_links_inside_the_article_column_are_dropped() -> None:
+    """A "Recommended for you" block in the article's column: each card a link around its
+    headline and a punctuated teaser sentence. Nearly all of its text is link text: it goes,
+    though it reads like prose."""
+    cards = "".join(
+        f'<a class="rec" href="/r{i}"><h3>Recommended story {i}</h3><p>A teaser for story {i}, which is about '
+        f"something else, entirely, and longer.</p></a>"
+        for i in range(6)
+    )
+    html = f"""<html><body><div class="col"><h1>Ferry service resumes</h1>
+      <p>The ferry between the island and the mainland resumed on Thursday, after the pier was repaired.</p>
+      <p>The operator said timetables would be back to normal by the weekend, and tickets refunded.</p>
+      <div class="recs"><h2>Recommended for you</h2>{cards}</div></div></body></html>"""
+    out = extract_html(html)
+    assert "The ferry between the island" in out.text and "A teaser for story" not in out.text
+
+
 def test_title_prefers_h1_and_strips_site_name() -> None:
     html = "<html><head><title>Big News Today | The Paper</title></head><body><h1>Big News Today</h1></body></html>"
     assert extract_html(html).title == "Big News Today"

@@ -23,6 +23,10 @@ _PUNCT = re.compile(r"[,，、。;；.!?！？]")
 _HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 _CHECKED = frozenset("ul ol dl div section table form p nav aside header footer center article".split())
 _MAX_DEPTH = 400
+# A block inside the article whose text is this much link text is navigation even where it
+# reads like prose: a "Recommended for you" block of cards, each a link around its headline and
+# teaser sentence. (Below it, punctuated prose with many links stays: a paragraph citing sources.)
+_ALL_LINKS = 0.9
 
 Drop = Callable[[etree._Element, str], None]
 
@@ -102,7 +106,7 @@ def _boring(el: etree._Element, measure: Measure) -> str | None:
         return "link-density" if ld > 0.5 else None
     if ld <= 0.33:
         return None
-    if len(_PUNCT.findall(text_of(el))) >= 10:
+    if ld < _ALL_LINKS and len(_PUNCT.findall(text_of(el))) >= 10:
         return None
     if tag == "p":
         return "link-density" if ld > 0.6 else None
