@@ -206,26 +206,29 @@ _LIST_ITEM = re.compile(r"(\d{1,3})[.)]\s+\S")
 _LIST_ITEMS, _LIST_GAP = 3, 2
 # A list between two runs of prose (a recipe's ingredients between its introduction and its
 # method, the products of a buying guide, tour dates): at least _LIST_ITEMS short lines that
-# no rule removed, two thirds of them led by a quantity or a bullet. The run on its far side
-# then needs only _OPENING_SHARE of the main run's score: a quarter, like an opening cut off
-# by an inline block. Without it, a list longer than a paragraph outweighs the prose beyond
-# it, and a short introduction or closing paragraph was cut with the list.
+# no rule removed, two thirds of them led by a quantity or a bullet (_ITEM_LEAD). The run on
+# its far side then needs only _OPENING_SHARE of the main run's score: a quarter, like an
+# opening cut off by an inline block. Without it, a list longer than a paragraph outweighs the
+# prose beyond it, and a short introduction or closing paragraph was cut with the list.
+_ITEM_LEAD = re.compile(r"[\d½¼¾⅓⅔⅛•·▪▸►✓✔*+–-]")
 # An ad marker or a "Read also: ..." line between two paragraphs interrupts the article: the
-# prose beyond it is the article's (a paragraph of a sentence or two, at least _INLINE_MIN;
-# a short news paragraph, or a live blog's next entry, scores well under a quarter of the main
-# run). The rule ids' last part names the interruptions. Not image credits: the caption sits
-# above its credit, and the extraction dev set does not count captions as text.
+# prose beyond it is the article's, down to one sentence (a positive score, _INLINE_MIN; a
+# short news paragraph or a live blog's next entry scores well under a quarter of the main
+# run). The rule ids' last part names the interruptions. An image credit interrupts only
+# below a run and alone: its caption sits above it, and the extraction dev set does not count
+# captions as text; "SOURCE: News agencies" above tags ends a page.
 _INLINE_RULES = ("ad-marker", "teaser-prefix")
 _INLINE_MIN = 1.0
 # The heading of a comment section (what follows it is the readers'), in the languages of the
-# rule files: the headings their `comments` rules know, not the buttons ("Reply", "Antworten").
+# rule files: the headings their `comments` rules know with a count or a call to write, not a
+# bare "Comments" (a share bar's button, a tag) nor the buttons ("Reply", "Antworten").
 _COMMENTS_HEADING = re.compile(
     r"\d+\s+(?:comments?|kommentare?)|(?:comments?|kommentare?|leserkommentare)\s*\(\d+\)"
     r"|leave a (?:reply|comment)|join the (?:discussion|conversation)"
     r"|schreibe einen kommentar|kommentar (?:schreiben|verfassen|hinterlassen)|diskutieren sie mit"
-    r"|\d+\s*[条條]?[评評][论論]|(?:网友|網友)?[评評][论論]\s*[(（]\d+[)）]|[发發]表[评評][论論]|我要[评評][论論]"
+    r"|\d+\s*[条條]?[评評][论論]|(?:网友|網友)?[评評][论論]\s*[(（]\d+[)）]"
+    r"|[发發]表[评評][论論]|我要[评評][论論]"
 )
-_ITEM_LEAD = re.compile(r"[\d½¼¾⅓⅔⅛•·▪▸►✓✔*+–-]")
 
 
 def _weight(ln: _Line) -> float:
@@ -339,7 +342,9 @@ def _interrupted(lines: list[_Line], a: int, b: int, runs: list[tuple[int, int]]
     run, an image credit and nothing else ("SOURCE: agencies" above the tags ends a page)."""
     for s, e in runs:
         between = lines[e + 1 : a] if s < a else lines[b + 1 : s]
-        if any(_inline(ln) for ln in between) and all(_inline(ln) or not ln.rule and not ln.shape.good for ln in between):
+        if any(_inline(ln) for ln in between) and all(
+            _inline(ln) or not ln.rule and not ln.shape.good for ln in between
+        ):
             return True
         if s < a and between and all(_inline(ln, True) for ln in between):
             return True
@@ -629,7 +634,8 @@ def _comment_section(nonblank: list[_Line]) -> None:
     for i, ln in enumerate(nonblank):
         if not ln.rule and ln.shape.good:
             seen_prose = True
-        elif seen_prose and ln.rule.endswith(":comments") and _COMMENTS_HEADING.fullmatch(ln.stripped.casefold()):
+        elif (seen_prose and ln.rule.endswith(":comments")
+              and _COMMENTS_HEADING.fullmatch(ln.stripped.casefold())):
             for later in nonblank[i + 1 :]:
                 if not later.rule:
                     later.rule, later.note = "layout:comments", f"in the comment section under {ln.stripped!r}"
