@@ -402,8 +402,9 @@ def _title_like(ln: _Line) -> bool:
 
 
 def _heading_like(ln: _Line) -> bool:
+    """A heading above a run: short, not prose, not a menu of three segments or more."""
     sh = ln.shape
-    return not ln.rule and 1 <= sh.units <= 14 and not sh.prose
+    return not ln.rule and 1 <= sh.units <= 14 and not sh.prose and len(segments(ln.stripped)) < 3
 
 
 def _layout(nonblank: list[_Line]) -> None:
