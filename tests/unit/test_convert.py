@@ -59,3 +59,18 @@ def test_sample_002_ends_simplified() -> None:
     assert "开放模型权重被指将导致AI失控" in doc.text
     assert "因为开源陷入了「麻烦」" in doc.text
     assert "特别是会影响独立研究人员。」" in doc.text
+
+
+def test_title_follows_the_text_into_simplified_script() -> None:
+    """A page's title (from <title> or og:title) is converted where its text was: clean/ does
+    not pair a traditional title with simplified text. A Japanese title stays as it is."""
+    text = "行政院今天公布多項新措施，協助中小企業度過難關。\n經濟部表示，這些措施將在下個月起實施。"
+    doc = Document(id="x", source=Source(path="p.html", sha256="0"), raw=b"", text=text, title="經濟部公布新措施")
+    convert(doc, ConvertConfig())
+    assert doc.language == "zh-Hans" and doc.title == "经济部公布新措施"
+    ja = Document(id="y", source=Source(path="p.html", sha256="0"), raw=b"", text=text, title="新しい駅が開業")
+    convert(ja, ConvertConfig())
+    assert ja.title == "新しい駅が開業"
+    plain = Document(id="z", source=Source(path="p.html", sha256="0"), raw=b"", text="只有简体字的文本。", title="經濟")
+    convert(plain, ConvertConfig())
+    assert plain.title == "經濟"  # nothing in the text was converted: the title is left as given

@@ -158,4 +158,15 @@ def convert(doc: Document, cfg: ConvertConfig) -> Document:
     doc.edits.extend(edits)
     if lang:
         doc.language = lang
+    if edits and doc.title and cfg.opencc_config:
+        doc.title = _converted_title(doc.title, cfg)
     return doc
+
+
+def _converted_title(title: str, cfg: ConvertConfig) -> str:
+    """The title in the script the text was converted to: clean/ carries both, and a
+    traditional title over simplified text (from <title>, og:title) reads as two documents.
+    A title with kana or Hangul is not Chinese and stays."""
+    if not HAN.search(title) or KANA.search(title) or HANGUL.search(title):
+        return title
+    return opencc_converter(cfg.opencc_config).convert(title)
