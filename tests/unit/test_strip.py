@@ -409,3 +409,20 @@ def test_bylines_under_the_headline_go(byline: str) -> None:
             "cost about 120 million dollars, most of it paid by the state.")
     doc = _run(f"Bridges to be rebuilt\n\n{byline}\n\n{body}")
     assert byline not in doc.text and doc.text.startswith("Bridges to be rebuilt") and body in doc.text
+
+
+def test_a_headline_cut_from_the_text_is_still_the_title() -> None:
+    """A news scrape: menu, headline, 'Stand: <date>' line, text. Position cuts the headline
+    with the menu (the text starts below the date line), but it is the page's title: strip
+    records it in doc.title; a title already known (from markup) is left alone."""
+    text = ("Politik\nWirtschaft\nSport\nHamburg: Neue Elbbrücke soll 2030 fertig sein\nStand: 12.03.2024, 09:41 Uhr\n"
+            "Die Stadt Hamburg will bis 2030 eine neue Brücke über die Norderelbe bauen. Das hat der Senat am "
+            "Dienstag beschlossen, nach langer Debatte.\nDie Kosten werden auf rund 400 Millionen Euro geschätzt. "
+            "Der Bund übernimmt etwa die Hälfte davon.\n")
+    doc = _run(text)
+    assert doc.title == "Hamburg: Neue Elbbrücke soll 2030 fertig sein"
+    assert "Hamburg: Neue Elbbrücke" not in doc.text and "Stand:" not in doc.text
+    known = _doc(text)
+    known.title = "From the markup"
+    strip(known, CFG)
+    assert known.title == "From the markup"

@@ -26,7 +26,8 @@ Decisions are made per line, in this order (first hit wins):
    the article's opening, cut off by an inline block). Lines outside the runs are menus,
    teasers and footers (`position:head`, `position:tail`, `position:gap`), except a
    title-like first line and up to two headings right above a run (not the last items of a
-   menu). Short lines INSIDE a run (subheadings, list items) stay.
+   menu). The headline above the text is the page's title (`doc.title`) where position cuts
+   it too. Short lines INSIDE a run (subheadings, list items) stay.
    A numbered list right after a run (1), 2), 3) ... in sequence) continues it. A run on
    the far side of a list (lines led by quantities or bullets: a recipe's ingredients) needs
    only a quarter too, and lines between two runs that no rule removed are the article's.
@@ -106,6 +107,7 @@ class _Line:
     repeat: bool = False  # printed more than once on the page
     table: bool = False  # part of a data table scraped one cell a line
     url: bool = False  # a bare URL (residue only at the edges)
+    headline: bool = False  # the page's headline, kept or not (`strip` sets doc.title from it)
 
 
 _Spam = tuple[str, str, int] | None
@@ -218,6 +220,7 @@ _ITEM_LEAD = re.compile(r"[\d½¼¾⅓⅔⅛•·▪▸►✓✔*+–-]")
 # below a run and alone: its caption sits above it, and the extraction dev set does not count
 # captions as text; "SOURCE: News agencies" above tags ends a page.
 _INLINE_RULES = ("ad-marker", "teaser-prefix")
+_HEADLINE_REACH = 4  # lines above the text searched for its headline (_mark_headline)
 _INLINE_MIN = 1.0
 # The heading of a comment section (what follows it is the readers'), in the languages of the
 # rule files: the headings their `comments` rules know with a count or a call to write, not a
@@ -512,6 +515,7 @@ def _position(nonblank: list[_Line]) -> None:
     first = next((i for i, ln in enumerate(nonblank) if not ln.rule), None)
     if first is not None and first < s and s - first <= 8 and _title_like(nonblank[first]):
         keep[first] = True
+    _mark_headline(nonblank, s)
     for i, ln in enumerate(nonblank):
         if ln.rule or keep[i]:
             continue
@@ -628,6 +632,26 @@ def _classify(
     return nonblank
 
 
+def _mark_headline(nonblank: list[_Line], s: int) -> None:
+    """The headline of a text whose first run starts at line s: the nearest title-like line
+    above it, past a byline, date or tag line and at most one heading. Position may still cut
+    it from the text (the dev set's articles leave headlines out); the title field keeps it."""
+    i, headings = s - 1, 0
+    while i >= 0 and s - i <= _HEADLINE_REACH:
+        ln = nonblank[i]
+        if ln.rule:
+            if not _is_metadata(ln):
+                return
+        elif _title_like(ln) and not ln.shape.prose:
+            if headings or i == 0 or nonblank[i - 1].rule or not _title_like(nonblank[i - 1]):
+                ln.headline = True
+                return
+            headings += 1
+        else:
+            return
+        i -= 1
+
+
 def _comment_section(nonblank: list[_Line]) -> None:
     """Everything after a comment section's heading ("3 comments", "Kommentare (8)") that
     follows article prose is the readers' (`layout:comments`)."""
@@ -708,6 +732,8 @@ def strip(
         return doc
     rw = Rewriter(text, STAGE)
     for ln in _classify(text, cfg, templates, site, doc.from_html):  # as explain_lines
+        if ln.headline and doc.title is None:
+            doc.title = ln.stripped
         if ln.rule:  # (blank lines are always kept)
             end = ln.end + 1 if ln.end < len(text) else ln.end
             rw.remove(ln.start, end, ln.rule, ln.note)
