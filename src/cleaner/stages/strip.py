@@ -514,8 +514,9 @@ def _position(nonblank: list[_Line]) -> None:
     # The document's own title: the first candidate line, when the text starts close below it.
     first = next((i for i, ln in enumerate(nonblank) if not ln.rule), None)
     if first is not None and first < s and s - first <= 8 and _title_like(nonblank[first]):
-        keep[first] = True
-    _mark_headline(nonblank, s)
+        keep[first] = True  # the title: `headline()` reads it from the text
+    else:
+        _mark_headline(nonblank, s)
     for i, ln in enumerate(nonblank):
         if ln.rule or keep[i]:
             continue
@@ -633,23 +634,19 @@ def _classify(
 
 
 def _mark_headline(nonblank: list[_Line], s: int) -> None:
-    """The headline of a text whose first run starts at line s: the nearest title-like line
-    above it, past a byline, date or tag line and at most one heading. Position may still cut
-    it from the text (the dev set's articles leave headlines out); the title field keeps it."""
-    i, headings = s - 1, 0
-    while i >= 0 and s - i <= _HEADLINE_REACH:
-        ln = nonblank[i]
-        if ln.rule:
-            if not _is_metadata(ln):
-                return
-        elif _title_like(ln) and not ln.shape.prose:
-            if headings or i == 0 or nonblank[i - 1].rule or not _title_like(nonblank[i - 1]):
-                ln.headline = True
-                return
-            headings += 1
-        else:
-            return
+    """The headline of a text whose first run starts at line s, in the common layout
+    'headline, byline or date line(s), text': the title-like line right above the byline and
+    date lines. Position cuts it from the text (the dev set's articles leave headlines out);
+    the title field keeps it. Without a byline or date line between, nothing is marked: a
+    first line kept as the title, or a lead sentence, is what `headline()` reads."""
+    i = s - 1
+    while i >= 0 and s - i <= _HEADLINE_REACH and nonblank[i].rule and _is_metadata(nonblank[i]):
         i -= 1
+    if i < 0 or i == s - 1 or s - i > _HEADLINE_REACH:
+        return
+    ln = nonblank[i]
+    if not ln.rule and _title_like(ln) and not ln.shape.prose:
+        ln.headline = True
 
 
 def _comment_section(nonblank: list[_Line]) -> None:
