@@ -308,6 +308,19 @@ def test_published_from_jsonld_and_time() -> None:
 
 
 @pytest.mark.parametrize(
+    ("shown", "expected"),
+    [("2023年12月05日 09:15", "2023-12-05T09:15:00"), ("November 19, 2019, 07:47 PM EST", "2019-11-19T19:47:00"),
+     ("19 NOV 2019", "2019-11-19"), ("12. März 2024, 09:41 Uhr", "2024-03-12T09:41:00"), ("5 min read", None)],
+)
+def test_published_from_the_visible_date_under_the_headline(shown: str, expected: str | None) -> None:
+    """No date for machines (meta, JSON-LD, itemprop, <time>): the date shown under the <h1>,
+    in an element named for it, as Chinese portals and many blogs print it."""
+    html = f"""<html><body><div class="sidebar"><span class="date">1 January 2001</span></div>
+      <h1>Headline</h1><div class="meta"><span class="date">{shown}</span></div><p>Text.</p></body></html>"""
+    assert extract_html(html).published == expected
+
+
+@pytest.mark.parametrize(
     ("name", "rule"),
     [("article-footer", "footer"), ("has-sidebar", None), ("content-with-sidebar", None), ("sidebar", "aside"),
      ("relatedPosts", "related"), ("relatedpoststitle", "related"), ("social-media-embed", None),

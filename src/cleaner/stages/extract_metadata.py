@@ -24,6 +24,26 @@ _DATE_META = (
 )
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)\s*(Z|[+-]\d{2}:?\d{2})?)?")
 _JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
+# A Chinese/Japanese date in a page's visible text: 2023年12月05日 09:15
+_CJK_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:\s*(\d{1,2}[:：]\d{2}(?:[:：]\d{2})?))?")
+# Elements whose class or id names a date (span.date, div.publish-time, p#pubtime)
+_DATE_REACH = 12  # elements after the <h1> searched for it
+_MONTHS = {
+    name: n
+    for n, names in enumerate(
+        (("january", "jan", "januar", "jänner"), ("february", "feb", "februar"), ("march", "mar", "märz", "maerz"),
+         ("april", "apr"), ("may", "mai"), ("june", "jun", "juni"), ("july", "jul", "juli"), ("august", "aug"),
+         ("september", "sep", "sept"), ("october", "oct", "oktober", "okt"), ("november", "nov"),
+         ("december", "dec", "dezember", "dez")),
+        start=1,
+    )
+    for name in names
+}
+_MONTH = r"([a-zä]{3,9})\.?"
+_TIME = r"(?:[,\s-]+(?:um\s+|at\s+)?(\d{1,2}):(\d{2})\s*([ap]\.?m\.?)?)?"
+_MONTH_FIRST = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}}){_TIME}", re.I)
+_DAY_FIRST = re.compile(rf"\b(\d{{1,2}})\.?\s+{_MONTH}\s+(\d{{4}}){_TIME}", re.I)
+_DATE_NAME = re.compile(r"(?:^|[\s_-])(?:date|pub(?:lish(?:ed)?)?[-_]?(?:date|time)|pubtime|post[-_]?date|time)(?:$|[\s_-])", re.I)
 _BREAKS = re.compile(r"<br\s*/?>|</p\s*>|</h[1-6]\s*>|</li\s*>", re.I)
 _TAG = re.compile(r"<[^>]{0,500}>")
 
@@ -97,9 +117,14 @@ def canonical_url(root: etree._Element, meta: dict[str, str], base: str | None) 
 def normalise_date(value: str) -> str | None:
     """ISO 8601 from the usual date formats: date only, or date and time with offset."""
     m = _ISO_DATE.search(value)
-    if not m:
-        return None
-    y, mo, d, time, tz = m.groups()
+    if m:
+        y, mo, d, time, tz = m.groups()
+    else:
+        cjk = _CJK_DATE.search(value)
+        if not cjk:
+            return None
+        y, mo, d, time = cjk.groups()
+        time, tz = time.replace("：", ":") if time else None, None
     try:
         datetime(int(y), int(mo), int(d))
     except ValueError:
@@ -140,6 +165,42 @@ def published_of(root: etree._Element, meta: dict[str, str]) -> str | None:
         d = normalise_date(t.get("datetime") or "")
         if d:
             return d
+    # last: the visible date under the headline, in an element named for it (no markup for
+    # machines: many Chinese portals); only a short text, the date and little else, among the
+    # elements right after the first <h1> (a sidebar's dated list lies elsewhere)
+    for el in root.xpath(f"(//body//h1)[1]/following::*[@class or @id][position() <= {_DATE_REACH}]"):
+        if _DATE_NAME.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+            text = _clean(etree.tostring(el, method="text", encoding=str, with_tail=False))
+            if len(text) <= 60:
+                d = normalise_date(text) or _named_month_date(text)
+                if d:
+                    return d
+    return None
+
+
+def _named_month_date(text: str) -> str | None:
+    """'November 19, 2019, 9:02 AM', '19 NOV 2019', '12. März 2024, 09:41': the visible
+    date of an English or German page, as ISO 8601 (no offset: a zone name is not one)."""
+    for pattern, order in ((_MONTH_FIRST, "mdy"), (_DAY_FIRST, "dmy")):
+        m = pattern.search(text)
+        if not m:
+            continue
+        a, b, year, hour, minute, ampm = m.groups()
+        month_name, day = (a, b) if order == "mdy" else (b, a)
+        month = _MONTHS.get(month_name.lower())
+        if month is None:
+            continue
+        try:
+            datetime(int(year), month, int(day))
+        except ValueError:
+            continue
+        date = f"{int(year):04d}-{month:02d}-{int(day):02d}"
+        if hour is None:
+            return date
+        h = int(hour) % 12 + (12 if ampm and ampm.lower().startswith("p") else 0) if ampm else int(hour)
+        if h > 23 or int(minute) > 59:
+            return date
+        return f"{date}T{h:02d}:{int(minute):02d}:00"
     return None
 
 
