@@ -222,6 +222,7 @@ _ITEM_LEAD = re.compile(r"[\d½¼¾⅓⅔⅛•·▪▸►✓✔*+–-]")
 _INLINE_RULES = ("ad-marker", "teaser-prefix")
 _HEADLINE_REACH = 4  # lines above the text searched for its headline (_mark_headline)
 _INLINE_MIN = 1.0
+_INLINE_BESIDE = 2
 # The heading of a comment section (what follows it is the readers'), in the languages of the
 # rule files: the headings their `comments` rules know with a count or a call to write, not a
 # bare "Comments" (a share bar's button, a tag) nor the buttons ("Reply", "Antworten").
@@ -341,11 +342,13 @@ def _inline(ln: _Line, after: bool = False) -> bool:
 
 def _interrupted(lines: list[_Line], a: int, b: int, runs: list[tuple[int, int]]) -> bool:
     """Run a..b and a taken run have an interruption between them (_INLINE_RULES), with at
-    most short unruled lines beside it (a live blog's next time stamp); or, below a taken
-    run, an image credit and nothing else ("SOURCE: agencies" above the tags ends a page)."""
+    most _INLINE_BESIDE short unruled lines beside it (a live blog's next time stamp; a
+    footer menu with an "Advertising" link is many more); or, below a taken run, an image
+    credit and nothing else ("SOURCE: agencies" above the tags ends a page)."""
     for s, e in runs:
         between = lines[e + 1 : a] if s < a else lines[b + 1 : s]
-        if any(_inline(ln) for ln in between) and all(
+        inline = sum(1 for ln in between if _inline(ln))
+        if inline and len(between) - inline <= _INLINE_BESIDE and all(
             _inline(ln) or not ln.rule and not ln.shape.good for ln in between
         ):
             return True
@@ -371,13 +374,13 @@ def _widened(lines: list[_Line], s: int, e: int) -> tuple[int, int]:
 
 def _widens(lines: list[_Line], i: int, step: int) -> bool:
     """Line i is unruled and starts no menu, or is an interruption (one or more lines) with
-    such a line beyond."""
+    prose beyond it (an "Advertising" link in a footer menu has more menu beyond)."""
     if not lines[i].rule:
         return not _menu_from(lines, i, step)
     j = i
     while 0 <= j < len(lines) and _inline(lines[j], step > 0):
         j += step
-    return j != i and 0 <= j < len(lines) and not lines[j].rule and not _menu_from(lines, j, step)
+    return j != i and 0 <= j < len(lines) and not lines[j].rule and lines[j].shape.good
 
 
 def _menu_from(lines: list[_Line], i: int, step: int) -> bool:
