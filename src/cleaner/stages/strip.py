@@ -212,6 +212,7 @@ _LIST_ITEMS, _LIST_GAP = 3, 2
 # its far side then needs only _OPENING_SHARE of the main run's score: a quarter, like an
 # opening cut off by an inline block. Without it, a list longer than a paragraph outweighs the
 # prose beyond it, and a short introduction or closing paragraph was cut with the list.
+_COMMENTS_AFTER = 40.0
 _ITEM_LEAD = re.compile(r"[\d½¼¾⅓⅔⅛•·▪▸►✓✔*+–-]")
 # An ad marker or a "Read also: ..." line between two paragraphs interrupts the article: the
 # prose beyond it is the article's, down to one sentence (a positive score, _INLINE_MIN; a
@@ -654,12 +655,15 @@ def _mark_headline(nonblank: list[_Line], s: int) -> None:
 
 def _comment_section(nonblank: list[_Line]) -> None:
     """Everything after a comment section's heading ("3 comments", "Kommentare (8)") that
-    follows article prose is the readers' (`layout:comments`)."""
-    seen_prose = False
+    follows the article's prose is the readers' (`layout:comments`). "Follows the article":
+    two prose lines and _COMMENTS_AFTER units of prose before it, so a "12 Comments" link
+    under a standfirst at the top of a blog post cuts nothing."""
+    prose_lines, prose_units = 0, 0.0
     for i, ln in enumerate(nonblank):
         if not ln.rule and ln.shape.good:
-            seen_prose = True
-        elif (seen_prose and ln.rule.endswith(":comments")
+            prose_lines += 1
+            prose_units += ln.shape.units
+        elif (prose_lines >= 2 and prose_units >= _COMMENTS_AFTER and ln.rule.endswith(":comments")
               and _COMMENTS_HEADING.fullmatch(ln.stripped.casefold())):
             for later in nonblank[i + 1 :]:
                 if not later.rule:
