@@ -177,6 +177,23 @@ def test_a_teaser_grid_does_not_win_over_a_short_article() -> None:
     assert "old river bridge reopened" in out.text and "The teaser of story" not in out.text
 
 
+def test_a_long_reads_anchored_section_headings_are_not_teaser_cards() -> None:
+    """A long read in <section>s, each a heading with an anchor (<a id>, the table of contents'
+    target) and a paragraph: small containers opened by a link-like heading, but the link
+    goes nowhere else. Its paragraphs keep their points, and the article wins over an
+    'about us' block beside it."""
+    secs = "".join(
+        f'<section><h2><a id="part{i}">Part {i} of the story</a></h2><p>Paragraph {i} of a long read, with a '
+        f"comma, and another clause, and a full stop.</p></section>"
+        for i in range(6)
+    )
+    html = f"""<html><body><div><article><h1>A long read</h1>{secs}</article><div class="about"><p>We are a small
+      magazine, founded in 2001, and we publish long reads, essays, and interviews, every week.</p><p>Our writers
+      live in twelve countries, and they write, edit, and fact-check every story themselves.</p></div></div>
+      </body></html>"""
+    assert extract_html(html).text.count("of a long read") == 6
+
+
 def test_a_listicles_linked_headlines_keep_their_paragraphs() -> None:
     """A buying guide's items are linked headlines and paragraphs too, but side by side in the
     article's one container: not teaser cards."""

@@ -185,8 +185,10 @@ class Scores:
         if len(children) > _CARD_CHILDREN:
             return False
         heading = children[0]
-        return (heading.tag in _HEADINGS and children.index(el) <= 2
-                and self.measure.density(heading) >= _CARD_LINKED)
+        if heading.tag not in _HEADINGS or children.index(el) > 2 or self.measure.density(heading) < _CARD_LINKED:
+            return False
+        # a link to another page, not an anchor (<a id="part-2">) that a long read's sections carry
+        return any(a.get("href", "").strip()[:1] not in ("", "#") for a in heading.iter("a"))
 
     def _credit(self, node: etree._Element | None, text: str, n: int) -> None:
         """Points to the paragraph's container (full), its parent (half) and three more levels."""
