@@ -237,6 +237,17 @@ def test_a_javascript_shell_is_cleaned_from_its_json_ld_article_body() -> None:
     assert any(rule == "json-ld-body" for rule, _, _ in out.dropped)
 
 
+def test_of_several_json_ld_bodies_the_one_headed_by_the_title() -> None:
+    """A JSON-LD list of articles, each with its body: the page's is the one whose headline is
+    the page's title; with no such one, none is used."""
+    items = [{"@type": "NewsArticle", "headline": h, "articleBody": f"{h} body, which is long enough to matter here."}
+             for h in ("Other story", "Budget passes", "Third story")]
+    ld = json.dumps({"@graph": items})
+    page = "<html><head><title>{t}</title><script type='application/ld+json'>{ld}</script></head><body><p>x</p></body></html>"
+    assert extract_html(page.format(t="Budget passes", ld=ld)).text == "Budget passes body, which is long enough to matter here."
+    assert extract_html(page.format(t="Something else", ld=ld)).text == "x"
+
+
 def test_visible_text_wins_over_a_json_ld_summary() -> None:
     """An articleBody shorter than the visible text (a summary) changes nothing."""
     html = """<html><head><script type="application/ld+json">{"articleBody": "A short summary."}</script></head>

@@ -116,7 +116,7 @@ def extract_html(html: str, url: str | None = None, max_elements: int = MAX_ELEM
         published=published_of(root, meta),
         language=language_of(root, meta),
     )
-    ld_body = json_ld_body(root)  # before drop_junk removes the scripts
+    ld_body = json_ld_body(root, result.title)  # before drop_junk removes the scripts
     log = _Log()
     drop_junk(root, log)
     body = root.find("body")

@@ -238,11 +238,12 @@ def language_of(root: etree._Element, meta: dict[str, str]) -> str | None:
     return None
 
 
-def json_ld_body(root: etree._Element) -> str | None:
-    """The longest `articleBody` of the page's JSON-LD, as paragraphs (one per line break of
-    the value, markup reduced to text), or None. Pages that render their article with
-    JavaScript ship an empty shell and the text only here."""
-    best: str | None = None
+def json_ld_body(root: etree._Element, title: str | None = None) -> str | None:
+    """The page's JSON-LD `articleBody`, as paragraphs (one per line break of the value,
+    markup reduced to text), or None. Pages that render their article with JavaScript ship an
+    empty shell and the text only here. Where several objects carry a body (a list of
+    articles), the one whose headline is the page's `title`; none if no single one is."""
+    bodies: list[tuple[str, str]] = []  # (body, headline)
     for script in root.iter("script"):
         text = script.text
         if not text or "articleBody" not in text or (script.get("type") or "").lower() != "application/ld+json":
@@ -251,27 +252,34 @@ def json_ld_body(root: etree._Element) -> str | None:
             data = json.loads(text)
         except ValueError:
             continue
-        for body in _values_of(data, "articleBody"):
-            if isinstance(body, str) and (best is None or len(body) > len(best)):
-                best = body
-    if best is None:
+        for obj in _objects_with(data, "articleBody"):
+            body, headline = obj.get("articleBody"), obj.get("headline") or obj.get("name") or ""
+            if isinstance(body, str) and body.strip():
+                bodies.append((body, headline if isinstance(headline, str) else ""))
+    if len({b for b, _ in bodies}) > 1:
+        wanted = _clean(title).casefold()
+        bodies = [(b, h) for b, h in bodies if wanted and _clean(h).casefold() == wanted]
+        if len({b for b, _ in bodies}) != 1:
+            return None
+    if not bodies:
         return None
+    best = bodies[0][0]
     if "<" in best:
         best = html_lib.unescape(_TAG.sub("", _BREAKS.sub("\n", best)))
     paragraphs = [_clean(p) for p in best.splitlines()]
     return "\n\n".join(p for p in paragraphs if p) or None
 
 
-def _values_of(data: object, key: str, depth: int = 0) -> list[object]:
-    """Every value of `key` in nested JSON (objects, lists, @graph), a few levels deep."""
+def _objects_with(data: object, key: str, depth: int = 0) -> list[dict]:  # type: ignore[type-arg]
+    """Every object in nested JSON (objects, lists, @graph) that has `key`, a few levels deep."""
     if depth > 6:
         return []
     if isinstance(data, dict):
-        found = [data[key]] if key in data else []
+        found = [data] if key in data else []
         for value in data.values():
             if isinstance(value, (dict, list)):
-                found += _values_of(value, key, depth + 1)
+                found += _objects_with(value, key, depth + 1)
         return found
     if isinstance(data, list):
-        return [v for item in data for v in _values_of(item, key, depth + 1)]
+        return [o for item in data for o in _objects_with(item, key, depth + 1)]
     return []
