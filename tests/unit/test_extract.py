@@ -194,6 +194,20 @@ def test_a_long_reads_anchored_section_headings_are_not_teaser_cards() -> None:
     assert extract_html(html).text.count("of a long read") == 6
 
 
+def test_a_twin_part_of_the_article_whose_paragraphs_lie_deep_is_kept() -> None:
+    """An article in parts (the same tag and class, figures between), one of them wrapping its
+    paragraphs in more layers than the points flow up through: it has no score, but as the
+    top container's twin with text and few links it is the article's too."""
+    deep = "<p>Deep part paragraph, with a comma, that starts the story and sets the scene for the rest.</p>" * 4
+    for _ in range(6):
+        deep = f"<div>{deep}</div>"
+    flat = "".join(f"<p>Flat part paragraph {i}, with a comma, and some more words to score.</p>" for i in range(8))
+    html = f"""<html><body><div id="postBody"><div class="acf-content">{deep}</div><figure></figure>
+      <div class="acf-content">{flat}</div></div></body></html>"""
+    out = extract_html(html)
+    assert "Deep part paragraph" in out.text and "Flat part paragraph 7" in out.text
+
+
 def test_a_listicles_linked_headlines_keep_their_paragraphs() -> None:
     """A buying guide's items are linked headlines and paragraphs too, but side by side in the
     article's one container: not teaser cards."""

@@ -252,6 +252,7 @@ def _is_ancestor(anc: etree._Element, el: etree._Element) -> bool:
     return any(a is anc for a in el.iterancestors())
 
 
+_TWIN_TEXT = 200  # characters of a scoreless twin sibling that make it part of the article
 _SENTENCE_END = re.compile(r"[.!?。！？][\"'”’」』)]?$|\.( |$)")
 
 
@@ -270,9 +271,16 @@ def with_siblings(top: etree._Element, scores: Scores) -> list[etree._Element]:
         if sib is top:
             keep.append(sib)
             continue
-        bonus = top_score * 0.2 if cls and sib.get("class") == cls else 0.0
+        twin = bool(cls) and sib.get("class") == cls and sib.tag == top.tag
+        bonus = top_score * 0.2 if twin else 0.0
         s = scores.final(sib) if sib in scores.score else None
         if s is not None and s + bonus >= threshold:
+            keep.append(sib)
+            continue
+        # a twin of the top (same tag and class: the article's next part) whose paragraphs lie
+        # deeper than the points flow up (five levels) has no score, but it has the text
+        text_len = scores.measure.length.get(sib, 0)
+        if twin and s is None and text_len >= _TWIN_TEXT and scores.measure.density(sib) < 0.25:
             keep.append(sib)
             continue
         if sib.tag in ("p", "blockquote", "pre") or (sib.tag == "div" and not _has_block_child(sib)):
