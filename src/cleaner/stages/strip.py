@@ -213,6 +213,8 @@ _LIST_ITEMS, _LIST_GAP = 3, 2
 # opening cut off by an inline block. Without it, a list longer than a paragraph outweighs the
 # prose beyond it, and a short introduction or closing paragraph was cut with the list.
 _COMMENTS_AFTER = 40.0
+_TAG_SPLIT = re.compile(r"\s*[,;|，、]\s*")
+_TAG_WORDS = 6
 _ITEM_LEAD = re.compile(r"[\d½¼¾⅓⅔⅛•·▪▸►✓✔*+–-]")
 # An ad marker, a "Read also: ..." line or an embedded player's placeholder between two
 # paragraphs interrupts the article: the prose beyond it is the article's, down to one
@@ -632,9 +634,23 @@ def _classify(
                     continue
         _author_bio(nonblank, i, last_good)
     _comment_section(nonblank)
+    _tag_list(nonblank)
     if not is_html:
         _position(nonblank)
     return nonblank
+
+
+def _tag_list(nonblank: list[_Line]) -> None:
+    """The line of tags under a bare 'Tags' / 'Schlagwörter' heading (which a tags rule
+    removed): three or more short segments separated by commas (`layout:tags`)."""
+    for i, ln in enumerate(nonblank[:-1]):
+        if not ln.rule.endswith(":tags") or ln.shape.units > 3:
+            continue
+        nxt = nonblank[i + 1]
+        parts = [p.strip() for p in _TAG_SPLIT.split(nxt.stripped)]
+        if (not nxt.rule and len(parts) >= 3 and all(p and len(p.split()) <= _TAG_WORDS for p in parts)
+                and not nxt.stripped.endswith((".", "!", "?", "。"))):
+            nxt.rule, nxt.note = "layout:tags", f"the tags under {ln.stripped!r}"
 
 
 def _mark_headline(nonblank: list[_Line], s: int) -> None:
