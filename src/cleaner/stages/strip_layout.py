@@ -312,14 +312,21 @@ def templated_rows(keys: Sequence[str], min_lines: int = 4) -> set[int]:
     digit and a symbol in it: the rows of a list printed from one template (a product and its
     price, a date and its venue, a quantity and its ingredient). A category list with counts
     ("Politik (3)") or a monthly archive ("July 2018") has shorter rows. `keys`: each line's
-    `row_key` (strip remembers them per distinct line)."""
+    `row_key` (strip remembers them per distinct line). A run goes on over rows whose
+    skeleton extends the first one's, and over a single odd row between two of its own: the
+    names in a tour's venue column bring their own dots, brackets and ampersands."""
     out: set[int] = set()
     i, n = 0, len(keys)
     while i < n:
-        j = i + 1
-        while j < n and keys[j] == keys[i]:
-            j += 1
         key = keys[i]
+        j = i + 1
+        while j < n:
+            if keys[j] == key or key and keys[j].startswith(key):
+                j += 1  # the same row, or one with more symbols at its end ("(Formerly X)", "BB&T")
+            elif key and j + 1 < n and keys[j] and keys[j + 1] == key:
+                j += 2  # one odd row between two of the template's ("St. Louis": a dot inside)
+            else:
+                break
         if j - i >= min_lines and "0" in key and key.strip("0.,") != "":
             out.update(range(i, j))
         i = j
