@@ -206,6 +206,9 @@ _MENU_LINES, _MENU_UNITS = 3, 2
 # list sits under a heading a rule removes, and a removed line ends the list here).
 _LIST_ITEM = re.compile(r"(\d{1,3})[.)]\s+\S")
 _LIST_ITEMS, _LIST_GAP = 3, 2
+# A list that a line ending with a colon introduces at a run's end continues it too: its items
+# are 3-30 units long and no sentences (a game's features, a product's selling points).
+_COLON_ITEM_UNITS = (3, 30)
 # A list between two runs of prose (a recipe's ingredients between its introduction and its
 # method, the products of a buying guide, tour dates): at least _LIST_ITEMS short lines that
 # no rule removed, two thirds of them led by a quantity or a bullet (_ITEM_LEAD). The run on
@@ -293,7 +296,24 @@ def _main_runs(lines: list[_Line]) -> list[tuple[int, int]]:
         ):
             runs.append((a, b))
             todo += [(lo, a), (b + 1, hi)]
-    return [(a, _list_end(lines, b)) for a, b in sorted(runs)]
+    return [(a, _colon_list_end(lines, _list_end(lines, b))) for a, b in sorted(runs)]
+
+
+def _colon_list_end(lines: list[_Line], e: int) -> int:
+    """The last item of a list that a line ending with a colon, among a run's last two lines,
+    introduces ("The game has:", then its features one a line): items of _COLON_ITEM_UNITS
+    units that are not sentences, at least _LIST_ITEMS - 1 of them, up to a ruled line, a
+    sentence or a label-short line (an image's file name). e where there is none. A related
+    list's heading ends with a colon too, but a rule removes it, and so it ends no run."""
+    intro = next((k for k in (e, e - 1) if k >= 0 and lines[k].stripped.endswith((":", "："))), None)
+    if intro is None:
+        return e
+    lo, hi = _COLON_ITEM_UNITS
+    j = intro + 1
+    while j < len(lines) and not lines[j].rule and lo <= lines[j].shape.units <= hi and not lines[j].shape.good:
+        j += 1
+    last = j - 1
+    return last if last - intro >= _LIST_ITEMS - 1 and last > e else e
 
 
 def _list_end(lines: list[_Line], e: int) -> int:
