@@ -219,13 +219,13 @@ _COMMENTS_AFTER = 40.0
 _TAG_SPLIT = re.compile(r"\s*[,;|，、]\s*")
 _TAG_WORDS = 6
 _ITEM_LEAD = re.compile(r"[\d½¼¾⅓⅔⅛•·▪▸►✓✔*+–-]")
-# An ad marker, a "Read also: ..." line or an embedded player's placeholder between two
-# paragraphs interrupts the article: the prose beyond it is the article's, down to one
+# An ad marker, a "Read also: ..." line, an embedded player's placeholder or a shortcode
+# printed unrendered between two paragraphs interrupts the article: the prose beyond it is the article's, down to one
 # sentence (a positive score, _INLINE_MIN; a short news paragraph or a live blog's next entry
 # scores well under a quarter of the main run). The rule ids' last part names the interruptions. An image credit interrupts only
 # below a run and alone: its caption sits above it, and the extraction dev set does not count
 # captions as text; "SOURCE: News agencies" above tags ends a page.
-_INLINE_RULES = ("ad-marker", "teaser-prefix", "media-embed")
+_INLINE_RULES = ("ad-marker", "teaser-prefix", "media-embed", "shortcode")
 _HEADLINE_REACH = 4  # lines above the text searched for its headline (_mark_headline)
 _INLINE_MIN = 1.0
 _INLINE_BESIDE = 2
