@@ -27,6 +27,7 @@ from cleaner.stages.extract_blocks import filter_blocks
 from cleaner.stages.extract_metadata import (
     canonical_url,
     json_ld_body,
+    json_ld_scripts,
     language_of,
     meta_map,
     published_of,
@@ -116,7 +117,7 @@ def extract_html(html: str, url: str | None = None, max_elements: int = MAX_ELEM
         published=published_of(root, meta),
         language=language_of(root, meta),
     )
-    ld_body = json_ld_body(root, result.title)  # before drop_junk removes the scripts
+    ld_scripts = json_ld_scripts(root)  # before drop_junk removes the scripts
     log = _Log()
     drop_junk(root, log)
     body = root.find("body")
@@ -131,7 +132,13 @@ def extract_html(html: str, url: str | None = None, max_elements: int = MAX_ELEM
     blocks, dropped = filter_blocks(blocks, result.title)
     log.dropped.extend((rule, "block", text[:MAX_LOGGED_CHARS]) for rule, text in dropped)
     result.text = join_blocks(blocks)
-    if ld_body is not None and wlen(result.text) < _JSON_LD_SHARE * wlen(ld_body):
+    # parsed only where the visible text could be under half of a body (a script's own length
+    # bounds its articleBody's): most pages with JSON-LD show their article
+    seen = wlen(result.text)
+    ld_body = None
+    if ld_scripts and seen < _JSON_LD_SHARE * max(map(wlen, ld_scripts)):
+        ld_body = json_ld_body(ld_scripts, result.title)
+    if ld_body is not None and seen < _JSON_LD_SHARE * wlen(ld_body):
         if result.text:
             note = f"visible text under half of the JSON-LD articleBody ({len(ld_body)} chars), which replaces it"
             log.dropped.append(("json-ld-body", note, result.text[:MAX_LOGGED_CHARS]))
@@ -175,7 +182,7 @@ def _one_story(elements: list[etree._Element], title: str | None, log: _Log) -> 
     if len(stories) < 2:
         return elements
     wanted = collapse(title).casefold()
-    own = [a for a in stories if any(collapse(text_of(h)).casefold() == wanted for h in a.iter("h1"))]
+    own = [a for a in stories if any(text_of(h).casefold() == wanted for h in a.iter("h1"))]
     if len(own) != 1:
         return elements
     for other in stories:

@@ -238,16 +238,22 @@ def language_of(root: etree._Element, meta: dict[str, str]) -> str | None:
     return None
 
 
-def json_ld_body(root: etree._Element, title: str | None = None) -> str | None:
-    """The page's JSON-LD `articleBody`, as paragraphs (one per line break of the value,
-    markup reduced to text), or None. Pages that render their article with JavaScript ship an
-    empty shell and the text only here. Where several objects carry a body (a list of
-    articles), the one whose headline is the page's `title`; none if no single one is."""
+def json_ld_scripts(root: etree._Element) -> list[str]:
+    """The text of the page's ld+json scripts that mention an articleBody (not parsed yet)."""
+    return [
+        script.text for script in root.iter("script")
+        if script.text and "articleBody" in script.text
+        and (script.get("type") or "").lower() == "application/ld+json"
+    ]
+
+
+def json_ld_body(scripts: list[str], title: str | None = None) -> str | None:
+    """The page's JSON-LD `articleBody` (from `json_ld_scripts`), as paragraphs (one per line
+    break of the value, markup reduced to text), or None. Pages that render their article with
+    JavaScript ship an empty shell and the text only here. Where several objects carry a body
+    (a list of articles), the one whose headline is the page's `title`; none if no single one is."""
     bodies: list[tuple[str, str]] = []  # (body, headline)
-    for script in root.iter("script"):
-        text = script.text
-        if not text or "articleBody" not in text or (script.get("type") or "").lower() != "application/ld+json":
-            continue
+    for text in scripts:
         try:
             data = json.loads(text)
         except ValueError:

@@ -47,6 +47,7 @@ template lines recur on every page of a site and are looked at once per process.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cleaner.config import StripConfig
@@ -215,20 +216,22 @@ _COLON_ITEM_UNITS = (3, 30)
 # its far side then needs only _OPENING_SHARE of the main run's score: a quarter, like an
 # opening cut off by an inline block. Without it, a list longer than a paragraph outweighs the
 # prose beyond it, and a short introduction or closing paragraph was cut with the list.
-_COMMENTS_AFTER = 40.0
-_TAG_SPLIT = re.compile(r"\s*[,;|，、]\s*")
-_TAG_WORDS = 6
 _ITEM_LEAD = re.compile(r"[\d½¼¾⅓⅔⅛•·▪▸►✓✔*+–-]")
 # An ad marker, a "Read also: ..." line, an embedded player's placeholder or a shortcode
-# printed unrendered between two paragraphs interrupts the article: the prose beyond it is the article's, down to one
-# sentence (a positive score, _INLINE_MIN; a short news paragraph or a live blog's next entry
-# scores well under a quarter of the main run). The rule ids' last part names the interruptions. An image credit interrupts only
-# below a run and alone: its caption sits above it, and the extraction dev set does not count
-# captions as text; "SOURCE: News agencies" above tags ends a page.
+# printed unrendered between two paragraphs interrupts the article: the prose beyond it is the
+# article's, down to one sentence (a positive score, _INLINE_MIN; a short news paragraph or a
+# live blog's next entry scores well under a quarter of the main run), with at most
+# _INLINE_BESIDE short unruled lines beside the interruption. The rule ids' last part names
+# the interruptions. An image credit interrupts only below a run and alone: its caption sits
+# above it, and the extraction dev set does not count captions as text; "SOURCE: News
+# agencies" above tags ends a page.
 _INLINE_RULES = ("ad-marker", "teaser-prefix", "media-embed", "shortcode")
-_HEADLINE_REACH = 4  # lines above the text searched for its headline (_mark_headline)
 _INLINE_MIN = 1.0
 _INLINE_BESIDE = 2
+_HEADLINE_REACH = 4  # lines above the text searched for its headline (_mark_headline)
+# The tags under a bare "Tags" heading: one line of segments of at most _TAG_WORDS words.
+_TAG_SPLIT = re.compile(r"\s*[,;|，、]\s*")
+_TAG_WORDS = 6
 # The heading of a comment section (what follows it is the readers'), in the languages of the
 # rule files: the headings their `comments` rules know with a count or a call to write, not a
 # bare "Comments" (a share bar's button, a tag) nor the buttons ("Reply", "Antworten").
@@ -239,6 +242,7 @@ _COMMENTS_HEADING = re.compile(
     r"|\d+\s*[条條]?[评評][论論]|(?:网友|網友)?[评評][论論]\s*[(（]\d+[)）]"
     r"|[发發]表[评評][论論]|我要[评評][论論]"
 )
+_COMMENTS_AFTER = 40.0  # units of article prose before a comment section's heading
 
 
 def _weight(ln: _Line) -> float:
@@ -291,7 +295,7 @@ def _main_runs(lines: list[_Line]) -> list[tuple[int, int]]:
         sc, a, b = _best_window(w, lo, hi)
         if a >= 0 and (
             sc >= floor
-            or sc >= opening and (_cut_off_before(lines, b, runs) or _list_between(lines, a, b, runs))
+            or sc >= opening and (_cut_off_before(lines, a, b, runs) or _list_between(lines, a, b, runs))
             or sc >= _INLINE_MIN and _interrupted(lines, a, b, runs)
         ):
             runs.append((a, b))
@@ -345,13 +349,18 @@ def _in_list(ln: _Line) -> bool:
     return not ln.rule or ln.rule == "shape:bare-url"
 
 
+def _gaps(lines: list[_Line], a: int, b: int, runs: list[tuple[int, int]]) -> Iterator[tuple[list[_Line], bool]]:
+    """For each taken run: the lines between it and run a..b, and whether a..b lies below it."""
+    for s, e in runs:
+        yield (lines[e + 1 : a], True) if s < a else (lines[b + 1 : s], False)
+
+
 def _list_between(lines: list[_Line], a: int, b: int, runs: list[tuple[int, int]]) -> bool:
     """Run a..b and a taken run have a list between them, and nothing else (_ITEM_LEAD)."""
-    for s, e in runs:
-        lo, hi = (b + 1, s) if s > b else (e + 1, a)
-        if hi - lo < _LIST_ITEMS or any(lines[k].rule or lines[k].shape.good for k in range(lo, hi)):
+    for gap, _ in _gaps(lines, a, b, runs):
+        if len(gap) < _LIST_ITEMS or any(ln.rule or ln.shape.good for ln in gap):
             continue
-        if 3 * sum(1 for k in range(lo, hi) if _ITEM_LEAD.match(lines[k].stripped)) >= 2 * (hi - lo):
+        if 3 * sum(1 for ln in gap if _ITEM_LEAD.match(ln.stripped)) >= 2 * len(gap):
             return True
     return False
 
@@ -368,21 +377,20 @@ def _interrupted(lines: list[_Line], a: int, b: int, runs: list[tuple[int, int]]
     most _INLINE_BESIDE short unruled lines beside it (a live blog's next time stamp; a
     footer menu with an "Advertising" link is many more); or, below a taken run, an image
     credit and nothing else ("SOURCE: agencies" above the tags ends a page)."""
-    for s, e in runs:
-        between = lines[e + 1 : a] if s < a else lines[b + 1 : s]
-        inline = sum(1 for ln in between if _inline(ln))
-        if inline and len(between) - inline <= _INLINE_BESIDE and all(
-            _inline(ln) or not ln.rule and not ln.shape.good for ln in between
+    for gap, below in _gaps(lines, a, b, runs):
+        inline = sum(1 for ln in gap if _inline(ln))
+        if inline and len(gap) - inline <= _INLINE_BESIDE and all(
+            _inline(ln) or not ln.rule and not ln.shape.good for ln in gap
         ):
             return True
-        if s < a and between and all(_inline(ln, True) for ln in between):
+        if below and gap and all(_inline(ln, True) for ln in gap):
             return True
     return False
 
 
-def _cut_off_before(lines: list[_Line], b: int, runs: list[tuple[int, int]]) -> bool:
-    """A run ending at line b lies before a taken run with only removed lines between them."""
-    return any(s > b and all(lines[k].rule for k in range(b + 1, s)) for s, _ in runs)
+def _cut_off_before(lines: list[_Line], a: int, b: int, runs: list[tuple[int, int]]) -> bool:
+    """Run a..b lies above a taken run with only removed lines between them."""
+    return any(not below and all(ln.rule for ln in gap) for gap, below in _gaps(lines, a, b, runs))
 
 
 def _widened(lines: list[_Line], s: int, e: int) -> tuple[int, int]:
