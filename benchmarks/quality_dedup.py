@@ -32,8 +32,10 @@ from pathlib import Path
 
 from cleaner.config import Config, DedupConfig
 from cleaner.document import Document, Source
-from cleaner.stages.dedup import Fingerprint, fingerprint_text
-from cleaner.state.dedup_index import DedupIndex
+import numpy as np
+
+from cleaner.stages.dedup import Fingerprint, fingerprint_text, shingle_set
+from cleaner.state.dedup_index import DedupIndex, Match
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,21 +89,76 @@ def text_stages(cfg: Config, use_templates: bool, texts: list[str]) -> Callable[
     return run
 
 
-def decide(ids: list[str], fps: list[Fingerprint], cfg: DedupConfig, runs: int, db: Path) -> list[str]:
-    """Keep-first decisions over `runs` index sessions on one SQLite file; returns kept ids."""
+def decide(
+    ids: list[str], fps: list[Fingerprint], cfg: DedupConfig, runs: int, db: Path, matches: dict[str, Match] | None = None
+) -> list[str]:
+    """Keep-first decisions over `runs` index sessions on one SQLite file; returns kept ids
+    (and fills `matches` with each removed id's Match, when given)."""
     kept: list[str] = []
     conn = sqlite3.connect(db)
     per = -(-len(ids) // runs)
     for r in range(runs):
         index = DedupIndex(conn, cfg, run_id=r + 1)
         for i in range(r * per, min(len(ids), (r + 1) * per)):
-            if index.check(ids[i], fps[i]) is None:
+            match = index.check(ids[i], fps[i])
+            if match is None:
                 index.add(ids[i], fps[i])
                 kept.append(ids[i])
+            elif matches is not None:
+                matches[ids[i]] = match
         index.flush()
         conn.commit()
     conn.close()
     return kept
+
+
+def exact_overlap(a: str, b: str, cfg: DedupConfig) -> tuple[float, float]:
+    """(containment of the smaller text's shingles in the other's, Jaccard), exactly: what the
+    index estimates from samples (over all shingles, where its rules weigh content lines)."""
+    sa, sb = shingle_set(a, cfg), shingle_set(b, cfg)
+    if not (sa.size and sb.size):
+        return 0.0, 0.0
+    shared = np.intersect1d(sa, sb, assume_unique=True).size
+    return shared / min(sa.size, sb.size), shared / (sa.size + sb.size - shared)
+
+
+def error_report(
+    ev: Path, ids: list[str], texts: list[str], kept: list[str], matches: dict[str, Match], cfg: DedupConfig
+) -> None:
+    """Each wrong removal (its cluster kept nothing) and each residual duplicate, with the exact
+    overlap of the two cleaned texts, beside the overlap of the labelled true pairs per kind
+    (variant vs its cluster's original): where a wrong pair overlaps as much as true pairs do,
+    no threshold on text similarity separates them."""
+    labels = {d["id"]: d for d in map(json.loads, (ev / "labels.jsonl").open(encoding="utf-8"))}
+    text = dict(zip(ids, texts))
+    alive: dict[str, str] = {}  # cluster -> its first kept document
+    for i in kept:
+        alive.setdefault(labels[i]["cluster"], i)
+
+    def pair(a: str, b: str) -> str:
+        c, j = exact_overlap(text[a], text[b], cfg)
+        la, lb = labels[a], labels[b]
+        return f"{a} ({la['kind']}, {la['lang']}) ~ {b} ({lb['kind']}, {lb['lang']}): containment {c:.2f}, jaccard {j:.2f}"
+
+    wrong = [i for i in matches if labels[i]["cluster"] not in alive]
+    print(f"\nwrong removals ({len(wrong)}): exact overlap with the kept document they were matched to")
+    for i in wrong:
+        print(f"  {pair(i, matches[i].duplicate_of)}; {matches[i].method}: {matches[i].note}")
+    residual = [i for i in kept if alive[labels[i]["cluster"]] != i]
+    print(f"\nresidual duplicates ({len(residual)}): exact overlap with their cluster's first kept document")
+    for i in residual:
+        print(f"  {pair(i, alive[labels[i]['cluster']])}")
+    original = {lab["cluster"]: i for i, lab in labels.items() if lab["role"] == "original" and i in text}
+    by_kind: dict[str, list[float]] = {}
+    for i, lab in labels.items():
+        o = original.get(lab["cluster"])
+        if lab["role"] == "variant" and o is not None and i in text:
+            by_kind.setdefault(lab["kind"], []).append(exact_overlap(text[i], text[o], cfg)[0])
+    print("\ntrue pairs, exact containment (variant vs its original), quantiles 5% / 25% / 50%:")
+    for kind, vals in sorted(by_kind.items()):
+        vals.sort()
+        q = [vals[int(f * (len(vals) - 1))] for f in (0.05, 0.25, 0.5)]
+        print(f"  {kind:12} {len(vals):5}  {q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f}")
 
 
 def evaluate(ev: Path, templates: bool = False) -> dict[str, float]:
@@ -151,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kept", help="write kept ids here (default: a temporary file)")
     ap.add_argument("--pipeline", action="store_true", help="score `cleaner run` itself (default config)")
     ap.add_argument("--workers", type=int, default=2, help="with --pipeline")
+    ap.add_argument("--errors", action="store_true", help="list wrong removals and residuals with their exact overlap")
     for f in dataclasses.fields(DedupConfig):
         if f.type in ("int", "float"):
             ap.add_argument("--" + f.name.replace("_", "-"), type=int if f.type == "int" else float)
@@ -180,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     fps = [fingerprint_text(t, cfg, s) for t, s in zip(texts, sources)]
     t2 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        kept = decide(ids, fps, cfg, args.runs, Path(tmp) / "state.sqlite")
+        matches: dict[str, Match] = {}
+        kept = decide(ids, fps, cfg, args.runs, Path(tmp) / "state.sqlite", matches)
         t3 = time.perf_counter()
         if args.runs > 1:
             same = kept == decide(ids, fps, cfg, 1, Path(tmp) / "one.sqlite")
@@ -194,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
             f"index check+add {1e3 * (t3 - t2) / n:.3f} ms/doc over {n} docs"
         )
         res = subprocess.run([sys.executable, str(score), str(ev / "labels.jsonl"), str(out)], check=False)
+        if args.errors:
+            error_report(ev, ids, texts, kept, matches, cfg)
         return res.returncode
 
 

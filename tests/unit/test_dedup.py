@@ -17,12 +17,12 @@ from cleaner.stages.dedup import (
     HEAD_SIZE,
     PREFIX_SIZE,
     Fingerprint,
-    _shingles,
     _tokens,
     fingerprint,
     fingerprint_text,
     one_permutation_minhash,
     order_key,
+    shingle_set,
     undo,
 )
 from cleaner.document import Edit, replay
@@ -46,11 +46,6 @@ def words(seed: int, n: int) -> list[str]:
 def article(seed: int, paragraphs: int = 6, size: int = 60) -> str:
     w = words(seed, paragraphs * size)
     return "\n\n".join(" ".join(w[i * size : (i + 1) * size]) + "." for i in range(paragraphs))
-
-
-def shingle_set(text: str, n: int = 3) -> set[int]:
-    tok = _tokens(text)[0]
-    return set((_shingles(tok, n) >> np.uint64(33)).tolist())
 
 
 @pytest.mark.parametrize(
@@ -86,7 +81,7 @@ def test_fields_and_types() -> None:
     assert fp.minhash.dtype == np.uint32 and fp.minhash.shape == (CFG.num_perm,)
     assert fp.sketch.dtype == np.uint32 and fp.sketch.size == min(CFG.sketch_size, fp.shingles)
     assert np.all(np.diff(fp.sketch.astype(np.int64) >> 1) > 0)  # sorted, distinct hashes
-    assert fp.shingles == len(shingle_set(ARTICLE))
+    assert fp.shingles == shingle_set(ARTICLE, CFG).size
     assert fp.length == len(ARTICLE)
     assert pickle.loads(pickle.dumps(fp)) == fp
 
@@ -152,6 +147,18 @@ def test_cjk_runs_are_character_shingles() -> None:
     assert tok2.size == 4 + 1 + 2
 
 
+def test_shingle_set_is_what_the_sketch_samples() -> None:
+    """The exact set (for evaluation) and the fingerprint's sample come from one shingling:
+    the sketch is the bottom of the set, and its size the fingerprint's shingle count."""
+    words = " ".join(f"word{i % 97} token{i % 89}" for i in range(400))
+    for text in (words, "北京市政府今天宣布，从下个月起公共交通票价将下调百分之十，以鼓励市民绿色出行。"):
+        fp = fingerprint_text(text, CFG)
+        exact = shingle_set(text, CFG)
+        assert exact.size == fp.shingles
+        assert (fp.sketch >> 1).tolist() == exact[: fp.sketch.size].tolist()
+    assert shingle_set("", CFG).size == 0
+
+
 def test_spaced_scripts_are_word_tokens() -> None:
     assert _tokens("Привет, мир! 안녕하세요 세계")[0].size == 4
     assert _tokens("नमस्ते दुनिया")[0].size == 2  # combining vowel signs stay in the word
@@ -174,7 +181,7 @@ def test_one_permutation_minhash_estimates_jaccard() -> None:
         rnd = random.Random(seed)
         edited = [w if rnd.random() > 0.12 else "zz" + w for w in base]
         a, b = " ".join(base), " ".join(edited)
-        sa, sb = shingle_set(a), shingle_set(b)
+        sa, sb = set(shingle_set(a, CFG).tolist()), set(shingle_set(b, CFG).tolist())
         true = len(sa & sb) / len(sa | sb)
         fa, fb = fingerprint_text(a, CFG), fingerprint_text(b, CFG)
         est = float(np.mean(fa.minhash == fb.minhash))

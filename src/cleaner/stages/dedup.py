@@ -470,7 +470,7 @@ def fingerprint_text(text: str, cfg: DedupConfig, source: str | bytes | None = N
     if tok.size == 0:
         none = np.zeros(0, dtype=np.uint32)
         return Fingerprint(exact, one_permutation_minhash(none, cfg.num_perm), none, 0, length, 0)
-    n = cfg.shingle_chars if 2 * int(np.count_nonzero(single)) > tok.size else cfg.shingle_words
+    n = _gram(single, cfg)
     sh = _shingles(tok, n)
     counts = np.bincount(lines)
     flag = _content_flags(lines, sh.size, cfg.content_ratio, cfg.content_tokens, counts)
@@ -501,6 +501,20 @@ def fingerprint_text(text: str, cfg: DedupConfig, source: str | bytes | None = N
     keys = lookup_keys(minhash, head, cfg) if cfg.bands * cfg.rows <= cfg.num_perm else np.zeros(0, np.int64)
     n_lines = int(np.count_nonzero(counts))
     return Fingerprint(exact, minhash, sketch, int(distinct.size), length, content, head, src, n_src, keys, n_lines)
+
+
+def shingle_set(text: str, cfg: DedupConfig) -> np.ndarray:
+    """All distinct shingle hashes of `text` (31-bit, as the sketch holds them): the exact
+    sets whose overlap a fingerprint's sample estimates, for evaluation and explanations."""
+    tok, _, single, _ = _tokens(text)
+    if tok.size == 0:
+        return np.zeros(0, dtype=np.uint64)
+    return np.unique(_shingles(tok, _gram(single, cfg)) >> _U33)
+
+
+def _gram(single: np.ndarray, cfg: DedupConfig) -> int:
+    """Tokens per shingle: characters where most tokens are unspaced-script characters, else words."""
+    return cfg.shingle_chars if 2 * int(np.count_nonzero(single)) > single.size else cfg.shingle_words
 
 
 def _source_sample(tok: np.ndarray, n: int, k: int) -> tuple[np.ndarray, int]:
