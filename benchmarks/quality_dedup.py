@@ -1,7 +1,7 @@
 """Dedup quality on the labelled dev set: the product's text stages, fingerprints, index, score.
 
     python benchmarks/quality_dedup.py [--eval ../shared/eval/dedup] [--runs 3] [--templates]
-        [--bands 32 --rows 4 --threshold 0.75 --shingle-words 3] [--kept kept.txt] [--shuffle SEED]
+        [--bands 32 --rows 4 --threshold 0.75 --shingle-words 3] [--kept kept.txt] [--shuffle SEED] [--errors]
     python benchmarks/quality_dedup.py --pipeline [--workers 2]   # through `cleaner run` itself
 
 Input order of corpus.jsonl is the arrival order ("keep the first"). The texts go through the
@@ -13,7 +13,8 @@ sessions over one SQLite file with a commit between them (the incremental case);
 must not change. `--shuffle SEED` changes the arrival order (another copy is then the first:
 the scores, not the kept ids, are comparable). `--pipeline` instead runs the product, `cleaner
 run` over EVAL/txt/ (file order, its site-template statistics, its worker processes), and scores
-the documents it wrote to clean/. Scores with ../shared/tools/score_dedup.py.
+the documents it wrote to clean/. Scores with ../shared/tools/score_dedup.py. `--errors` then lists
+each wrong removal and residual duplicate with the exact overlap of the two cleaned texts.
 """
 
 from __future__ import annotations
