@@ -33,9 +33,7 @@ from pathlib import Path
 
 from cleaner.config import Config, DedupConfig
 from cleaner.document import Document, Source
-import numpy as np
-
-from cleaner.stages.dedup import Fingerprint, fingerprint_text, shingle_set
+from cleaner.stages.dedup import Fingerprint, exact_overlap, fingerprint_text
 from cleaner.state.dedup_index import DedupIndex, Match
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,16 +109,6 @@ def decide(
         conn.commit()
     conn.close()
     return kept
-
-
-def exact_overlap(a: str, b: str, cfg: DedupConfig) -> tuple[float, float]:
-    """(containment of the smaller text's shingles in the other's, Jaccard), exactly: what the
-    index estimates from samples (over all shingles, where its rules weigh content lines)."""
-    sa, sb = shingle_set(a, cfg), shingle_set(b, cfg)
-    if not (sa.size and sb.size):
-        return 0.0, 0.0
-    shared = np.intersect1d(sa, sb, assume_unique=True).size
-    return shared / min(sa.size, sb.size), shared / (sa.size + sb.size - shared)
 
 
 def error_report(

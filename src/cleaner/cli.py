@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="an input file (a .txt, .html, .warc ...)")
     p.add_argument("--config", metavar="FILE")
     p.add_argument("--state", metavar="DIR", help="state folder, for template counts and dedup decisions")
+    p.add_argument("--archive", metavar="DIR", help="archive folder, for a near duplicate's kept copy (default archive/)")
 
     p = sub.add_parser("verify", help="check an archive: digests, record links, index lines")
     p.add_argument("archive", nargs="?", help="archive folder (default archive/)")

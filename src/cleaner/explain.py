@@ -7,13 +7,17 @@ already processed, its outcome and what it duplicates.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from cleaner import sources
 from cleaner.config import Config
 from cleaner.document import Document, Outcome
 from cleaner.pipeline import PREPARE, _run_stages, site_of
+from cleaner.sinks.archive_check import read_record
 from cleaner.stages import convert, dedup
+from cleaner.stages.dedup import exact_overlap, shingle_set
 from cleaner.stages.strip import explain_lines
 from cleaner.state.ledger import Ledger
 from cleaner.state.templates import TemplateSnapshot, TemplateStats
@@ -103,6 +107,8 @@ def _explain_doc(doc: Document, cfg: Config, ledger: Ledger | None) -> list[str]
                 )
                 if row.get("dedup_note"):
                     out.append(f"  evidence: {row['dedup_note']}")
+                if orig and row["method"] == "near":
+                    out.extend(_compared(doc.text, orig, cfg))
             elif row["outcome"] == "quarantined":
                 out.append(f"  problem: {row['problem']}")
             dups = ledger.duplicates_of(doc.id)
@@ -112,6 +118,56 @@ def _explain_doc(doc: Document, cfg: Config, ledger: Ledger | None) -> list[str]
         else:
             out.append("ledger: not processed yet")
     return out
+
+
+def _compared(text: str, kept: dict[str, Any], cfg: Config) -> list[str]:
+    """This text beside the kept copy's, read back from the archive: their exact overlap (what
+    the index estimated from samples) and the lines each has that the other lacks."""
+    try:
+        ref = json.loads(kept["text_json"] or "null")
+        if ref is None:
+            return []
+        block = read_record(Path(cfg.run.archive), ref["filename"], ref["offset"], ref.get("length")).block
+        other = (block or b"").decode("utf-8")
+    except (OSError, ValueError, KeyError) as err:
+        return [f"  (the kept copy's text could not be read from the archive: {err})"]
+    contained, jaccard = exact_overlap(text, other, cfg.dedup)
+    out = [f"  exact overlap of the two cleaned texts: containment {contained:.2f}, jaccard {jaccard:.2f}"]
+    lines, missing, changed = _line_diff(text, other, cfg)
+    theirs, lacking, _ = _line_diff(other, text, cfg)
+    for label, found, of in (("only here", missing, lines), ("changed here", changed, lines),
+                             ("only in the kept copy", lacking, theirs)):
+        if found:
+            shown = " | ".join(repr(_short(m, 70)) for m in found[:_SHOWN_LINES])
+            more = f" and {len(found) - _SHOWN_LINES} more" if len(found) > _SHOWN_LINES else ""
+            out.append(f"  {label} ({len(found)} of {of} lines): {shown}{more}")
+    return out
+
+
+_SHOWN_LINES = 5
+_LINE_FOUND = 0.5  # share of a line's shingles in the other text for it to count as there (changed)
+
+
+def _line_diff(text: str, other: str, cfg: Config) -> tuple[int, list[str], list[str]]:
+    """(non-blank lines of `text`, those not in `other`, those changed there). A line is there
+    when the other has it as a line (whitespace and case aside); changed when not, but half of
+    its shingles are among the other's (a line of one shingle: when a line there contains it)."""
+    theirs = {" ".join(line.split()).casefold() for line in other.splitlines()}
+    pool = set(shingle_set(other, cfg.dedup).tolist())
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    missing: list[str] = []
+    changed: list[str] = []
+    for line in lines:
+        if " ".join(line.split()).casefold() in theirs:
+            continue
+        own = shingle_set(line, cfg.dedup).tolist()
+        if len(own) >= 2 and sum(h in pool for h in own) >= _LINE_FOUND * len(own):
+            changed.append(line)
+        elif len(own) < 2 and any(" ".join(line.split()).casefold() in t for t in theirs):
+            changed.append(line)  # a short line that a longer one there contains
+        else:
+            missing.append(line)
+    return len(lines), missing, changed
 
 
 def _templates(ledger: Ledger | None, site: str, doc: Document) -> TemplateSnapshot | None:

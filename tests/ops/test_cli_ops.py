@@ -400,6 +400,43 @@ def test_a_warc_over_the_size_limit_is_cleaned_a_record_at_a_time(project: Path,
     assert rows == [("clean", 12)]
 
 
+def test_explain_compares_a_near_duplicate_with_its_kept_copy(project: Path, cli: Cli) -> None:
+    """For a near duplicate, `cleaner explain` reads the kept copy's text back from the archive
+    and says how the two differ: their exact overlap, and the lines each has that the other
+    lacks or has changed (what a reviewer checks before trusting the decision)."""
+    topics = ["ferries", "fishing fleet", "lighthouse", "warehouses", "tram line", "sea wall", "market hall",
+              "cycle path", "museum ship"]
+    places = ["north pier", "east basin", "old town", "river mouth", "west quay", "dry dock", "fish market",
+              "station square", "castle hill"]
+    paragraphs = [
+        f"Paragraph {k} of the harbour story: on the {topic} near the {place}, the council met on Tuesday "
+        f"and spent {k + 2} hours on what the {topic} would cost the {place} in the coming years."
+        for k, (topic, place) in enumerate(zip(topics, places))
+    ]
+    edited = paragraphs[:8]
+    edited[3] = edited[3].replace("met on Tuesday", "gathered on Wednesday")
+    edited.append("A reader wrote in to say that the ferry timetable will change in the spring as well.")
+    (project / "raw" / "a_story.txt").write_text("Harbour plan agreed\n\n" + "\n\n".join(paragraphs) + "\n",
+                                                 encoding="utf-8")
+    (project / "raw" / "b_copy.txt").write_text("Harbour plan agreed\n\n" + "\n\n".join(edited) + "\n",
+                                                encoding="utf-8")
+    assert cli(*RUN)[0] == 0
+    code, out, _ = cli("explain", "raw/b_copy.txt")
+    assert code == 0 and "duplicate (near" in out and "(a_story.txt)" in out, out
+    lines = out.splitlines()
+    overlap = next(line for line in lines if "exact overlap of the two cleaned texts" in line)
+    assert "containment 0.9" in overlap  # one changed paragraph and one added line of 10
+    changed = next(line for line in lines if line.strip().startswith("changed here (1 of"))
+    assert "Paragraph 3 of the harbour story" in changed
+    only_here = next(line for line in lines if line.strip().startswith("only here (1 of"))
+    assert "A reader wrote in" in only_here
+    only_kept = next(line for line in lines if line.strip().startswith("only in the kept copy (1 of"))
+    assert "Paragraph 8 of the harbour story" in only_kept
+    # without the archive the decision is still explained, and the comparison says why it is missing
+    code, out, _ = cli("explain", "raw/b_copy.txt", "--archive", "elsewhere")
+    assert code == 0 and "evidence: " in out and "could not be read from the archive" in out
+
+
 def test_explain_gives_the_evidence_of_a_near_duplicate(project: Path, cli: Cli) -> None:
     """A teaser (the first paragraphs of a story) is a near duplicate of the story: `cleaner
     explain` names the kept copy and the evidence the index weighed, and the duplicate's archive

@@ -512,6 +512,16 @@ def shingle_set(text: str, cfg: DedupConfig) -> np.ndarray:
     return np.unique(_shingles(tok, _gram(single, cfg)) >> _U33)
 
 
+def exact_overlap(a: str, b: str, cfg: DedupConfig) -> tuple[float, float]:
+    """(containment of the smaller text's shingles in the other's, Jaccard), exactly: what the
+    index estimates from samples (over all shingles, where its rules weigh content lines)."""
+    sa, sb = shingle_set(a, cfg), shingle_set(b, cfg)
+    if not (sa.size and sb.size):
+        return 0.0, 0.0
+    shared = np.intersect1d(sa, sb, assume_unique=True).size
+    return shared / min(sa.size, sb.size), shared / (sa.size + sb.size - shared)
+
+
 def _gram(single: np.ndarray, cfg: DedupConfig) -> int:
     """Tokens per shingle: characters where most tokens are unspaced-script characters, else words."""
     return cfg.shingle_chars if 2 * int(np.count_nonzero(single)) > single.size else cfg.shingle_words
