@@ -253,6 +253,23 @@ def test_missing_ray_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, project: 
     assert 'pip install "cleaner[ray]"' in err
 
 
+def test_ray_logs_no_more_than_ours() -> None:
+    """`cleaner run -q --engine ray` from cron: Ray's start-up warnings stay out of the errors-only log."""
+    import logging
+
+    from cleaner.engines.ray import _ray_log_level
+    from cleaner.observe import LOG
+
+    before = LOG.level
+    try:
+        for ours, theirs in ((logging.ERROR, logging.ERROR), (logging.WARNING, logging.WARNING),
+                             (logging.DEBUG, logging.WARNING)):
+            LOG.setLevel(ours)
+            assert _ray_log_level() == theirs
+    finally:
+        LOG.setLevel(before)
+
+
 # --- with Ray ------------------------------------------------------------------------------------
 
 

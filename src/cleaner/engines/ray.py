@@ -25,6 +25,7 @@ from cleaner.document import Document
 from cleaner.engines import band_shuffle
 from cleaner.engines.local import default_workers
 from cleaner.errors import FatalError, UsageError
+from cleaner.observe import LOG
 from cleaner.state.dedup_index import DedupIndex, Match
 
 T = TypeVar("T")
@@ -54,6 +55,12 @@ def _get(ray: Any, ref: Any) -> Any:
         raise FatalError(f"a Ray task failed: {str(err).splitlines()[0]}") from None
 
 
+def _ray_log_level() -> int:
+    """Ray's own log level: its warnings where ours show (a cron job's `-q` asks for errors only,
+    and Ray's start-up warnings are not errors)."""
+    return max(logging.WARNING, LOG.getEffectiveLevel())
+
+
 class RayEngine:
     """Same contract as LocalEngine (context manager, ordered `map`), plus `dedup_plan`."""
 
@@ -72,14 +79,14 @@ class RayEngine:
             pass  # a connection this process already holds: use it, leave it open
         elif self.address:
             try:
-                ray.init(address=self.address, log_to_driver=False, logging_level=logging.WARNING)
+                ray.init(address=self.address, log_to_driver=False, logging_level=_ray_log_level())
             except (ConnectionError, ValueError, RuntimeError) as err:
                 raise UsageError(f"cannot connect to the Ray cluster at {self.address}: {err}") from None
             self._owned = True
         else:
             workers = self.workers if self.workers > 0 else default_workers()
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                     logging_level=logging.WARNING)
+                     logging_level=_ray_log_level())
             self._owned = True
         self._ray = ray
         self.slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
