@@ -177,6 +177,8 @@ def _cmd_run(args: argparse.Namespace, cfg: config_mod.Config) -> int:
         LOG.warning("run finished", extra={"event": "summary", "data": summary.to_dict()})
     elif not args.quiet:
         print(text, file=sys.stderr)
+    if args.quiet and summary.problems:  # -q shows errors only: quarantined inputs are theirs, in one line
+        LOG.error("%s", summary.quarantine_line(cfg.run.state), extra={"event": "quarantined-summary"})
     return EXIT_QUARANTINED if summary.quarantined else EXIT_OK
 
 

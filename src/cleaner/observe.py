@@ -96,6 +96,18 @@ class RunSummary:
         return "\n".join(lines)
 
 
+    def quarantine_line(self, state: str = "state") -> str:
+        """One line for a quiet run's log (cron mails it): how many documents were quarantined,
+        at which stage, and where the list is. Empty when none were."""
+        if not self.problems:
+            return ""
+        stages = Counter(p["problem"].split(":", 1)[0] for p in self.problems)
+        by_stage = ", ".join(f"{stage} {n}" for stage, n in sorted(stages.items(), key=lambda kv: (-kv[1], kv[0])))
+        first = self.problems[0]
+        return (f"{len(self.problems)} of {self.documents} documents quarantined in run {self.run_id} ({by_stage}), "
+                f"e.g. {first['path']}: {first['problem']}; the list: cleaner status, {state}/quarantine.jsonl")
+
+
 class Progress:
     """A rich bar on a TTY; otherwise a log line every `every_s` seconds."""
 

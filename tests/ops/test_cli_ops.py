@@ -137,6 +137,21 @@ def test_exit_0_then_0_for_nothing_new_and_1_for_quarantine(project: Path, cli: 
     assert code == 1 and "quarantined image.txt" in err
 
 
+def test_quiet_prints_nothing_unless_inputs_were_quarantined_then_one_line(project: Path, cli: Cli) -> None:
+    """`cleaner run -q` from cron: silent on a good night; on a night with bad inputs one error
+    line (cron mails it) that says how many, at which stage, one example, and where the list is."""
+    code, _, err = cli("run", "--workers", "1", "-q")
+    assert (code, err) == (0, "")
+    (project / "raw" / "image.txt").write_bytes(PNG)
+    (project / "raw" / "empty.txt").write_bytes(b"")
+    code, _, err = cli("run", "--workers", "1", "-q")
+    (line,) = err.strip().splitlines()
+    assert code == 1 and "2 of 2 documents quarantined" in line and "(decode 1, read 1)" in line
+    assert "e.g. empty.txt: read: empty file" in line
+    assert "quarantine.jsonl" in line and "cleaner status" in line
+    assert cli("run", "--workers", "1", "-q")[1:] == ("", "")  # reported once: the next run has nothing new
+
+
 @pytest.mark.parametrize("setup, args", [
     (None, ("run", "--frobnicate")),
     (None, ("run", "--input", "no-such-folder")),
