@@ -60,3 +60,17 @@ def test_candidates_keep_rule_order() -> None:
     for c in "rRsS»1相":
         got = [order[id(r)] for r, _ in disp.candidates(c, "e")]
         assert got == sorted(got)
+
+
+def test_start_rules_look_within_the_first_200_non_word_characters() -> None:
+    """Every position of a line's leading run of non-word characters is a place a start rule
+    may begin, and each costs a lookup: a line of a million dashes took seconds. A rule's words
+    are looked for within the first 200 (a row of "=" above a heading is far shorter)."""
+    from cleaner.stages.strip_match import _LEAD_REACH
+
+    rule = Rule("t:ad", "ad", "any", 40)
+    disp = Dispatch([(rule, [r"advertisement\b"])], "start")
+    near, far = "=" * (_LEAD_REACH - 10) + " Advertisement", "=" * (_LEAD_REACH + 10) + " Advertisement"
+    assert disp.match_start(near) is rule and disp.full is not None and disp.full.pattern.match(near)
+    assert disp.match_start(far) is None  # the full alternation would find it: too far in
+    assert disp.match_start("." * 1_000_000) is None

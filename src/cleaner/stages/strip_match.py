@@ -511,15 +511,16 @@ class Dispatch:
 
     def match_start(self, stripped: str) -> Rule | None:
         """The rule `full.pattern.match(stripped)` names. Its leading [\\W_]* is greedy: the
-        alternation is tried after the whole run of non-word characters, then after one
-        fewer, down to none; a line that starts with a letter or digit has no such run."""
+        alternation is tried after the whole run of non-word characters (up to _LEAD_REACH of
+        them), then after one fewer, down to none; a line that starts with a letter or digit
+        has no such run."""
         c = stripped[:1]
         if c.isalnum():
             for rule, pat in self.candidates(c):
                 if pat.match(stripped) is not None:
                     return rule
             return None
-        lead = _LEAD_NONWORD.match(stripped).end()  # type: ignore[union-attr]
+        lead = min(_LEAD_REACH, _LEAD_NONWORD.match(stripped).end())  # type: ignore[union-attr]
         for k in range(lead, -1, -1):
             for rule, pat in self.candidates(stripped[k : k + 1]):
                 if pat.match(stripped, k) is not None:
@@ -528,6 +529,10 @@ class Dispatch:
 
 
 _LEAD_NONWORD = re.compile(r"[\W_]*", re.IGNORECASE)  # as the "start" groups' prefix
+# Where a start rule's words may begin: within a line's first 200 non-word characters (bullets,
+# dashes, a row of "=" above a heading). Each position costs a candidate lookup, so a line of a
+# million dots or dashes (a separator gone wild, a blob) took 4 s; it now costs what 200 do.
+_LEAD_REACH = 200
 
 
 @lru_cache(maxsize=4096)
