@@ -56,6 +56,7 @@ from cleaner.stages.strip_layout import (
     comment_header,
     data_tables,
     dateish,
+    glued_teasers,
     listings,
     related_lists,
     repeated,
@@ -466,6 +467,10 @@ def _layout(nonblank: list[_Line]) -> None:
         for ln in nonblank[a : b + 1]:
             if not ln.rule:
                 ln.rule, ln.note = "layout:teasers", "in a run of headline/excerpt teasers"
+    for i in glued_teasers(texts):
+        ln = nonblank[i]
+        if not ln.rule:
+            ln.rule, ln.note = "layout:glued-teaser", "a headline run into its summary: a teaser card scraped as one line"
     rules = [ln.rule for ln in nonblank]
     for a, b in related_lists(texts, shapes, rules, [ln.index for ln in nonblank]):
         for ln in nonblank[a : b + 1]:

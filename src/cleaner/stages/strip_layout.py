@@ -237,6 +237,42 @@ def _teasers(recs: list[tuple[int, int]], texts: Sequence[str]) -> bool:
     return 2 * cut >= len(recs)
 
 
+# Where a teaser card's headline runs into its summary: a lower-case letter or digit (or a
+# closing quote, bracket, ?, !, %) directly before an upper-case letter that starts a word
+# (or is one: "A").
+_GLUE = re.compile(r"(?<=[a-z0-9)?!%’'\"])(?=[A-Z][a-z ])")
+_GLUED_MIN = 3  # such lines a document needs: cards come in groups, a brand name alone does not
+_GLUE_RUN = re.compile(r"[A-Za-z]+$|\d+$")
+
+
+def glued_teasers(texts: Sequence[str]) -> list[int]:
+    """Lines that are a Title-Case headline run into its summary sentence without a space
+    ("Customers Leave Without Paying $690 Bill At Troy SteakhouseA party of six left ..."):
+    a scraper that joined a teaser card's two elements. Only where a document has
+    `_GLUED_MIN` of them. Brand names glue words too (MacBook, McKinley, WeWork): the word
+    before the join must be four letters or more (or digits), the part before it a headline
+    (its words of four letters or more all capitalised), and the part after it a sentence
+    (five words or more, its second word not capitalised)."""
+    found = [i for i, t in enumerate(texts) if _glued(t)]
+    return found if len(found) >= _GLUED_MIN else []
+
+
+def _glued(text: str) -> bool:
+    if len(text) < 40:
+        return False
+    for m in _GLUE.finditer(text):
+        head, tail = text[: m.start()], text[m.start() :].split()
+        run = _GLUE_RUN.search(head)
+        if run is None or (run.group().isalpha() and len(run.group()) < 4):
+            continue
+        words = head.split()
+        long = [w for w in words if sum(c.isalpha() for c in w) >= 4]
+        if (len(words) >= 3 and len(long) >= 2 and all(w[0].isupper() or not w[0].isalpha() for w in long)
+                and len(tail) >= 5 and not tail[1][0].isupper()):
+            return True
+    return False
+
+
 def _headline(text: str, sh: Shape) -> bool:
     return 3 <= sh.units <= 22 and not text.endswith((".", ":", ";", ","))
 
