@@ -76,6 +76,36 @@ def test_real_chinese_is_never_gbk_mojibake() -> None:
     assert fix_gbk_mojibake(simplified, edits) == simplified and not edits
 
 
+def test_no_break_spaces_become_one_space_inside_a_line_and_nothing_at_its_edges() -> None:
+    """"&nbsp; &nbsp;" fillers and "sentence.&nbsp; Next" spacing: one space, not three; an
+    indent or a trailing no-break space: none (extract leaves them all to repair)."""
+    text = "\xa0\xa0Indented line\nOne sentence.\xa0 The next \xa0\xa0 one.\xa0\n\xa0\nPreis:\xa0100\u202f€"
+    out, edits = repair_text(text, RepairConfig())
+    assert out == "Indented line\nOne sentence. The next one.\n\nPreis: 100 €"
+    assert replay(text, edits) == out and {e.rule for e in edits} == {"nbsp"}
+
+
+def test_html_mojibake_keeps_its_no_break_space_bytes_until_repair() -> None:
+    """UTF-8 read as cp1252: 擠 (E6 93 A0) reads 'æ“' and a no-break space, à (C3 A0) 'Ã' and
+    one. Extract collapsed the no-break space with other whitespace, so repair could not decode
+    the character, nor (ftfy decodes a run whole) the rest of its paragraph: six of the 46
+    mojibake HTML pages of the 5k benchmark corpus came out as mojibake."""
+    from cleaner.config import Config
+    from cleaner.pipeline import prepare
+
+    chinese = "台東擁擠的學生週三否決了麵包店的醫院，調查表示正式的社區將推遲了學校。"
+    french = "Il est allé à la maison, voilà tout, et il a dormi jusqu’à midi."
+    import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252: undefined bytes as C1 controls)
+
+    garbled = [t.encode("utf-8").decode("sloppy-windows-1252") for t in (chinese, french)]
+    assert "\xa0" in garbled[0] and "\xa0" in garbled[1]
+    page = ("<html><head><meta charset='utf-8'></head><body><article>"
+            + "".join(f"<p>{g}</p>" for g in garbled) + "</article></body></html>").encode("utf-8")
+    doc = Document(id="x", source=Source(path="x.html", sha256="0" * 64, media_type="text/html"), raw=page)
+    doc = prepare(doc, Config())
+    assert chinese in doc.text and french in doc.text, doc.text
+
+
 # --- the ftfy fast path must be ftfy -----------------------------------------------------------
 
 _FTFY_LINES = [

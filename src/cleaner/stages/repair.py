@@ -442,18 +442,26 @@ def _trim_common(a: str, b: str) -> tuple[int, int]:
 # --- invisible characters ----------------------------------------------------------------------
 
 _INVISIBLE = re.compile(r"[\u200b\u2060\ufeff\u00ad\u200e\u200f]+")
-_NBSP = re.compile(r"[\u00a0\u202f\u2007]")
+# A no-break space with the spaces around it: one space inside a line, nothing at its edges
+# (HTML's "&nbsp; &nbsp;" indents and fillers; extract leaves them to repair, see extract_render).
+_NBSP = re.compile(r"[ \u00a0\u202f\u2007]*[\u00a0\u202f\u2007][ \u00a0\u202f\u2007]*")
 _ANY_INVISIBLE = re.compile(r"[\u200b\u2060\ufeff\u00ad\u200e\u200f\u00a0\u202f\u2007]")
 
 
 def fix_invisibles(text: str, edits: list[Edit]) -> str:
-    """Zero-width, BOM, soft hyphen, bidi marks go; no-break spaces become spaces. ZWJ stays."""
+    """Zero-width, BOM, soft hyphen, bidi marks go; no-break spaces become spaces (a run of them
+    and spaces one space; at a line's edges nothing). ZWJ stays."""
     if text.isascii() or not _ANY_INVISIBLE.search(text):
         return text
     rw = Rewriter(text, STAGE)
     rw.sub(_INVISIBLE, "", "invisible")
-    rw.sub(_NBSP, " ", "nbsp")
+    rw.sub(_NBSP, lambda m: _nbsp_run(text, m), "nbsp")
     return rw.apply(edits)
+
+
+def _nbsp_run(text: str, m: re.Match[str]) -> str:
+    edge = m.start() == 0 or text[m.start() - 1] in "\r\n" or m.end() == len(text) or text[m.end()] in "\r\n"
+    return "" if edge else " "
 
 
 # --- the stage ---------------------------------------------------------------------------------
