@@ -95,10 +95,10 @@ def test_html_mojibake_keeps_its_no_break_space_bytes_until_repair() -> None:
 
     chinese = "台東擁擠的學生週三否決了麵包店的醫院，調查表示正式的社區將推遲了學校。"
     french = "Il est allé à la maison, voilà tout, et il a dormi jusqu’à midi."
-    import ftfy  # registers the codec sloppy-windows-1252: undefined bytes as C1 controls
+    def as_cp1252(b: bytes) -> str:  # a browser's reading: cp1252's five undefined bytes as C1 controls
+        return "".join(bytes([x]).decode("windows-1252", "ignore") or chr(x) for x in b)
 
-    assert ftfy.__name__
-    garbled = [t.encode("utf-8").decode("sloppy-windows-1252") for t in (chinese, french)]
+    garbled = [as_cp1252(t.encode("utf-8")) for t in (chinese, french)]
     assert "\xa0" in garbled[0] and "\xa0" in garbled[1]
     page = ("<html><head><meta charset='utf-8'></head><body><article>"
             + "".join(f"<p>{g}</p>" for g in garbled) + "</article></body></html>").encode("utf-8")
