@@ -74,3 +74,19 @@ def test_title_follows_the_text_into_simplified_script() -> None:
     plain = Document(id="z", source=Source(path="p.html", sha256="0"), raw=b"", text="只有简体字的文本。", title="經濟")
     convert(plain, ConvertConfig())
     assert plain.title == "經濟"  # nothing in the text was converted: the title is left as given
+
+
+def test_a_kanji_only_headline_of_a_chinese_document_is_converted_with_it() -> None:
+    """Language ID calls some short kana-free lines Japanese ("基隆劇院啟動了年度教師": ja 0.71).
+    Alone such a line is left as it is (it may be Japanese); in a document without any kana
+    whose other lines are Chinese it is Chinese, and is converted with them. A Japanese
+    document keeps its kanji-only line, by its kana."""
+    headline = "基隆劇院啟動了年度教師"
+    body = ("週五，酒莊與調查處公布了新的報告，說明了這座城市的交通問題與預算的變化，市民們對此表示關注。\n\n"
+            "另一段：學校將在下個月開放新的圖書館，學生們都很期待。")
+    out, edits, lang = convert_text(f"{headline}\n\n{body}")
+    assert out.startswith("基隆剧院启动了年度教师\n\n周五") and lang == "zh-Hans"
+    assert any("no kana in a Chinese document" in e.note for e in edits)
+    assert convert_text(headline)[0] == headline  # alone: it may be Japanese
+    japanese = f"{headline}\n\n東京都の新しい庁舎が完成しました。市民の皆さんは見学できます。"
+    assert convert_text(japanese)[0] == japanese

@@ -14,7 +14,7 @@ from operator import ne
 
 from cleaner.config import ConvertConfig
 from cleaner.document import Action, Document, Edit
-from cleaner.language import CJK, HAN, HANGUL, KANA, opencc_converter, route, script_counts, text_language
+from cleaner.language import CJK, HAN, HANGUL, KANA, Route, opencc_converter, route, script_counts, text_language
 
 STAGE = "convert"
 
@@ -81,6 +81,16 @@ class _Edits:
         )
 
 
+# A kana-free line that language ID alone calls Japanese is Chinese where the document has no
+# kana and its Chinese lines hold this many times the line's Han characters.
+_CHINESE_AROUND = 3
+
+
+def _as_chinese(r: Route) -> tuple[str, Route]:
+    lang = "zh-Hant" if r.trad > r.simp else "zh-Hans"
+    return lang, Route(lang, f"{r.reason}, but no kana in a Chinese document", r.trad, r.simp)
+
+
 def _unconverted_lang(text: str, trad: int, simp: int) -> str | None:
     """Tag for text that needs no conversion, from whole-document evidence."""
     han = _han_count(text)
@@ -119,30 +129,43 @@ def convert_text(text: str, cfg: ConvertConfig | None = None) -> tuple[str, list
     done = converted.split("\n")
     if len(done) != len(lines):  # pragma: no cover - a converter that rewrote a newline
         done = [converter.convert(line) for line in lines]
-    weight: Counter[str] = Counter()
-    other = 0  # characters on lines without Han, for documents that only quote some Chinese
-    pos = 0
+    # each Han line's route: (Han characters, language, Route where the line would change)
+    routed: list[tuple[int, str, Route | None]] = []
     for k, line in enumerate(lines):
         han = _han_count(line) if line else 0
         if not han:
-            other += len(line)
+            routed.append((0, "", None))
+        elif done[k] == line:  # nothing to convert: only the language tag is wanted
+            trad, simp = script_counts(line)
+            lang = "zh-Hant" if trad > simp else "zh-Hans"
+            if KANA.search(line):
+                lang = "ja"
+            elif HANGUL.search(line):
+                lang = "ko"
+            routed.append((han, lang, None))
         else:
-            after = done[k]
-            if after == line:  # nothing to convert: only the language tag is wanted
-                trad, simp = script_counts(line)
-                lang = "zh-Hant" if trad > simp else "zh-Hans"
-                if KANA.search(line):
-                    lang = "ja"
-                elif HANGUL.search(line):
-                    lang = "ko"
-            else:
-                r = route(line, cfg.ja_score)
-                lang = r.lang
-                simplified_doc = r.simp > r.trad and doc_simp > doc_trad
-                if lang in ("zh-Hant", "zh-Hans") and not simplified_doc:
-                    out.record(pos, line, after, rule, r.reason)
-                    lines[k] = after
-                    lang = target
+            r = route(line, cfg.ja_score)
+            routed.append((han, r.lang, r))
+    chinese = sum(han for han, lang, _ in routed if lang.startswith("zh"))
+    kana_free = not KANA.search(text)
+    weight: Counter[str] = Counter()
+    other = 0  # characters on lines without Han, for documents that only quote some Chinese
+    pos = 0
+    for k, (line, (han, lang, r)) in enumerate(zip(lines, routed)):
+        if not han:
+            other += len(line)
+        elif r is not None:
+            if lang == "ja" and r.reason.startswith("langid") and kana_free and chinese >= _CHINESE_AROUND * han:
+                # language ID alone called a short kana-free line Japanese (a headline of
+                # kanji); Japanese writing of any length has kana, this document has none, and
+                # its other lines are Chinese
+                lang, r = _as_chinese(r)
+            simplified_doc = r.simp > r.trad and doc_simp > doc_trad
+            if lang in ("zh-Hant", "zh-Hans") and not simplified_doc:
+                out.record(pos, line, done[k], rule, r.reason)
+                lines[k] = done[k]
+                lang = target
+        if han:
             weight[lang or "zh-Hans"] += han
         pos += len(line) + 1
     cjk = sum(weight.values())
