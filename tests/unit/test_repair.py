@@ -89,7 +89,8 @@ def test_html_mojibake_keeps_its_no_break_space_bytes_until_repair() -> None:
     """UTF-8 read as cp1252: 擠 (E6 93 A0) reads 'æ“' and a no-break space, à (C3 A0) 'Ã' and
     one. Extract collapsed the no-break space with other whitespace, so repair could not decode
     the character, nor (ftfy decodes a run whole) the rest of its paragraph: six of the 46
-    mojibake HTML pages of the 5k benchmark corpus came out as mojibake."""
+    mojibake HTML pages of the 5k benchmark corpus came out as mojibake. Read as Latin-1, х
+    (D1 85) ends in NEL, which extract stripped at a line's end."""
     from cleaner.config import Config
     from cleaner.pipeline import prepare
 
@@ -98,13 +99,14 @@ def test_html_mojibake_keeps_its_no_break_space_bytes_until_repair() -> None:
     def as_cp1252(b: bytes) -> str:  # a browser's reading: cp1252's five undefined bytes as C1 controls
         return "".join(bytes([x]).decode("windows-1252", "ignore") or chr(x) for x in b)
 
-    garbled = [as_cp1252(t.encode("utf-8")) for t in (chinese, french)]
-    assert "\xa0" in garbled[0] and "\xa0" in garbled[1]
+    russian = "Новости дня: в городе открылся новый парк для жителей всех районов и их"  # х: D1 85
+    garbled = [as_cp1252(t.encode("utf-8")) for t in (chinese, french)] + [russian.encode("utf-8").decode("latin-1")]
+    assert "\xa0" in garbled[0] and "\xa0" in garbled[1] and garbled[2].endswith("\x85")  # NEL, at a line's end
     page = ("<html><head><meta charset='utf-8'></head><body><article>"
             + "".join(f"<p>{g}</p>" for g in garbled) + "</article></body></html>").encode("utf-8")
     doc = Document(id="x", source=Source(path="x.html", sha256="0" * 64, media_type="text/html"), raw=page)
     doc = prepare(doc, Config())
-    assert chinese in doc.text and french in doc.text, doc.text
+    assert chinese in doc.text and french in doc.text and russian in doc.text, doc.text
 
 
 # --- the ftfy fast path must be ftfy -----------------------------------------------------------

@@ -17,12 +17,13 @@ from lxml import etree
 
 from cleaner.stages.extract_score import BLOCK_TAGS, Measure, class_weight, text_of
 
-# Whitespace inside a line collapses to one space, but not the no-break space: in UTF-8 read as
-# cp1252 (mojibake) it is the byte A0 of a character ("Ã\xa0" is à, "æ\x93\xa0" is 擠), and
-# repair, which runs next, can only decode the sequence whole. Repair turns the no-break spaces
-# left afterwards into spaces (`repair.fix_invisibles`).
+# Whitespace inside a line collapses to one space, and a line's edges lose what str.strip
+# strips, but for two characters: in UTF-8 read as cp1252 or Latin-1 (mojibake) the no-break
+# space is the byte A0 of a character ("Ã\xa0" is à, "æ\x93\xa0" is 擠) and NEL the byte 85
+# ("Ñ\x85" is х), and repair, which runs next, can only decode such a sequence whole. Repair
+# turns the no-break spaces left afterwards into spaces (`repair.fix_invisibles`).
 _INLINE_WS = re.compile(r"[ \t\n\r\f\v\u200b]+")
-_EDGE_WS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace() and c != 0xA0) + "\u200b"  # str.strip's, less A0
+_EDGE_WS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace() and c not in (0xA0, 0x85)) + "\u200b"
 _ASCII_SEPARATORS = re.compile(r"[\x1c-\x1f]")  # ASCII whitespace to str.split, not in _INLINE_WS
 _PUNCT = re.compile(r"[,，、。;；.!?！？]")
 _HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
