@@ -100,7 +100,9 @@ def _explain_doc(doc: Document, cfg: Config, ledger: Ledger | None) -> list[str]
             if row["outcome"] == "duplicate":
                 orig = ledger.document(row["duplicate_of"] or "")
                 where = orig["input_path"] if orig else "?"
-                if orig and orig["input_sha256"] == row["input_sha256"]:
+                if orig and orig["input_sha256"] == row["input_sha256"] and not row["member"]:
+                    # a byte-identical copy of a whole input (state/copies.py); the records of
+                    # one WARC file share its sha256 and are cleaned each
                     where += ", the same bytes: not cleaned again"
                 out.append(
                     f"  duplicate ({row['method']}, similarity {row['similarity']:.3f}) of {row['duplicate_of']} ({where})"

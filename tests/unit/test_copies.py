@@ -68,6 +68,27 @@ def test_a_copy_is_not_cleaned_and_takes_the_first_copys_decision(
     assert code == 0 and f"({first.name}, the same bytes: not cleaned again)" in out
 
 
+def test_records_of_one_warc_file_are_not_called_copies_of_each_other(project: Path, cli: Cli) -> None:
+    """Two near-duplicate records of one WARC file share its sha256, but each was cleaned: explain
+    must not say "the same bytes: not cleaned again" of the second."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    text = para(words(7, 120))
+    with open(project / "raw" / "crawl.warc.gz", "wb") as fh:
+        w = WARCWriter(fh, gzip=True)
+        for name, body in (("a", text), ("b", text + " One more sentence at the end of it.")):
+            page = f"<html><body><article><h1>Title</h1><p>{body}</p></article></body></html>".encode()
+            sh = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+            w.write_record(w.create_warc_record(f"http://example.com/{name}", "response",
+                                                payload=io.BytesIO(page), http_headers=sh))
+    assert cli(*RUN)[0] == 0
+    code, out, _ = cli("explain", "raw/crawl.warc.gz")
+    assert code == 0 and "duplicate (near" in out and "the same bytes" not in out, out
+
+
 def test_a_copy_in_a_later_run_is_found_in_the_ledger(project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli(*RUN)[0] == 0
     first = sorted((project / "raw").iterdir())[0]
