@@ -241,8 +241,33 @@ def _cmd_get(args: argparse.Namespace, cfg: config_mod.Config) -> int:
         else:
             sys.stdout.write(get_text(folder, key))
     except KeyError as err:
-        raise UsageError(f"{args.key}: {err.args[0]} (folder {folder})") from None
+        kept = None if args.raw else _kept_copy_of_url(args.key, Path(args.state or cfg.run.state))
+        if kept is None:
+            raise UsageError(f"{args.key}: {err.args[0]} (folder {folder})") from None
+        try:
+            sys.stdout.write(get_text(folder, kept))
+        except KeyError as err2:
+            raise UsageError(f"{args.key}: {err2.args[0]} (folder {folder})") from None
     return EXIT_OK
+
+
+def _kept_copy_of_url(url: str, state: Path) -> str | None:
+    """For a URL whose document was a duplicate (the archive holds its raw record but no text of
+    its own), the record id of the kept document's text, as `get DOC_ID` gives (said on stderr)."""
+    from cleaner.state.ledger import Ledger
+
+    if "://" not in url or not (state / "ledger.sqlite").exists():
+        return None
+    ledger = Ledger(state, readonly=True)
+    try:
+        dups = [r for r in ledger.documents_of_url(url) if r["outcome"] == "duplicate" and r["duplicate_of"]]
+        kept = ledger.document(dups[-1]["duplicate_of"]) if dups else None
+    finally:
+        ledger.close()
+    if kept is None or not kept.get("text_json"):
+        return None
+    print(f"{url} is a duplicate of {kept['doc_id']}: its text", file=sys.stderr)
+    return str(json.loads(kept["text_json"])["record_id"])
 
 
 def _record_of_document(key: str, state: Path, *, raw: bool) -> str | None:

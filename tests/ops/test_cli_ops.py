@@ -360,6 +360,33 @@ def test_get_finds_a_document_by_its_id_and_says_what_it_cannot_find(project: Pa
     assert code == 2 and "https://nowhere.example/page: no cleaned text in the archive" in err
 
 
+def test_get_by_the_url_of_a_near_duplicate_gives_its_kept_copys_text(project: Path, cli: Cli) -> None:
+    """`cleaner get URL` works for a URL whose page was a near duplicate as `get ID` does: the
+    archive holds that page's raw record but no text of its own, so the kept copy's text comes,
+    said on stderr. --raw still gives the page's own bytes."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    text = " ".join(f"Sentence {i} of the harbour story says the council met on Tuesday about berth {i}." for i in range(30))
+    pages = {"http://a.example/story": text, "http://b.example/copy": text + " One more line from the second site."}
+    with open(project / "raw" / "crawl.warc.gz", "wb") as fh:
+        w = WARCWriter(fh, gzip=True)
+        for url, body in pages.items():
+            html = f"<html><body><article><h1>Harbour</h1><p>{body}</p></article></body></html>".encode()
+            sh = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+            w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(html), http_headers=sh))
+    assert cli(*RUN)[0] == 0
+    code, kept, _ = cli("get", "http://a.example/story")
+    assert code == 0 and "berth 29" in kept
+    code, out, err = cli("get", "http://b.example/copy")
+    assert code == 0 and out == kept and "http://b.example/copy is a duplicate of" in err
+    raw = subprocess.run([sys.executable, "-m", "cleaner", "get", "http://b.example/copy", "--raw"], cwd=project,
+                         capture_output=True)
+    assert raw.returncode == 0 and b"One more line from the second site." in raw.stdout
+
+
 def test_get_finds_a_document_by_the_record_id_of_its_input_record(project: Path, cli: Cli) -> None:
     """The archive copies an input WARC record under an id of its own; the input record's
     WARC-Record-ID (with or without <>) still finds its raw bytes and its cleaned text."""

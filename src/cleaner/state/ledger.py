@@ -287,6 +287,11 @@ class Ledger:
     def documents_for_input(self, path: str) -> list[dict[str, Any]]:
         return list(_dicts(self.conn.execute("SELECT * FROM documents WHERE input_path=? ORDER BY rowid", (path,))))
 
+    def documents_of_url(self, url: str) -> list[dict[str, Any]]:
+        """Documents with this URL, oldest first. Not indexed (a scan): for `cleaner get`'s
+        fallback, after the archive's own index found no text for the URL."""
+        return list(_dicts(self.conn.execute("SELECT * FROM documents WHERE url=? ORDER BY rowid", (url,))))
+
     def duplicates_of(self, doc_id: str) -> list[dict[str, Any]]:
         return list(_dicts(self.conn.execute("SELECT * FROM documents WHERE duplicate_of=?", (doc_id,))))
 
