@@ -71,6 +71,8 @@ class RunSummary:
 
     def render(self) -> str:
         if self.inputs_new == 0 and not self.problems:
+            if self.inputs_seen == 0:
+                return "nothing new: the input folder holds no inputs; no files written"
             return (
                 f"nothing new: {self.inputs_seen} inputs, all handled by earlier runs; "
                 "no files written"

@@ -128,6 +128,13 @@ def test_status_json(project: Path, cli: Cli) -> None:
 
 # exit codes -----------------------------------------------------------------------------------
 
+def test_an_empty_input_folder_says_so(tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "raw").mkdir()
+    code, _, err = cli(*RUN)
+    assert code == 0 and "the input folder holds no inputs" in err
+
+
 def test_exit_0_then_0_for_nothing_new_and_1_for_quarantine(project: Path, cli: Cli) -> None:
     assert cli(*RUN)[0] == 0
     code, _, err = cli(*RUN)
