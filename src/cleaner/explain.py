@@ -154,22 +154,27 @@ def _line_diff(text: str, other: str, cfg: Config) -> tuple[int, list[str], list
     """(non-blank lines of `text`, those not in `other`, those changed there). A line is there
     when the other has it as a line (whitespace and case aside); changed when not, but half of
     its shingles are among the other's (a line of one shingle: when a line there contains it)."""
-    theirs = {" ".join(line.split()).casefold() for line in other.splitlines()}
+    theirs = {_norm(line) for line in other.splitlines()}
     pool = set(shingle_set(other, cfg.dedup).tolist())
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     missing: list[str] = []
     changed: list[str] = []
     for line in lines:
-        if " ".join(line.split()).casefold() in theirs:
+        norm = _norm(line)
+        if norm in theirs:
             continue
         own = shingle_set(line, cfg.dedup).tolist()
         if len(own) >= 2 and sum(h in pool for h in own) >= _LINE_FOUND * len(own):
             changed.append(line)
-        elif len(own) < 2 and any(" ".join(line.split()).casefold() in t for t in theirs):
+        elif len(own) < 2 and any(norm in t for t in theirs):
             changed.append(line)  # a short line that a longer one there contains
         else:
             missing.append(line)
     return len(lines), missing, changed
+
+
+def _norm(line: str) -> str:
+    return " ".join(line.split()).casefold()
 
 
 def _templates(ledger: Ledger | None, site: str, doc: Document) -> TemplateSnapshot | None:

@@ -97,7 +97,6 @@ class RunSummary:
             lines.append(f"... and {len(self.problems) - 20} more (cleaner status, state/quarantine.jsonl)")
         return "\n".join(lines)
 
-
     def quarantine_line(self, state: str = "state") -> str:
         """One line for a quiet run's log (cron mails it): how many documents were quarantined,
         at which stage, and where the list is. Empty when none were."""
