@@ -33,6 +33,19 @@ def test_jsonl_documents_pass_through() -> None:
     assert decode(d, CFG) is d and d.encoding is None
 
 
+@pytest.mark.parametrize("sep", ["\r\n", "\r"])
+def test_line_ends_become_lf(sep: str) -> None:
+    """A scrape saved on Windows (CRLF) or an old Mac (CR alone): LF, so that strip sees its
+    lines (a CR-only text was one line) and clean/ holds no CR; the raw record keeps the bytes.
+    JSONL text too."""
+    lines = ["Home | News", DE, "© 2024 Example"]
+    d = decode(doc(sep.join(lines).encode("utf-8")), CFG)
+    assert d.text == "\n".join(lines) and d.raw == sep.join(lines).encode("utf-8")
+    j = doc(b"{}")
+    j.text = sep.join(lines)
+    assert decode(j, CFG).text == "\n".join(lines)
+
+
 def test_utf8_fast_path_and_html_media() -> None:
     d = decode(doc(page(DE).encode(), media="text/html"), CFG)
     assert d.html == page(DE) and d.text == "" and (d.encoding, d.encoding_evidence) == ("utf-8", "utf-8")

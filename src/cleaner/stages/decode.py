@@ -10,8 +10,10 @@ declares a legacy charset, UTF-8 wins. Mislabelled UTF-8 (servers defaulting to 
 is common, while legacy-encoded text that happens to be valid UTF-8 practically never
 occurs beyond a few bytes; decoding it as declared would manufacture mojibake.
 
-Decode is lossless apart from the encoding: no edits (line endings are repair's business),
-and the raw bytes are archived as they are. Binary input (NUL bytes, many control bytes,
+Decode is lossless apart from the encoding and the line ends: a plain text's CRLF and lone CR
+become LF here (universal newlines, as Python's text mode and every HTML parser read them; the
+later stages split lines at LF, and clean/ holds LF), without edits, and the raw bytes are
+archived as they are. Binary input (NUL bytes, many control bytes,
 known binary signatures) is an InputError; UTF-16/32 text is recognised by its BOM or a
 declared charset.
 """
@@ -213,8 +215,10 @@ def choose(raw: bytes, declared: str | None, is_html: bool, cfg: DecodeConfig) -
 
 def decode(doc: Document, cfg: DecodeConfig) -> Document:
     """Set doc.html (HTML media, or a text/plain body that is an HTML document) or doc.text."""
-    if doc.text or doc.html is not None:
-        return doc  # already Unicode (JSONL)
+    if doc.text or doc.html is not None:  # already Unicode (JSONL)
+        if doc.text:
+            doc.text = universal_newlines(doc.text)
+        return doc
     raw = doc.raw
     if not raw.strip():
         raise InputError("empty content", stage=STAGE)
@@ -229,5 +233,13 @@ def decode(doc: Document, cfg: DecodeConfig) -> Document:
     if is_html:
         doc.html = text
     else:
-        doc.text = text
+        doc.text = universal_newlines(text)
     return doc
+
+
+def universal_newlines(text: str) -> str:
+    """CRLF and lone CR as LF (a scrape saved on Windows, an old Mac file: one line to strip
+    otherwise, and CR left in the corpus)."""
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
