@@ -33,7 +33,7 @@ def test_jsonl_documents_pass_through() -> None:
     assert decode(d, CFG) is d and d.encoding is None
 
 
-@pytest.mark.parametrize("sep", ["\r\n", "\r"])
+@pytest.mark.parametrize("sep", ["\r\n", "\r", "\u2028", "\u2029"])
 def test_line_ends_become_lf(sep: str) -> None:
     """A scrape saved on Windows (CRLF) or an old Mac (CR alone): LF, so that strip sees its
     lines (a CR-only text was one line) and clean/ holds no CR; the raw record keeps the bytes.

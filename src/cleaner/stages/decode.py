@@ -10,8 +10,8 @@ declares a legacy charset, UTF-8 wins. Mislabelled UTF-8 (servers defaulting to 
 is common, while legacy-encoded text that happens to be valid UTF-8 practically never
 occurs beyond a few bytes; decoding it as declared would manufacture mojibake.
 
-Decode is lossless apart from the encoding and the line ends: a plain text's CRLF and lone CR
-become LF here (universal newlines, as Python's text mode and every HTML parser read them; the
+Decode is lossless apart from the encoding and the line ends: a plain text's CRLF, lone CR and
+U+2028/U+2029 become LF here (universal newlines, as Python's text mode and every HTML parser read them; the
 later stages split lines at LF, and clean/ holds LF), without edits, and the raw bytes are
 archived as they are. Binary input (NUL bytes, many control bytes,
 known binary signatures) is an InputError; UTF-16/32 text is recognised by its BOM or a
@@ -238,8 +238,11 @@ def decode(doc: Document, cfg: DecodeConfig) -> Document:
 
 
 def universal_newlines(text: str) -> str:
-    """CRLF and lone CR as LF (a scrape saved on Windows, an old Mac file: one line to strip
-    otherwise, and CR left in the corpus)."""
-    if "\r" not in text:
-        return text
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    """CRLF, lone CR and the Unicode line and paragraph separators as LF (a scrape saved on
+    Windows, an old Mac file, text from JSON or a word processor: one line to strip otherwise,
+    and CR left in the corpus)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\u2028" in text or "\u2029" in text:
+        text = text.replace("\u2028", "\n").replace("\u2029", "\n")
+    return text
