@@ -70,7 +70,7 @@ class RuleBook:
                 return rs.any_body[-1][1].search(stripped, stripped.lower() if low is None else low)
             return None
         if len(stripped) <= LINE_MAX:
-            rule = fullmatch_rule(rs.line_edge if edge else rs.line_body, stripped)
+            rule = _fullmatch_undecorated(rs.line_edge if edge else rs.line_body, stripped)
             if rule is not None:
                 return rule
         for limit, grp in rs.any_body:
@@ -87,7 +87,7 @@ class RuleBook:
         the rules valid anywhere failed already, and the edge-only ones keep their order."""
         rs = self.every if cjk else self.latin
         if len(stripped) <= LINE_MAX:
-            rule = fullmatch_rule(rs.line_edge_only, stripped)
+            rule = _fullmatch_undecorated(rs.line_edge_only, stripped)
             if rule is not None:
                 return rule
         return start_rule(rs.short_edge_only, stripped, units)
@@ -200,3 +200,17 @@ def load_rules(languages: tuple[str, ...]) -> RuleBook:
         latin=_build(latin, latin_spam),
         every=_build(every, every_spam),
     )
+
+
+# Arrows, bullets and bars that decorate a label ("» Advertisement", "← Back to gallery",
+# "• Tweet"): a whole-line rule also matches what follows them.
+_DECORATION = "»›>«‹<←→•·*|-–—~ \t"
+
+
+def _fullmatch_undecorated(disp: Dispatch, stripped: str) -> Rule | None:
+    rule = fullmatch_rule(disp, stripped)
+    if rule is None and stripped[:1] in _DECORATION:
+        bare = stripped.lstrip(_DECORATION)
+        if bare and bare != stripped:
+            rule = fullmatch_rule(disp, bare)
+    return rule
