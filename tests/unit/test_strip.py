@@ -426,3 +426,12 @@ def test_a_headline_cut_from_the_text_is_still_the_title() -> None:
     known.title = "From the markup"
     strip(known, CFG)
     assert known.title == "From the markup"
+
+
+def test_date_stamps_between_headline_and_text_are_passed_over_to_the_headline() -> None:
+    """'Headline, byline with date, date and reading time, text': the stamps are no rule's
+    (position cuts them) and are neither the title nor headings; the headline above them is
+    the title (tests/cases/strip/date_stamp_is_not_a_title_or_heading.json)."""
+    case = json.loads((ROOT / "tests/cases/strip/date_stamp_is_not_a_title_or_heading.json").read_text(encoding="utf-8"))
+    doc = _run(case["text"])
+    assert doc.title == "Milan Design Week 2018" and doc.text.startswith("The council met on Tuesday")

@@ -55,6 +55,7 @@ from cleaner.document import Document, Edit, Rewriter
 from cleaner.stages.strip_layout import (
     comment_header,
     data_tables,
+    date_stamp,
     dateish,
     glued_teasers,
     listings,
@@ -433,16 +434,24 @@ def _is_metadata(ln: _Line) -> bool:
 
 def _title_like(ln: _Line) -> bool:
     """A headline: not a label (':'), not a menu ("News | Politics | Economy": three
-    segments or more)."""
+    segments or more), not a date stamp."""
     sh = ln.shape
     return (not ln.rule and 2 <= sh.units <= 30 and not ln.stripped.endswith((":", "："))
-            and len(segments(ln.stripped)) < 3)
+            and len(segments(ln.stripped)) < 3 and not _stamp(ln))
 
 
 def _heading_like(ln: _Line) -> bool:
-    """A heading above a run: short, not prose, not a menu of three segments or more."""
+    """A heading above a run: short, not prose, not a menu of three segments or more, not a
+    date stamp."""
     sh = ln.shape
-    return not ln.rule and 1 <= sh.units <= 14 and not sh.prose and len(segments(ln.stripped)) < 3
+    return (not ln.rule and 1 <= sh.units <= 14 and not sh.prose and len(segments(ln.stripped)) < 3
+            and not _stamp(ln))
+
+
+def _stamp(ln: _Line) -> bool:
+    """`strip_layout.date_stamp` of a line whose `dateish` `_layout` has found (else False:
+    only dateish lines can be stamps)."""
+    return bool(ln.seen.date) and date_stamp(ln.stripped, ln.shape)
 
 
 def _layout(nonblank: list[_Line]) -> None:
@@ -689,11 +698,13 @@ def _tag_list(nonblank: list[_Line]) -> None:
 def _mark_headline(nonblank: list[_Line], s: int) -> None:
     """The headline of a text whose first run starts at line s, in the common layout
     'headline, byline or date line(s), text': the title-like line right above the byline and
-    date lines. Position cuts it from the text (the dev set's articles leave headlines out);
+    date lines (those a rule removed, or date stamps that position will). Position cuts it from the text (the dev set's articles leave headlines out);
     the title field keeps it. Without a byline or date line between, nothing is marked: a
     first line kept as the title, or a lead sentence, is what `headline()` reads."""
     i = s - 1
-    while i >= 0 and s - i <= _HEADLINE_REACH and nonblank[i].rule and _is_metadata(nonblank[i]):
+    while i >= 0 and s - i <= _HEADLINE_REACH and (
+        (nonblank[i].rule and _is_metadata(nonblank[i])) or (not nonblank[i].rule and _stamp(nonblank[i]))
+    ):
         i -= 1
     if i < 0 or i == s - 1 or s - i > _HEADLINE_REACH:
         return

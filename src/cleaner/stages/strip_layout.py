@@ -104,6 +104,20 @@ def dateish(text: str, sh: Shape) -> bool:
     return True
 
 
+# A day of a month or a time of day, not a year alone ("Milan Design Week 2018" is a headline).
+_DAY_OR_TIME = re.compile(
+    rf"\d{{1,2}}:\d{{2}}|\b\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}\b|\b\d{{4}}-\d{{1,2}}-\d{{1,2}}\b|\bago\b"
+    rf"|\b(?:{_MONTHS})\b\.?\s*\d{{1,2}}\b|\b\d{{1,2}}\.?\s*(?:de\s+)?(?:{_MONTHS})\b",
+    re.IGNORECASE,
+)
+
+
+def date_stamp(text: str, sh: Shape) -> bool:
+    """A `dateish` line that names a day or a time: a publication stamp ("Nov 18, 2019 at 9:24
+    pm ET", "Chris Davies - Nov 19, 2019"), never a page's title or a heading."""
+    return dateish(text, sh) and _DAY_OR_TIME.search(text) is not None
+
+
 def comment_header(text: str, sh: Shape) -> bool:
     """'name says:', 'name on May 2, 2019 at 5:23 pm said:' - a comment's head line."""
     # The pattern ends in ':' (then only spaces): test that first, the lazy scan is dear.
