@@ -536,12 +536,19 @@ def _author_bio(nonblank: list[_Line], i: int, last_good: int) -> None:
             ln.rule, ln.note = "shape:author-bio", "an author's biography" + (" under its heading" if boxed else " closing the page")
 
 
-def _position(nonblank: list[_Line]) -> None:
+def _position(nonblank: list[_Line], book: RuleBook) -> None:
     """Mark lines outside the main runs of a plain-text scrape."""
     _layout(nonblank)
     runs = _main_runs(nonblank)
     if not runs:
         return
+    # Outside the main text the edge-only rules hold, though a standfirst or a caption above
+    # the text read as prose when the edges were first drawn: a byline under it is no heading
+    # of the text and no title.
+    s, e = runs[0][0], runs[-1][1]
+    for i, ln in enumerate(nonblank):
+        if not ln.rule and (i < s or i > e):
+            _edge_rule(book, ln)
     keep = [False] * len(nonblank)
     for s, e in runs:
         # Headings right above a run belong to the article ("Einleitung", a subtitle).
@@ -558,7 +565,6 @@ def _position(nonblank: list[_Line]) -> None:
     for (_, end), (start, _) in zip(runs, runs[1:]):
         if not any(ln.rule and not _inline(ln) for ln in nonblank[end + 1 : start]):
             keep[end + 1 : start] = [True] * (start - end - 1)
-    s, e = runs[0][0], runs[-1][1]
     # The document's own title: the first candidate line, when the text starts close below it.
     first = next((i for i, ln in enumerate(nonblank) if not ln.rule), None)
     if first is not None and first < s and s - first <= 8 and _title_like(nonblank[first]):
@@ -678,7 +684,7 @@ def _classify(
     _comment_section(nonblank)
     _tag_list(nonblank)
     if not is_html:
-        _position(nonblank)
+        _position(nonblank, book)
     return nonblank
 
 
