@@ -449,9 +449,11 @@ def _heading_like(ln: _Line) -> bool:
 
 
 def _stamp(ln: _Line) -> bool:
-    """`strip_layout.date_stamp` of a line whose `dateish` `_layout` has found (else False:
-    only dateish lines can be stamps)."""
-    return bool(ln.seen.date) and date_stamp(ln.stripped, ln.shape)
+    """`strip_layout.date_stamp`, remembered per distinct line."""
+    got = ln.seen.stamp
+    if got is None:
+        got = ln.seen.stamp = date_stamp(ln.stripped, ln.shape)
+    return got
 
 
 def _layout(nonblank: list[_Line]) -> None:

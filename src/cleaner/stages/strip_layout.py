@@ -112,10 +112,23 @@ _DAY_OR_TIME = re.compile(
 )
 
 
+# The words of a byline or a post's header beside its date, not counted as a stamp's words.
+_STAMP_WORDS = re.compile(
+    r"\b(?:by|von|par|por|door|di|posted|published|updated|publiziert|veröffentlicht|aktualisiert"
+    r"|publié|publicado|pubblicato|gepubliceerd|written|text|texto|autor|author|comments?|kommentare?)\b",
+    re.IGNORECASE,
+)
+_STAMP_MAX_UNITS = 16
+
+
 def date_stamp(text: str, sh: Shape) -> bool:
-    """A `dateish` line that names a day or a time: a publication stamp ("Nov 18, 2019 at 9:24
-    pm ET", "Chris Davies - Nov 19, 2019"), never a page's title or a heading."""
-    return dateish(text, sh) and _DAY_OR_TIME.search(text) is not None
+    """A line that names a day or a time and, beside it, at most three words that are not a
+    byline's or a post header's ("Nov 18, 2019 at 9:24 pm ET", "Chris Davies - Nov 19, 2019",
+    "Posted by Michael David Smith on November 19, 2019, 6:21 AM EST", "Von Moritz Bachmann
+    publiziert am 25. September 2018"): a publication stamp, never a page's title or a heading."""
+    if sh.units > _STAMP_MAX_UNITS or sh.cjk or _DAY_OR_TIME.search(text) is None:
+        return False
+    return len(_WORD.findall(_STAMP_WORDS.sub(" ", _DATE_TOKENS.sub(" ", text)))) <= 3
 
 
 def comment_header(text: str, sh: Shape) -> bool:

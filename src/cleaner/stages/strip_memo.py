@@ -35,6 +35,7 @@ class _Seen:
     head: bool | None = None  # strip_layout.comment_header
     key: object = _UNSET  # int | None: templates.line_key (through _line_key's own memo)
     row: str | None = None  # strip_layout.row_key
+    stamp: bool | None = None  # strip_layout.date_stamp
 
 
 # Distinct lines remembered per rule book, in two generations: when the current one is
