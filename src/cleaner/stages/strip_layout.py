@@ -292,6 +292,8 @@ def _glued(text: str) -> bool:
     # not capitalised (a prose line has one a few words in): a short scan, not the whole line's
     # (0.089 -> 0.012-0.017 ms a document of the 5k corpus)
     prose = _LOWER_WORD.search(text)
+    if prose is not None and text.count(" ", 0, prose.start()) < 2:
+        return False  # a lower-case word among the first three: no headline of three words
     for m in _GLUE.finditer(text, 0, prose.end() if prose else len(text)):
         head, tail = text[: m.start()], text[m.start() :].split()
         run = _GLUE_RUN.search(head)
