@@ -88,7 +88,8 @@ def quarantined(docs: list[Document]) -> list[Document]:
 
 def test_discover_sorted_skips_hidden_and_readme(tmp_path: Path) -> None:
     for name in ("b.txt", "a.txt", "sub/c.html", ".hidden", ".git/x.txt", "README.md", ".gitkeep", "new\nline.txt",
-                 "crawl-00001.warc.gz.open"):  # still being written by the crawler
+                 "crawl-00001.warc.gz.open",  # still being written by the crawler
+                 "indexes/index.cdxj", "indexes/all.cdx.gz", "crawl.warc.gz.md5", "crawl.warc.gz.sha256"):  # sidecars
         write(tmp_path, name, b"x")
     found = list(discover(tmp_path))
     assert all(isinstance(f, InputFile) for f in found)

@@ -35,6 +35,9 @@ _HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
 _TEXT_SUFFIXES = (".txt", ".text", ".md")
 _IGNORED_NAMES = (".gitkeep",)
+# An archive's sidecars: CDX/CDXJ indexes and checksum files describe inputs and are not inputs
+# (read as text, a pywb collection's index became hundreds of "articles" of index lines).
+_SIDECAR_SUFFIXES = (".cdx", ".cdxj", ".cdx.gz", ".cdxj.gz", ".idx", ".md5", ".sha1", ".sha256", ".sha512")
 # A WARC still being written: Heritrix, warcprox and pywb name it `<name>.open` and rename it
 # when it is closed. Read now, it would be cut short, and read again (as another file) later.
 _IN_PROGRESS_SUFFIX = ".open"
@@ -57,9 +60,11 @@ class Rejected:
 
 
 def _ignored(name: str) -> bool:
-    """Not an input (yet): hidden files, READMEs, a crawler's file still being written."""
+    """Not an input (yet): hidden files, READMEs, a crawler's file still being written, an
+    archive's index and checksum files."""
+    low = name.lower()
     return (name.startswith(".") or name.upper().startswith("README") or name in _IGNORED_NAMES
-            or name.lower().endswith(_IN_PROGRESS_SUFFIX))
+            or low.endswith(_IN_PROGRESS_SUFFIX) or low.endswith(_SIDECAR_SUFFIXES))
 
 
 def _utf8_name(name: str) -> bool:
