@@ -64,13 +64,20 @@ def meta_map(root: etree._Element) -> dict[str, str]:
 
 
 def title_of(root: etree._Element, meta: dict[str, str]) -> str | None:
-    """og:title, else the page <title> without its " | Site" part; an <h1> the titles contain wins."""
+    """og:title, else the page <title> without its " | Site" part; an <h1> the titles contain wins,
+    and so does a short one that is a whole part of a title split at its separators."""
     og = _clean(meta.get("og:title") or meta.get("twitter:title"))
     head = root.find(".//title")
     page = _clean(head.text if head is not None else "")
     h1s = [_clean(etree.tostring(h, method="text", encoding=str, with_tail=False)) for h in root.iter("h1")]
     for h1 in h1s:
         if len(h1) >= 10 and ((og and h1 in og) or (page and h1 in page)):
+            return h1
+    # a short <h1> that is one whole side of the title's separator ("Escopete" of "Escopete -
+    # Biquipedia, a enciclopedia libre"): the headline, though the site's name is longer
+    parts = {p.casefold() for t in (og, page) if t for p in _TITLE_SEP.split(t)}
+    for h1 in h1s:
+        if h1 and len(parts) > 1 and h1.casefold() in parts:
             return h1
     site = _clean(meta.get("og:site_name") or meta.get("application-name"))
     if og:

@@ -41,7 +41,8 @@ _HIDDEN_CLASSES = frozenset(
 TOKEN_RULES: dict[str, str] = {}
 for _rule, _words in {
     "nav": "nav navbar navigation menu menubar submenu megamenu breadcrumb breadcrumbs crumbs "
-    "pagination pager skiplink skip topbar toolbar tabbar",
+    "pagination pager skiplink skip topbar toolbar tabbar "
+    "editsection noprint",  # MediaWiki's [edit] links, and what a page leaves out of its printout
     "header": "masthead",
     "footer": "footer colophon copyright",
     "aside": "sidebar aside rail widgets widgetarea sidecol",

@@ -117,13 +117,33 @@ def _boring(el: etree._Element, measure: Measure) -> str | None:
     if ld < _ALL_LINKS and len(_PUNCT.findall(text_of(el))) >= 10:
         return None
     if tag == "p":
-        return "link-density" if ld > 0.6 else None
+        if ld > 0.6 and not _linked_sentence(el, ld):
+            return "link-density"
+        return None
     weight = class_weight(el)
     if weight < 0:
         return "low-score"
     if ld > (0.5 if weight >= 25 else 0.33):
         return "link-density"
     return None
+
+
+_SENTENCE_END = ("." , "!", "?", "。", "！", "？", ".)", ".\"", ".”")
+
+
+_LINK_WORDS = 8  # the most words a link of a linked sentence holds (a name, a term)
+
+
+def _linked_sentence(p: etree._Element, ld: float) -> bool:
+    """A sentence whose nouns are links (a wiki's lead: "Escopete ye un municipio d'a provincia
+    de Guadalachara, en a comunidat autonoma de ..."): twelve words or more, a sentence's end,
+    a share of words outside the links, and short links (terms and names). Menus and link
+    lists end without a sentence's end; a paragraph that carries headlines in its links (hover
+    cards, "related" inlines) has long ones."""
+    text = text_of(p)
+    if ld > 0.85 or len(text.split()) < 12 or not text.rstrip().endswith(_SENTENCE_END):
+        return False
+    return all(len(text_of(a).split()) <= _LINK_WORDS for a in p.iter("a"))
 
 
 def render(elements: list[etree._Element], drop: Drop, measure: Measure) -> list[tuple[str, str]]:
