@@ -324,6 +324,31 @@ def test_title_prefers_h1_and_strips_site_name() -> None:
 
 
 @pytest.mark.parametrize(
+    ("head", "h1s", "expected"),
+    [
+        # the site's branding <h1>, named by og:site_name: the post's own <h1> is the headline
+        ('<title>Leader spotlight: Erin Spiceland - The GitHub Blog</title><meta property="og:title" '
+         'content="Leader spotlight: Erin Spiceland"><meta property="og:site_name" content="The GitHub Blog">',
+         ["The GitHub Blog", "Leader spotlight: Erin Spiceland"], "Leader spotlight: Erin Spiceland"),
+        # without og:site_name, og:title names the headline side: the other side is branding
+        ('<title>Jangan Membenci Satu Kaum - Kabar tentang Dunia Islam</title>'
+         '<meta property="og:title" content="Jangan Membenci Satu Kaum">',
+         ["Kabar tentang Dunia Islam"], "Jangan Membenci Satu Kaum"),
+        # a short headline beside a longer site name, no og:title naming a side
+        ("<title>Escopete - Biquipedia, a enciclopedia libre</title>", ["Escopete"], "Escopete"),
+        # the <h1> headline that the <title> holds wins over a shorter social og:title
+        ('<title>Video Shows Dramatic Rescue of Kidnapped Fort Worth Girl - NBC 5</title>'
+         '<meta property="og:title" content="Video Shows Rescue of Kidnapped Girl">',
+         ["Video Shows Dramatic Rescue of Kidnapped Fort Worth Girl"],
+         "Video Shows Dramatic Rescue of Kidnapped Fort Worth Girl"),
+    ],
+)
+def test_title_is_the_headline_not_the_sites_branding(head: str, h1s: list[str], expected: str) -> None:
+    body = "".join(f"<h1>{h}</h1>" for h in h1s) + "<p>" + "Some words of the article body. " * 20 + "</p>"
+    assert extract_html(f"<html><head>{head}</head><body>{body}</body></html>").title == expected
+
+
+@pytest.mark.parametrize(
     ("tag", "expected"),
     [("en-US", "en"), ("de_DE", "de"), ("zh-TW", "zh-Hant"), ("zh-HK", "zh-Hant"), ("zh-Hant-TW", "zh-Hant"),
      ("zh-CN", "zh-Hans"), ("zh-hans", "zh-Hans"), ("zh", "zh"), ("", None), ("12", None), ("ja", "ja")],

@@ -64,27 +64,40 @@ def meta_map(root: etree._Element) -> dict[str, str]:
 
 
 def title_of(root: etree._Element, meta: dict[str, str]) -> str | None:
-    """og:title, else the page <title> without its " | Site" part; an <h1> the titles contain wins,
-    and so does a short one that is a whole part of a title split at its separators."""
+    """The page's headline: an <h1> that og:title or the <title> contains, else og:title, else
+    the <title>, each without its " | Site" part.
+
+    An <h1> that is the site's name (og:site_name) is the site's branding, never the headline;
+    so is an <h1> that is the other side of a <title> whose headline side og:title names ("The
+    GitHub Blog" of "Leader spotlight: Erin Spiceland - The GitHub Blog"). Where og:title names
+    no side, a short <h1> that is one whole side of a title's separator wins though the site's
+    name is longer ("Escopete" of "Escopete - Biquipedia, a enciclopedia libre")."""
     og = _clean(meta.get("og:title") or meta.get("twitter:title"))
     head = root.find(".//title")
     page = _clean(head.text if head is not None else "")
-    h1s = [_clean(etree.tostring(h, method="text", encoding=str, with_tail=False)) for h in root.iter("h1")]
-    for h1 in h1s:
-        if len(h1) >= 10 and ((og and h1 in og) or (page and h1 in page)):
-            return h1
-    # a short <h1> that is one whole side of the title's separator ("Escopete" of "Escopete -
-    # Biquipedia, a enciclopedia libre"): the headline, though the site's name is longer
-    parts = {p.casefold() for t in (og, page) if t for p in _TITLE_SEP.split(t)}
-    for h1 in h1s:
-        if h1 and len(parts) > 1 and h1.casefold() in parts:
-            return h1
     site = _clean(meta.get("og:site_name") or meta.get("application-name"))
+    h1s = [_clean(etree.tostring(h, method="text", encoding=str, with_tail=False)) for h in root.iter("h1")]
+    h1s = [h for h in h1s if h and h.casefold() != site.casefold()]
+    for h1 in h1s:
+        if len(h1) >= 10 and og and h1 in og:
+            return h1
+    sides = [p.casefold() for p in _TITLE_SEP.split(page)] if page else []
+    named = og.casefold() in sides if og else False  # og:title is one side of the <title>
+    for h1 in h1s:
+        if len(h1) >= 10 and page and h1 in page:
+            if named and h1.casefold() in sides and h1.casefold() != og.casefold():
+                continue  # the other side of a title whose headline og:title names: branding
+            return h1
+    if not og or _TITLE_SEP.search(og):
+        parts = {p.casefold() for t in (og, page) if t for p in _TITLE_SEP.split(t)}
+        for h1 in h1s:
+            if len(parts) > 1 and h1.casefold() in parts:
+                return h1
     if og:
         return strip_site(og, site)
     if page:
         return strip_site(page, site)
-    return next((h for h in h1s if h), None)
+    return next(iter(h1s), None)
 
 
 def strip_site(title: str, site: str = "") -> str:
