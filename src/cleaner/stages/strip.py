@@ -547,9 +547,9 @@ def _position(nonblank: list[_Line], book: RuleBook) -> None:
     # Outside the main text the edge-only rules hold, though a standfirst or a caption above
     # the text read as prose when the edges were first drawn: a byline under it is no heading
     # of the text and no title.
-    s, e = runs[0][0], runs[-1][1]
+    first_start, last_end = runs[0][0], runs[-1][1]
     for i, ln in enumerate(nonblank):
-        if not ln.rule and (i < s or i > e):
+        if not ln.rule and (i < first_start or i > last_end):
             _edge_rule(book, ln)
     keep = [False] * len(nonblank)
     for s, e in runs:
@@ -567,6 +567,7 @@ def _position(nonblank: list[_Line], book: RuleBook) -> None:
     for (_, end), (start, _) in zip(runs, runs[1:]):
         if not any(ln.rule and not _inline(ln) for ln in nonblank[end + 1 : start]):
             keep[end + 1 : start] = [True] * (start - end - 1)
+    s, e = first_start, last_end
     # The document's own title: the first candidate line, when the text starts close below it.
     first = next((i for i, ln in enumerate(nonblank) if not ln.rule), None)
     if first is not None and first < s and s - first <= 8 and _title_like(nonblank[first]):
@@ -706,8 +707,8 @@ def _tag_list(nonblank: list[_Line]) -> None:
 def _mark_headline(nonblank: list[_Line], s: int) -> None:
     """The headline of a text whose first run starts at line s, in the common layout
     'headline, byline or date line(s), text': the title-like line right above the byline and
-    date lines (those a rule removed, or date stamps that position will). Position cuts it from the text (the dev set's articles leave headlines out);
-    the title field keeps it. Without a byline or date line between, nothing is marked: a
+    date lines (those a rule removed, or date stamps that position will). Position cuts it
+    from the text (the dev set's articles leave headlines out); the title field keeps it. Without a byline or date line between, nothing is marked: a
     first line kept as the title, or a lead sentence, is what `headline()` reads."""
     i = s - 1
     while i >= 0 and s - i <= _HEADLINE_REACH and (
