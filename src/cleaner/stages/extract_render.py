@@ -128,7 +128,7 @@ def _boring(el: etree._Element, measure: Measure) -> str | None:
     return None
 
 
-_SENTENCE_END = ("." , "!", "?", "。", "！", "？", ".)", ".\"", ".”")
+_SENTENCE_END = (".", "!", "?", "。", "！", "？", ".)", ".\"", ".”")
 
 
 _LINK_WORDS = 8  # the most words a link of a linked sentence holds (a name, a term)
