@@ -231,7 +231,8 @@ def _cmd_get(args: argparse.Namespace, cfg: config_mod.Config) -> int:
     from cleaner.sinks.archive_check import get_raw, get_text
 
     folder = Path(args.archive or cfg.run.archive)
-    key = _record_of_document(args.key, Path(args.state or cfg.run.state), raw=args.raw) or args.key
+    state = Path(args.state or cfg.run.state)
+    key = _record_of_document(args.key, state, raw=args.raw) or args.key
     try:
         if args.raw:
             data = get_raw(folder, key)
@@ -239,21 +240,22 @@ def _cmd_get(args: argparse.Namespace, cfg: config_mod.Config) -> int:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
         else:
-            sys.stdout.write(get_text(folder, key))
+            try:
+                text = get_text(folder, key)
+            except KeyError:
+                kept = _kept_copy_of_url(args.key, state)
+                if kept is None:
+                    raise
+                text = get_text(folder, kept)
+            sys.stdout.write(text)
     except KeyError as err:
-        kept = None if args.raw else _kept_copy_of_url(args.key, Path(args.state or cfg.run.state))
-        if kept is None:
-            raise UsageError(f"{args.key}: {err.args[0]} (folder {folder})") from None
-        try:
-            sys.stdout.write(get_text(folder, kept))
-        except KeyError as err2:
-            raise UsageError(f"{args.key}: {err2.args[0]} (folder {folder})") from None
+        raise UsageError(f"{args.key}: {err.args[0]} (folder {folder})") from None
     return EXIT_OK
 
 
 def _kept_copy_of_url(url: str, state: Path) -> str | None:
     """For a URL whose document was a duplicate (the archive holds its raw record but no text of
-    its own), the record id of the kept document's text, as `get DOC_ID` gives (said on stderr)."""
+    its own), its kept document's text record, as `get DOC_ID` gives it (`_record_of_document`)."""
     from cleaner.state.ledger import Ledger
 
     if "://" not in url or not (state / "ledger.sqlite").exists():
@@ -261,19 +263,16 @@ def _kept_copy_of_url(url: str, state: Path) -> str | None:
     ledger = Ledger(state, readonly=True)
     try:
         dups = [r for r in ledger.documents_of_url(url) if r["outcome"] == "duplicate" and r["duplicate_of"]]
-        kept = ledger.document(dups[-1]["duplicate_of"]) if dups else None
     finally:
         ledger.close()
-    if kept is None or not kept.get("text_json"):
-        return None
-    print(f"{url} is a duplicate of {kept['doc_id']}: its text", file=sys.stderr)
-    return str(json.loads(kept["text_json"])["record_id"])
+    return _record_of_document(dups[-1]["doc_id"], state, raw=False, asked=url) if dups else None
 
 
-def _record_of_document(key: str, state: Path, *, raw: bool) -> str | None:
+def _record_of_document(key: str, state: Path, *, raw: bool, asked: str | None = None) -> str | None:
     """The record id behind a document id (32 hex digits, as in clean/ and the ledger) or behind
     the WARC-Record-ID of an input record (the archive's copy has an id of its own): its raw
-    record, or its cleaned text, which for a duplicate is the kept document's (said on stderr)."""
+    record, or its cleaned text, which for a duplicate is the kept document's (said on stderr,
+    naming what was `asked` for: the key itself unless another name led to it)."""
     from cleaner.state.ledger import Ledger
 
     doc_id = re.fullmatch(r"[0-9a-f]{32}", key) is not None
@@ -293,7 +292,7 @@ def _record_of_document(key: str, state: Path, *, raw: bool) -> str | None:
             key = found[0]["doc_id"]
         row = ledger.document(key)
         if row is not None and not raw and row["outcome"] == "duplicate" and row["duplicate_of"]:
-            print(f"{key} is a duplicate of {row['duplicate_of']}: its text", file=sys.stderr)
+            print(f"{asked or key} is a duplicate of {row['duplicate_of']}: its text", file=sys.stderr)
             row = ledger.document(row["duplicate_of"])
     finally:
         ledger.close()

@@ -17,7 +17,7 @@ from cleaner.document import Document, Outcome
 from cleaner.pipeline import PREPARE, _run_stages, site_of
 from cleaner.sinks.archive_check import read_record
 from cleaner.stages import convert, dedup
-from cleaner.stages.dedup import exact_overlap, shingle_set
+from cleaner.stages.dedup import set_overlap, shingle_set
 from cleaner.stages.strip import explain_lines
 from cleaner.state.ledger import Ledger
 from cleaner.state.templates import TemplateSnapshot, TemplateStats
@@ -133,12 +133,13 @@ def _compared(text: str, kept: dict[str, Any], cfg: Config) -> list[str]:
         other = (block or b"").decode("utf-8")
     except (OSError, ValueError, KeyError) as err:
         return [f"  (the kept copy's text could not be read from the archive: {err})"]
-    contained, jaccard = exact_overlap(text, other, cfg.dedup)
+    mine, theirs = shingle_set(text, cfg.dedup), shingle_set(other, cfg.dedup)
+    contained, jaccard = set_overlap(mine, theirs)
     out = [f"  exact overlap of the two cleaned texts: containment {contained:.2f}, jaccard {jaccard:.2f}"]
-    lines, missing, changed = _line_diff(text, other, cfg)
-    theirs, lacking, _ = _line_diff(other, text, cfg)
+    lines, missing, changed = _line_diff(text, other, set(theirs.tolist()), cfg)
+    their_lines, lacking, _ = _line_diff(other, text, set(mine.tolist()), cfg)
     for label, found, of in (("only here", missing, lines), ("changed here", changed, lines),
-                             ("only in the kept copy", lacking, theirs)):
+                             ("only in the kept copy", lacking, their_lines)):
         if found:
             shown = " | ".join(repr(_short(m, 70)) for m in found[:_SHOWN_LINES])
             more = f" and {len(found) - _SHOWN_LINES} more" if len(found) > _SHOWN_LINES else ""
@@ -150,12 +151,12 @@ _SHOWN_LINES = 5
 _LINE_FOUND = 0.5  # share of a line's shingles in the other text for it to count as there (changed)
 
 
-def _line_diff(text: str, other: str, cfg: Config) -> tuple[int, list[str], list[str]]:
-    """(non-blank lines of `text`, those not in `other`, those changed there). A line is there
-    when the other has it as a line (whitespace and case aside); changed when not, but half of
-    its shingles are among the other's (a line of one shingle: when a line there contains it)."""
+def _line_diff(text: str, other: str, pool: set[int], cfg: Config) -> tuple[int, list[str], list[str]]:
+    """(non-blank lines of `text`, those not in `other`, those changed there; `pool`: the
+    other's `shingle_set`). A line is there when the other has it as a line (whitespace and
+    case aside); changed when not, but half of its shingles are in the pool (a line of one
+    shingle: when a line there contains it)."""
     theirs = {_norm(line) for line in other.splitlines()}
-    pool = set(shingle_set(other, cfg.dedup).tolist())
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     missing: list[str] = []
     changed: list[str] = []

@@ -470,3 +470,12 @@ def test_rescoring_after_removals_reuses_only_unchanged_paragraphs() -> None:
             assert list(reused.score.items()) == list(fresh.score.items())
             assert reused.measure.length == fresh.measure.length
             assert reused.measure.links == fresh.measure.links
+
+
+def test_line_edges_strip_what_str_strip_does_but_the_mojibake_bytes() -> None:
+    """extract_render._EDGE_WS, written out: every character str.strip removes but the no-break
+    space and NEL (bytes A0 and 85 of a character read as cp1252 or Latin-1), plus ZWSP."""
+    from cleaner.stages.extract_render import _EDGE_WS
+
+    expected = {chr(c) for c in range(0x110000) if chr(c).isspace()} - {"\xa0", "\x85"} | {"\u200b"}
+    assert set(_EDGE_WS) == expected

@@ -515,7 +515,11 @@ def shingle_set(text: str, cfg: DedupConfig) -> np.ndarray:
 def exact_overlap(a: str, b: str, cfg: DedupConfig) -> tuple[float, float]:
     """(containment of the smaller text's shingles in the other's, Jaccard), exactly: what the
     index estimates from samples (over all shingles, where its rules weigh content lines)."""
-    sa, sb = shingle_set(a, cfg), shingle_set(b, cfg)
+    return set_overlap(shingle_set(a, cfg), shingle_set(b, cfg))
+
+
+def set_overlap(sa: np.ndarray, sb: np.ndarray) -> tuple[float, float]:
+    """`exact_overlap` of two `shingle_set`s already at hand."""
     if not (sa.size and sb.size):
         return 0.0, 0.0
     shared = np.intersect1d(sa, sb, assume_unique=True).size

@@ -89,7 +89,7 @@ def title_of(root: etree._Element, meta: dict[str, str]) -> str | None:
                 continue  # the other side of a title whose headline og:title names: branding
             return h1
     if not og or _TITLE_SEP.search(og):
-        parts = {p.casefold() for t in (og, page) if t for p in _TITLE_SEP.split(t)}
+        parts = {*sides, *(p.casefold() for p in _TITLE_SEP.split(og))} if og else set(sides)
         for h1 in h1s:
             if len(parts) > 1 and h1.casefold() in parts:
                 return h1

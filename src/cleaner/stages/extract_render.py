@@ -23,7 +23,9 @@ from cleaner.stages.extract_score import BLOCK_TAGS, Measure, class_weight, text
 # ("Ñ\x85" is х), and repair, which runs next, can only decode such a sequence whole. Repair
 # turns the no-break spaces left afterwards into spaces (`repair.fix_invisibles`).
 _INLINE_WS = re.compile(r"[ \t\n\r\f\v\u200b]+")
-_EDGE_WS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace() and c not in (0xA0, 0x85)) + "\u200b"
+# str.strip's whitespace less A0 and 85 (tests/unit/test_extract.py derives it), and ZWSP
+_EDGE_WS = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+            "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\u200b")
 _ASCII_SEPARATORS = re.compile(r"[\x1c-\x1f]")  # ASCII whitespace to str.split, not in _INLINE_WS
 _PUNCT = re.compile(r"[,，、。;；.!?！？]")
 _HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())

@@ -547,19 +547,20 @@ def _position(nonblank: list[_Line], book: RuleBook) -> None:
     # Outside the main text the edge-only rules hold, though a standfirst or a caption above
     # the text read as prose when the edges were first drawn: a byline under it is no heading
     # of the text and no title.
-    first_start, last_end = runs[0][0], runs[-1][1]
+    s, e = runs[0][0], runs[-1][1]  # the main text's first and last line
     for i, ln in enumerate(nonblank):
-        if not ln.rule and (i < first_start or i > last_end):
+        if not ln.rule and (i < s or i > e):
             _edge_rule(book, ln)
     keep = [False] * len(nonblank)
-    for s, e in runs:
+    for run_start, run_end in runs:
         # Headings right above a run belong to the article ("Einleitung", a subtitle).
-        k = s
-        while k > 0 and s - k < 2 and _heading_like(nonblank[k - 1]) and not _menu_from(nonblank, k - 1, -1):
+        k = run_start
+        while (k > 0 and run_start - k < 2 and _heading_like(nonblank[k - 1])
+               and not _menu_from(nonblank, k - 1, -1)):
             if k >= 2 and _is_metadata(nonblank[k - 2]) and nonblank[k - 1].shape.units <= 3:
                 break  # a category label under the date line is metadata, not a heading
             k -= 1
-        for i in range(k, e + 1):
+        for i in range(k, run_end + 1):
             keep[i] = True
     # Between two runs of the article, lines that no rule removed are the article's too (a
     # list, a table, short paragraphs): furniture inside an article (a "Related" box, share
@@ -567,7 +568,6 @@ def _position(nonblank: list[_Line], book: RuleBook) -> None:
     for (_, end), (start, _) in zip(runs, runs[1:]):
         if not any(ln.rule and not _inline(ln) for ln in nonblank[end + 1 : start]):
             keep[end + 1 : start] = [True] * (start - end - 1)
-    s, e = first_start, last_end
     # The document's own title: the first candidate line, when the text starts close below it.
     first = next((i for i, ln in enumerate(nonblank) if not ln.rule), None)
     if first is not None and first < s and s - first <= 8 and _title_like(nonblank[first]):

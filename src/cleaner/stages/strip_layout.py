@@ -69,10 +69,12 @@ _DATE_TOKENS = re.compile(
     rf"|\b(?:{_by_first(_TIME_WORDS)})\b",
     re.IGNORECASE,
 )
+# What names a day or a time: a time of day, a numeric date, "ago", a month and its day.
+_DAY_PARTS = (r"\d{1,2}:\d{2}", r"\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b", r"\bago\b",
+              rf"\b(?:{_MONTHS})\b\.?\s*\d{{1,2}}\b")
+# Any date, a year alone included (dateish).
 _HAS_DATE = re.compile(
-    rf"\d{{1,2}}:\d{{2}}|\b\d{{4}}\b|\b\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}\b|\bago\b|\bvor\b"
-    rf"|\b(?:{_MONTHS})\b\.?\s*\d{{1,2}}\b|\b\d{{1,2}}\.?\s*(?:{_MONTHS})\b",
-    re.IGNORECASE,
+    "|".join((*_DAY_PARTS, r"\b\d{4}\b", r"\bvor\b", rf"\b\d{{1,2}}\.?\s*(?:{_MONTHS})\b")), re.IGNORECASE
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _COMMENT_HEAD = re.compile(
@@ -106,8 +108,7 @@ def dateish(text: str, sh: Shape) -> bool:
 
 # A day of a month or a time of day, not a year alone ("Milan Design Week 2018" is a headline).
 _DAY_OR_TIME = re.compile(
-    rf"\d{{1,2}}:\d{{2}}|\b\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}\b|\b\d{{4}}-\d{{1,2}}-\d{{1,2}}\b|\bago\b"
-    rf"|\b(?:{_MONTHS})\b\.?\s*\d{{1,2}}\b|\b\d{{1,2}}\.?\s*(?:de\s+)?(?:{_MONTHS})\b",
+    "|".join((*_DAY_PARTS, r"\b\d{4}-\d{1,2}-\d{1,2}\b", rf"\b\d{{1,2}}\.?\s*(?:de\s+)?(?:{_MONTHS})\b")),
     re.IGNORECASE,
 )
 
