@@ -104,6 +104,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state", metavar="DIR", help="state folder, to find a document id (default state/)")
     p.add_argument("--config", metavar="FILE")
 
+    p = sub.add_parser("removed", help="what the rules removed across the archive: lines and documents per rule, "
+                       "and the texts a rule removed most often",
+                       description="Count what extract and strip removed from the archive's clean documents, "
+                       "per rule; with RULE, list the distinct texts those rules removed, on most documents first. "
+                       "Read from the archive's metadata records.")
+    p.add_argument("rule", nargs="?", metavar="RULE",
+                   help="a rule id or a shell pattern: 'strip:en:newsletter', 'en:*', 'newsletter' (any language), "
+                        "'template'")
+    p.add_argument("--archive", metavar="DIR", help="archive folder (default archive/)")
+    p.add_argument("--site", metavar="HOST", help="only documents of this site (a URL host, or an input sub-folder)")
+    p.add_argument("--run", metavar="RUN_ID", help="only documents this run cleaned (run ids: cleaner status)")
+    p.add_argument("--top", metavar="N", type=int, default=20, help="texts to list (default 20; 0: all)")
+    p.add_argument("--json", action="store_true", help="JSON lines: one text (with RULE) or one rule a line")
+    p.add_argument("--config", metavar="FILE")
+
     p = sub.add_parser("report", help="write an HTML report of a run (outcomes, rules, sites, duplicates, quarantine)",
                        description="Write a self-contained HTML page about a run, read from the ledger.")
     p.add_argument("--run", metavar="RUN_ID", help='a run id from cleaner status, or "all" (default: the last run)')
@@ -153,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = {
             "run": _cmd_run, "status": _cmd_status, "explain": _cmd_explain,
             "verify": _cmd_verify, "get": _cmd_get, "config": _cmd_config, "report": _cmd_report,
+            "removed": _cmd_removed,
         }[args.command]
         return handler(args, cfg)
     except CleanerError as err:
@@ -302,6 +318,17 @@ def _record_of_document(key: str, state: Path, *, raw: bool, asked: str | None =
     if not ref:  # a quarantined document has no text; an unreadable input no raw record either
         raise UsageError(f"{key}: the document is {row['outcome']} and has no {'raw' if raw else 'text'} record")
     return str(json.loads(ref)["record_id"])
+
+
+def _cmd_removed(args: argparse.Namespace, cfg: config_mod.Config) -> int:
+    from cleaner.removals import as_json_lines, removals, render
+
+    folder = Path(args.archive or cfg.run.archive)
+    if not folder.is_dir():
+        raise UsageError(f"archive folder not found: {folder}")
+    found = removals(folder, args.rule, site=args.site, run=args.run)
+    print(as_json_lines(found, args.rule) if args.json else render(found, args.rule, args.top), end="" if args.json else "\n")
+    return EXIT_OK
 
 
 def _cmd_report(args: argparse.Namespace, cfg: config_mod.Config) -> int:

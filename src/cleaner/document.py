@@ -67,6 +67,15 @@ class Edit(NamedTuple):
         return self._asdict()
 
 
+REMOVING_STAGES = ("extract", "strip")  # their edits take lines and blocks out; the others fix text in place
+
+
+def removes_content(stage: str, action: str, rule: str) -> bool:
+    """An edit that took content out of the text (a rule's removal), not one that closed the
+    blank lines left behind (strip's `whitespace`) or fixed text in place."""
+    return action == "remove" and stage in REMOVING_STAGES and rule != "whitespace"
+
+
 class Outcome(str, Enum):
     CLEAN = "clean"
     DUPLICATE = "duplicate"

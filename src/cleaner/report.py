@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cleaner.document import REMOVING_STAGES
 from cleaner.errors import FatalError, UsageError
 from cleaner.state.ledger import Ledger
 from cleaner.state.levels import table_columns, table_exists
@@ -29,7 +30,6 @@ MAX_MEMBERS = 12
 MAX_QUARANTINED = 500
 MAX_BARS = 20
 OUTCOME_COLOURS = {"clean": "#3b8b4a", "duplicate": "#3f6fb5", "quarantined": "#c0392b"}
-REMOVING_STAGES = ("extract", "strip")  # their edits take lines/blocks out; the others fix in place
 
 
 @dataclass

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from cleaner import __version__
-from cleaner.report import MAX_BARS, OUTCOME_COLOURS, REMOVING_STAGES, ReportData
+from cleaner.document import REMOVING_STAGES
+from cleaner.report import MAX_BARS, OUTCOME_COLOURS, ReportData
 
 def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)

@@ -296,9 +296,12 @@ def _stored(filename: str, offset: int, length: int, headers: list[tuple[str, st
     return StoredRecord(ref, _get(headers, "WARC-Type") or "", tuple(headers), block)
 
 
-def scan(archive_dir: Path) -> Iterator[StoredRecord]:
-    """Every record of every file, in file order (blocks included)."""
+def scan(archive_dir: Path, *, text_series: bool = False) -> Iterator[StoredRecord]:
+    """Every record of every file, in file order (blocks included); `text_series`: only the
+    files of cleaned texts and provenance (the metadata records are there)."""
     for path in warc_files(archive_dir):
+        if text_series and _series_of(path.name) != TEXT_INDEX_NAME:
+            continue
         for m in _members(path):
             if m.error:
                 break

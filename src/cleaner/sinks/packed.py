@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from cleaner.config import ArchiveConfig
-from cleaner.document import Document, Outcome
+from cleaner.document import Document, Outcome, removes_content
 from cleaner.sinks.corpus import LINE_ENCODER, added_now, article_line_bytes, json_text
 from cleaner.sinks.warc import PackedArticle, RecordBuilder
 
@@ -47,7 +47,7 @@ def removed_counts(doc: Document) -> dict[str, int]:
     """Lines and blocks removed per rule (the run summary's "removed per rule")."""
     out: dict[str, int] = {}
     for e in doc.edits:
-        if e.action == "remove" and e.stage in ("strip", "extract") and e.rule != "whitespace":
+        if removes_content(e.stage, e.action, e.rule):
             key = f"{e.stage}:{e.rule}"
             out[key] = out.get(key, 0) + 1
     return out
@@ -60,7 +60,7 @@ def edit_counts(doc: Document) -> tuple[dict[str, int], dict[str, int]]:
     for e in doc.edits:
         key = f"{e.stage}:{e.rule}"
         rules[key] = rules.get(key, 0) + 1
-        if e.action == "remove" and e.stage in ("strip", "extract") and e.rule != "whitespace":
+        if removes_content(e.stage, e.action, e.rule):
             removed[key] = removed.get(key, 0) + 1
     return rules, removed
 
