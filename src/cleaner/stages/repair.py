@@ -441,15 +441,21 @@ def _trim_common(a: str, b: str) -> tuple[int, int]:
 
 # --- invisible characters ----------------------------------------------------------------------
 
-_INVISIBLE = re.compile(r"[\u200b\u2060\ufeff\u00ad\u200e\u200f]+")
+# Zero-width space, word joiner, BOM, soft hyphen; the bidi controls (marks, embeddings and
+# overrides, isolates), the deprecated format controls and interlinear annotation marks (ftfy's
+# remove_control_chars has these two, but clean-looking text never reaches ftfy here) and the
+# Mongolian vowel separator: none shows, none is a letter's. ZWJ/ZWNJ (emoji sequences,
+# Persian and Indic words) and variation selectors stay.
+_INVISIBLE_CHARS = "\u200b\u2060\ufeff\u00ad\u200e\u200f\u202a-\u202e\u2066-\u206f\ufff9-\ufffb\u180e"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]+")
 # A no-break space with the spaces around it: one space inside a line, nothing at its edges
 # (HTML's "&nbsp; &nbsp;" indents and fillers; extract leaves them to repair, see extract_render).
 _NBSP = re.compile(r"[ \u00a0\u202f\u2007]*[\u00a0\u202f\u2007][ \u00a0\u202f\u2007]*")
-_ANY_INVISIBLE = re.compile(r"[\u200b\u2060\ufeff\u00ad\u200e\u200f\u00a0\u202f\u2007]")
+_ANY_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}\u00a0\u202f\u2007]")
 
 
 def fix_invisibles(text: str, edits: list[Edit]) -> str:
-    """Zero-width, BOM, soft hyphen, bidi marks go; no-break spaces become spaces (a run of them
+    """Zero-width, BOM, soft hyphen, bidi and format controls go; no-break spaces become spaces (a run of them
     and spaces one space; at a line's edges nothing). ZWJ stays."""
     if text.isascii() or not _ANY_INVISIBLE.search(text):
         return text
