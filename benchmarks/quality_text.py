@@ -17,6 +17,7 @@ from pathlib import Path
 from cleaner.config import ConvertConfig, RepairConfig
 from cleaner.stages.convert import convert_text
 from cleaner.stages.repair import repair_text
+from cleaner.stages.repair_pinyin import removed_glosses
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CASES = ROOT / ".." / "shared" / "eval" / "text" / "cases.jsonl"
@@ -24,8 +25,8 @@ SCORER = ROOT / ".." / "shared" / "tools" / "score_text.py"
 
 
 def normalise(text: str) -> str:
-    repaired, _ = repair_text(text, RepairConfig())
-    converted, _, _ = convert_text(repaired, ConvertConfig())
+    repaired, edits = repair_text(text, RepairConfig())
+    converted, _, _ = convert_text(repaired, ConvertConfig(), glossed=removed_glosses(edits))  # as convert() does
     return converted
 
 

@@ -90,3 +90,19 @@ def test_a_kanji_only_headline_of_a_chinese_document_is_converted_with_it() -> N
     assert convert_text(headline)[0] == headline  # alone: it may be Japanese
     japanese = f"{headline}\n\n東京都の新しい庁舎が完成しました。市民の皆さんは見学できます。"
     assert convert_text(japanese)[0] == japanese
+
+
+def test_a_short_text_that_carried_pinyin_glosses_is_chinese_whatever_language_id_says() -> None:
+    """'開(kāi)源組(zǔ)織' alone: language ID calls '開源組織' Japanese (ja 0.87) and the line
+    has no other Chinese around it, so it stayed traditional after repair took the glosses
+    out. Mandarin glosses of traditional characters are evidence no Japanese text carries:
+    convert() reads them in the document's repair edits, and converts."""
+    text, edits = repair_text("開(kāi)源組(zǔ)織")
+    assert text == "開源組織"
+    assert convert_text(text)[0] == text  # without the evidence: it may be Japanese
+    doc = Document(id="d", source=Source(path="a.txt", sha256="0" * 64), raw=b"", text=text, edits=list(edits))
+    out = convert(doc, ConvertConfig())
+    assert out.text == "开源组织" and out.language == "zh-Hans"
+    assert any("no kana in a document with pinyin glosses" in e.note for e in out.edits if e.stage == "convert")
+    japanese, _ = repair_text("東京大学の組織")  # no glosses: no evidence, Japanese stays
+    assert convert_text(japanese, glossed=False)[0] == "東京大学の組織"

@@ -15,6 +15,7 @@ from operator import ne
 from cleaner.config import ConvertConfig
 from cleaner.document import Action, Document, Edit
 from cleaner.language import CJK, HAN, HANGUL, KANA, Route, opencc_converter, route, script_counts, text_language
+from cleaner.stages.repair_pinyin import removed_glosses
 
 STAGE = "convert"
 
@@ -86,9 +87,9 @@ class _Edits:
 _CHINESE_AROUND = 3
 
 
-def _as_chinese(r: Route) -> tuple[str, Route]:
+def _as_chinese(r: Route, why: str) -> tuple[str, Route]:
     lang = "zh-Hant" if r.trad > r.simp else "zh-Hans"
-    return lang, Route(lang, f"{r.reason}, but no kana in a Chinese document", r.trad, r.simp)
+    return lang, Route(lang, f"{r.reason}, but no kana in {why}", r.trad, r.simp)
 
 
 def _unconverted_lang(text: str, trad: int, simp: int) -> str | None:
@@ -103,8 +104,13 @@ def _unconverted_lang(text: str, trad: int, simp: int) -> str | None:
     return "zh-Hant" if trad > simp else "zh-Hans"
 
 
-def convert_text(text: str, cfg: ConvertConfig | None = None) -> tuple[str, list[Edit], str | None]:
-    """(converted text, edits, language tag). Text without Han characters is only identified."""
+def convert_text(text: str, cfg: ConvertConfig | None = None, *, glossed: bool = False,
+                 ) -> tuple[str, list[Edit], str | None]:
+    """(converted text, edits, language tag). Text without Han characters is only identified.
+
+    `glossed`: repair removed Mandarin pinyin glosses of traditional characters from it
+    (`repair_pinyin`), which no Japanese text carries: a kana-free line that language ID
+    alone calls Japanese is Chinese then, however short the document ('開(kāi)源組(zǔ)織')."""
     cfg = cfg or ConvertConfig()
     edits: list[Edit] = []
     if not CJK.search(text):  # most documents: one scan instead of three
@@ -155,11 +161,13 @@ def convert_text(text: str, cfg: ConvertConfig | None = None) -> tuple[str, list
         if not han:
             other += len(line)
         elif r is not None:
-            if lang == "ja" and r.reason.startswith("langid") and kana_free and chinese >= _CHINESE_AROUND * han:
+            if lang == "ja" and r.reason.startswith("langid") and kana_free and (
+                glossed or chinese >= _CHINESE_AROUND * han
+            ):
                 # language ID alone called a short kana-free line Japanese (a headline of
                 # kanji); Japanese writing of any length has kana, this document has none, and
-                # its other lines are Chinese
-                lang, r = _as_chinese(r)
+                # its other lines are Chinese (or it carried Mandarin glosses)
+                lang, r = _as_chinese(r, "a document with pinyin glosses" if glossed else "a Chinese document")
             simplified_doc = r.simp > r.trad and doc_simp > doc_trad
             if lang in ("zh-Hant", "zh-Hans") and not simplified_doc:
                 out.record(pos, line, done[k], rule, r.reason)
@@ -177,7 +185,7 @@ def convert_text(text: str, cfg: ConvertConfig | None = None) -> tuple[str, list
 
 
 def convert(doc: Document, cfg: ConvertConfig) -> Document:
-    doc.text, edits, lang = convert_text(doc.text, cfg)
+    doc.text, edits, lang = convert_text(doc.text, cfg, glossed=removed_glosses(doc.edits))
     doc.edits.extend(edits)
     if lang:
         doc.language = lang

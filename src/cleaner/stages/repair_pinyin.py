@@ -9,12 +9,14 @@ traditional-only characters, and only those whose syllable is a reading of the c
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from cleaner.document import Edit, Rewriter
 from cleaner.language import HAN, traditional_only
 from cleaner.stages.repair_gbk import SYLLABLE, readings
 
 STAGE = "repair"
+GLOSS_RULE = "pinyin-gloss"
 
 _GLOSS = re.compile(rf"([\u3400-\u9fff])([(（])({SYLLABLE})([)）])")
 _HINT = re.compile(rf"[(（]{SYLLABLE}[)）]")
@@ -38,6 +40,12 @@ def remove_pinyin_glosses(text: str, edits: list[Edit]) -> str:
         return text
     rw = Rewriter(text, STAGE)
     for m in spam:
-        rw.remove(m.start(2), m.end(4), "pinyin-gloss",
+        rw.remove(m.start(2), m.end(4), GLOSS_RULE,
                   f"reading of traditional-only {m.group(1)}; {len(spam)} such in the document")
     return rw.apply(edits)
+
+
+def removed_glosses(edits: Iterable[Edit]) -> bool:
+    """Did repair remove pinyin glosses (edits of a document or of `repair_text`)? Convert
+    takes it as evidence: Mandarin glosses of traditional characters mean Chinese text."""
+    return any(e.rule == GLOSS_RULE and e.stage == STAGE for e in edits)
