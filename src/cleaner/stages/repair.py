@@ -33,14 +33,25 @@ STAGE = "repair"
 _ENTITY = re.compile(r"&(?:amp;)*(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _INLINE = (
     "a|abbr|b|bdi|bdo|big|cite|code|del|dfn|em|font|i|ins|kbd|mark|q|s|samp|small|span|strike"
-    "|strong|sub|sup|time|tt|u|var|wbr|p|div|section|article|header|footer|li|ul|ol|h[1-6]"
-    "|blockquote|figure|figcaption|table|tr|td|th|tbody|thead|img|label|nobr|center"
+    "|strong|sub|sup|time|tt|u|var|wbr|img|label|nobr"
 )
+# Tags that end a line where they stand between two words ('eins</p><p>zwei'), or a table
+# cell's tags a word ('<td>A</td><td>B</td>'); at the text's edges or beside a space they go.
+_BLOCK = (
+    "p|div|section|article|header|footer|li|ul|ol|h[1-6]|blockquote|figure|figcaption|table"
+    "|tr|tbody|thead|center|td|th"
+)
+_CELL = ("td", "th")
 # A tag needs a known name and name=value attributes, so `a < b`, `a<b und c > d`, `<3` and
 # `x<y && z>w` are not tags.
 _ATTRS = r"""(?:\s+[A-Za-z_:][\w:.-]*\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'<>=`]+))*\s*/?"""
 _TAG = re.compile(rf"<(?:/(?:{_INLINE})\s*|(?:{_INLINE}){_ATTRS})>", re.IGNORECASE)
+_ONE_BLOCK = rf"<(?:/(?:{_BLOCK})\s*|(?:{_BLOCK}){_ATTRS})>"
+_BLOCK_RUN = re.compile(rf"{_ONE_BLOCK}(?:\s*{_ONE_BLOCK})*", re.IGNORECASE)
+_BLOCK_NAME = re.compile(r"</?\s*([A-Za-z0-9]+)")
 _BR = re.compile(rf"<br{_ATTRS}>", re.IGNORECASE)
+# A comment left in the text, with one of two spaces around it ('Text <!-- x --> weiter').
+_COMMENT = re.compile(r" <!--.*?-->(?= )|<!--.*?-->", re.DOTALL)
 # `/span>` whose `<` was lost. Not inside a URL or path (ASCII word, `/`, `:`, `=` before it);
 # after `?` it belongs to GBK damage, which runs later.
 _ORPHAN_NAMES = "span|strong|font|div|em|small|sup|sub|p|li|h[1-6]|b|i|u|a"
@@ -61,10 +72,26 @@ def fix_html_residue(text: str, edits: list[Edit]) -> str:
         rw.sub(_ENTITY, _entity, "html-entity")
     if "<" in text:
         rw.sub(_BR, "\n", "html-tag", "line break")
+        rw.sub(_BLOCK_RUN, lambda m: _block_break(text, m), "html-tag", "block boundary")
         rw.sub(_TAG, "", "html-tag")
+        if "<!--" in text:
+            rw.sub(_COMMENT, "", "html-comment")
     if ">" in text:
         rw.sub(_ORPHAN, "", "orphan-tag", "closing tag whose '<' was lost")
     return rw.apply(edits)
+
+
+def _block_break(text: str, m: re.Match[str]) -> str:
+    """What a run of block tags leaves: nothing at the text's edges or beside whitespace, else
+    a space between table cells, or the run's own line breaks (a paragraph's blank line
+    stays one), at least one."""
+    start, end = m.start(), m.end()
+    if start == 0 or end == len(text) or text[start - 1].isspace() or text[end].isspace():
+        return ""
+    names = {n.lower() for n in _BLOCK_NAME.findall(m.group())}
+    if names <= set(_CELL):
+        return " "
+    return "\n" * min(2, max(1, m.group().count("\n")))
 
 
 def _remove_orphans(text: str, edits: list[Edit]) -> str:
