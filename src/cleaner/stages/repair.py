@@ -421,6 +421,29 @@ def fix_encoding(text: str, edits: list[Edit]) -> str:
     return rw.apply(edits)
 
 
+# UTF-8 Cyrillic read as KOI8-R (ftfy has no KOI8-R): the lead bytes D0/D1 become п/я and
+# every continuation byte one of KOI8-R's box-drawing and maths signs ('п∙я│п╩п╦' for
+# 'Если'). Cyrillic text never pairs п or я with those, so two such pairs in a run (with
+# ASCII between) are the evidence; the run must then decode as UTF-8.
+_KOI8_CONT = bytes(range(0x80, 0xC0)).decode("koi8-r")
+_KOI8_PAIR = f"[пя][{re.escape(_KOI8_CONT)}]"
+_KOI8_RUN = re.compile(f"{_KOI8_PAIR}(?:[ -~]*{_KOI8_PAIR})+")
+
+
+def fix_koi8r_mojibake(text: str, edits: list[Edit]) -> str:
+    """Repair runs of UTF-8 text that were decoded as KOI8-R."""
+    if text.isascii() or ("п" not in text and "я" not in text) or not _KOI8_RUN.search(text):
+        return text
+    rw = Rewriter(text, STAGE)
+    for m in _KOI8_RUN.finditer(text):
+        try:
+            fixed = m.group().encode("koi8-r").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        rw.replace(m.start(), m.end(), fixed, "koi8r-mojibake", "encode koi8-r, decode utf-8")
+    return rw.apply(edits)
+
+
 def clear_memo() -> None:
     """Forget the remembered line fixes (benchmarks of first-sight cost; tests)."""
     _line_fix.cache_clear()
@@ -535,6 +558,8 @@ def repair_text(text: str, cfg: RepairConfig | None = None) -> tuple[str, list[E
     cfg = cfg or RepairConfig()
     edits: list[Edit] = []
     text = fix_html_residue(text, edits)
+    if cfg.fix_mojibake:
+        text = fix_koi8r_mojibake(text, edits)
     plain = _plain(text)  # the passes that scan for these may be skipped; any change re-opens them
     if cfg.fix_mojibake and not plain:
         text = fix_encoding(text, edits)
