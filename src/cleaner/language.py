@@ -109,6 +109,12 @@ def traditional_not_japanese() -> frozenset[str]:
     return _char_list("traditional_not_japanese.txt")
 
 
+def chinese_only() -> frozenset[str]:
+    """Characters of Mandarin function words Japanese never writes (很, 們, 嗎, 呢, 您): kana-free
+    text with one is Chinese."""
+    return _char_list("chinese_only.txt")
+
+
 @lru_cache(maxsize=1)
 def _japanese_only_pattern() -> re.Pattern[str]:
     return _char_class(japanese_only())
@@ -117,6 +123,11 @@ def _japanese_only_pattern() -> re.Pattern[str]:
 @lru_cache(maxsize=1)
 def _kyujitai_pattern() -> re.Pattern[str]:
     return _char_class(traditional_not_japanese())
+
+
+@lru_cache(maxsize=1)
+def _chinese_only_pattern() -> re.Pattern[str]:
+    return _char_class(chinese_only())
 
 
 @lru_cache(maxsize=1)
@@ -216,7 +227,7 @@ def route(paragraph: str, ja_score: float = 0.5) -> Route:
     """Classify one paragraph for conversion; kana-free text is Chinese unless shown otherwise.
 
     Evidence in order: Hangul, kana, Japanese-only forms, traditional forms modern Japanese
-    does not use, then language ID (ja at >= ja_score). Script is the majority of
+    does not use, characters of Mandarin function words, then language ID (ja at >= ja_score). Script is the majority of
     traditional-only vs simplified-only characters.
     """
     if HANGUL.search(paragraph):
@@ -233,6 +244,9 @@ def route(paragraph: str, ja_score: float = 0.5) -> Route:
     k = _kyujitai_pattern().search(paragraph)
     if k:
         return Route(script, f"script {trad}:{simp}, traditional form {k.group()}", trad, simp)
+    c = _chinese_only_pattern().search(paragraph)
+    if c:
+        return Route(script, f"script {trad}:{simp}, chinese-only character {c.group()}", trad, simp)
     lang, score = identify(paragraph)
     if lang == "ja" and score >= ja_score:
         return Route("ja", f"langid ja {score:.2f}", trad, simp)
