@@ -243,6 +243,10 @@ _COMMENTS_HEADING = re.compile(
     r"|schreibe einen kommentar|kommentar (?:schreiben|verfassen|hinterlassen)|diskutieren sie mit"
     r"|\d+\s*[条條]?[评評][论論]|(?:网友|網友)?[评評][论論]\s*[(（]\d+[)）]"
     r"|[发發]表[评評][论論]|我要[评評][论論]"
+    r"|\d+\s+(?:comentários?|comentarios?|commentaires?|commenti|комментари(?:й|я|ев))"
+    r"|(?:comentários|comentarios|commentaires|commenti|комментарии)\s*\(\d+\)"
+    r"|deixe (?:um|seu) comentário|deja (?:un|tu) comentario|laisser un commentaire|lascia un commento"
+    r"|оставить комментарий"
 )
 _COMMENTS_AFTER = 40.0  # units of article prose before a comment section's heading
 
