@@ -229,6 +229,7 @@ _ITEM_LEAD = re.compile(r"[\d½¼¾⅓⅔⅛•·▪▸►✓✔*+–-]")
 # agencies" above tags ends a page.
 _INLINE_RULES = ("ad-marker", "teaser-prefix", "media-embed", "shortcode")
 _INLINE_MIN = 1.0
+_RELATED_BETWEEN = 9  # a related box between two runs of the text: its heading and up to 8 items
 _INLINE_BESIDE = 2
 _HEADLINE_REACH = 4  # lines above the text searched for its headline (_mark_headline)
 # The tags under a bare "Tags" heading: one line of segments of at most _TAG_WORDS words.
@@ -302,7 +303,7 @@ def _main_runs(lines: list[_Line]) -> list[tuple[int, int]]:
         if a >= 0 and (
             sc >= floor
             or sc >= opening and (_cut_off_before(lines, a, b, runs) or _list_between(lines, a, b, runs))
-            or sc >= _INLINE_MIN and _interrupted(lines, a, b, runs)
+            or sc >= _INLINE_MIN and (_interrupted(lines, a, b, runs) or _related_between(lines, a, b, runs))
         ):
             runs.append((a, b))
             todo += [(lo, a), (b + 1, hi)]
@@ -367,6 +368,20 @@ def _list_between(lines: list[_Line], a: int, b: int, runs: list[tuple[int, int]
         if len(gap) < _LIST_ITEMS or any(ln.rule or ln.shape.good for ln in gap):
             continue
         if 3 * sum(1 for ln in gap if _ITEM_LEAD.match(ln.stripped)) >= 2 * len(gap):
+            return True
+    return False
+
+
+def _related_between(lines: list[_Line], a: int, b: int, runs: list[tuple[int, int]]) -> bool:
+    """Run a..b lies below a taken run with only a related-links box between them: a teaser
+    heading and the items its list rule removed ('Related' and two headlines in the middle
+    of an article, whose text goes on below). Like an ad marker, the box interrupts the
+    article: the prose below it is the article's down to one sentence (_INLINE_MIN). A box of
+    headlines with excerpts does not pass: its list needs two headlines in a row
+    (`strip_layout.related_lists`), and an excerpt follows each of its headlines."""
+    for gap, below in _gaps(lines, a, b, runs):
+        if (below and 2 <= len(gap) <= _RELATED_BETWEEN and gap[0].rule.endswith(":teaser")
+                and all(ln.rule == "layout:related-list" for ln in gap[1:])):
             return True
     return False
 

@@ -407,6 +407,10 @@ def templated_rows(keys: Sequence[str], min_lines: int = 4) -> set[int]:
 _ITEM = re.compile(r"^(?:[•·*▪◦›»–-]\s|\d{1,2}[.)]\s)")  # a bullet or a list number
 _MAX_ITEMS = 15
 _ITEM_UNITS = 25  # a teaser headline; an article paragraph is longer
+# A Chinese or Japanese sentence: fifteen characters or more after a Han character, ending in
+# a full-width full stop, question or exclamation mark. Headlines do not end so (25 units
+# are 50 CJK characters, a whole sentence), so an unbulleted list stops there.
+_CJK_SENTENCE = re.compile(r"[\u3400-\u9fff].{14,}[。！？]$")
 
 
 def related_lists(
@@ -426,7 +430,8 @@ def related_lists(
         while j < len(texts) and j - i <= _MAX_ITEMS:
             t, sh = texts[j], shapes[j]
             item = _ITEM.match(t) is not None
-            line = rows[j] == rows[j - 1] + 1 and sh.units <= _ITEM_UNITS and not t.endswith((":", "："))
+            line = (rows[j] == rows[j - 1] + 1 and sh.units <= _ITEM_UNITS and not t.endswith((":", "："))
+                    and not (sh.cjk and _CJK_SENTENCE.search(t)))
             if not (rules[j] or item or line):
                 break
             j += 1
