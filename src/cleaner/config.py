@@ -61,7 +61,7 @@ class RepairConfig:
 
 @dataclass(frozen=True)
 class StripConfig:
-    languages: tuple[str, ...] = ("de", "en", "es", "fr", "it", "pt", "ru", "zh")  # rule files applied, besides "any"
+    languages: tuple[str, ...] = ("de", "en", "es", "fr", "it", "ja", "ko", "pt", "ru", "zh")  # rule files applied, besides "any"
     template_min_pages: int = 3  # a line on this many pages of a site is a template candidate
 
 
