@@ -327,7 +327,10 @@ def _cmd_removed(args: argparse.Namespace, cfg: config_mod.Config) -> int:
     if not folder.is_dir():
         raise UsageError(f"archive folder not found: {folder}")
     found = removals(folder, args.rule, site=args.site, run=args.run)
-    print(as_json_lines(found, args.rule) if args.json else render(found, args.rule, args.top), end="" if args.json else "\n")
+    if args.json:
+        print(as_json_lines(found, args.rule), end="")
+    else:
+        print(render(found, args.rule, args.top))
     return EXIT_OK
 
 

@@ -227,8 +227,8 @@ def route(paragraph: str, ja_score: float = 0.5) -> Route:
     """Classify one paragraph for conversion; kana-free text is Chinese unless shown otherwise.
 
     Evidence in order: Hangul, kana, Japanese-only forms, traditional forms modern Japanese
-    does not use, characters of Mandarin function words, then language ID (ja at >= ja_score). Script is the majority of
-    traditional-only vs simplified-only characters.
+    does not use, characters of Mandarin function words, then language ID (ja at >=
+    ja_score). Script is the majority of traditional-only vs simplified-only characters.
     """
     if HANGUL.search(paragraph):
         return Route("ko", "hangul")

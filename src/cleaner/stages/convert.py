@@ -104,8 +104,9 @@ def _unconverted_lang(text: str, trad: int, simp: int) -> str | None:
     return "zh-Hant" if trad > simp else "zh-Hans"
 
 
-def convert_text(text: str, cfg: ConvertConfig | None = None, *, glossed: bool = False,
-                 ) -> tuple[str, list[Edit], str | None]:
+def convert_text(
+    text: str, cfg: ConvertConfig | None = None, *, glossed: bool = False
+) -> tuple[str, list[Edit], str | None]:
     """(converted text, edits, language tag). Text without Han characters is only identified.
 
     `glossed`: repair removed Mandarin pinyin glosses of traditional characters from it

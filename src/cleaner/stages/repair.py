@@ -505,8 +505,8 @@ _ANY_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}\u00a0\u202f\u2007]")
 
 
 def fix_invisibles(text: str, edits: list[Edit]) -> str:
-    """Zero-width, BOM, soft hyphen, bidi and format controls go; no-break spaces become spaces (a run of them
-    and spaces one space; at a line's edges nothing). ZWJ stays."""
+    """Zero-width, BOM, soft hyphen, bidi and format controls go; no-break spaces become
+    spaces (a run of them and spaces one space; at a line's edges nothing). ZWJ stays."""
     if text.isascii() or not _ANY_INVISIBLE.search(text):
         return text
     rw = Rewriter(text, STAGE)
