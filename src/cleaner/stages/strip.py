@@ -426,12 +426,19 @@ def _widened(lines: list[_Line], s: int, e: int) -> tuple[int, int]:
 
 def _widens(lines: list[_Line], i: int, step: int) -> bool:
     """Line i is unruled and starts no menu, or is an interruption (one or more lines) with
-    prose beyond it (an "Advertising" link in a footer menu has more menu beyond)."""
+    prose beyond it (an "Advertising" link in a footer menu has more menu beyond); below the
+    run, a related-links box (a teaser heading, the items of its list) is one too."""
     if not lines[i].rule:
         return not _menu_from(lines, i, step)
     j = i
     while 0 <= j < len(lines) and _inline(lines[j], step > 0):
         j += step
+    if j == i and step > 0 and (lines[i].rule.endswith(":teaser") or lines[i].rule == "layout:related-list"):
+        j = i + 1
+        while j < len(lines) and lines[j].rule == "layout:related-list":
+            j += 1
+        if lines[i].rule.endswith(":teaser") and j == i + 1:
+            return False  # a heading with no list under it: the page's furniture
     return j != i and 0 <= j < len(lines) and not lines[j].rule and lines[j].shape.good
 
 
