@@ -219,7 +219,7 @@ _COLON_ITEM_UNITS = (3, 30)
 # opening cut off by an inline block. Without it, a list longer than a paragraph outweighs the
 # prose beyond it, and a short introduction or closing paragraph was cut with the list.
 _ITEM_LEAD = re.compile(r"[\d½¼¾⅓⅔⅛•·▪▸►✓✔*+–-]")
-# An ad marker, a "Read also: ..." line, an embedded player's placeholder or a shortcode
+# An ad marker, a "Read also: ..." line, a site's promotion, an embedded player's placeholder or a shortcode
 # printed unrendered between two paragraphs interrupts the article: the prose beyond it is the
 # article's, down to one sentence (a positive score, _INLINE_MIN; a short news paragraph or a
 # live blog's next entry scores well under a quarter of the main run), with at most
@@ -227,7 +227,7 @@ _ITEM_LEAD = re.compile(r"[\d½¼¾⅓⅔⅛•·▪▸►✓✔*+–-]")
 # the interruptions. An image credit interrupts only below a run and alone: its caption sits
 # above it, and the extraction dev set does not count captions as text; "SOURCE: News
 # agencies" above tags ends a page.
-_INLINE_RULES = ("ad-marker", "teaser-prefix", "media-embed", "shortcode")
+_INLINE_RULES = ("ad-marker", "teaser-prefix", "media-embed", "shortcode", "promo")
 _INLINE_MIN = 1.0
 _RELATED_BETWEEN = 9  # a related box between two runs of the text: its heading and up to 8 items
 _INLINE_BESIDE = 2
