@@ -227,7 +227,7 @@ _ITEM_LEAD = re.compile(r"[\d½¼¾⅓⅔⅛•·▪▸►✓✔*+–-]")
 # the interruptions. An image credit interrupts only below a run and alone: its caption sits
 # above it, and the extraction dev set does not count captions as text; "SOURCE: News
 # agencies" above tags ends a page.
-_INLINE_RULES = ("ad-marker", "teaser-prefix", "media-embed", "shortcode", "promo")
+_INLINE_RULES = ("ad-marker", "teaser-prefix", "media-embed", "shortcode", "promo", "caption")
 _INLINE_MIN = 1.0
 _RELATED_BETWEEN = 9  # a related box between two runs of the text: its heading and up to 8 items
 _INLINE_BESIDE = 2
