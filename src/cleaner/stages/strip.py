@@ -651,7 +651,7 @@ def _classify(
         pos = end + 1
     # 1-3: vocabulary and shape rules valid anywhere in the document.
     _spam_pass(book, nonblank)
-    # Prose in the middle of the document only needs the disclaimer checks: the first and
+    # Prose in the middle of the document only needs the `any` rules' checks: the first and
     # last few prose lines get every check (offers and bios sit there).
     prose = [i for i, ln in enumerate(nonblank) if ln.shape.good]
     full_check = set(prose[:_EDGE_PROSE] + prose[-_EDGE_PROSE:])

@@ -62,12 +62,14 @@ class RuleBook:
         self, stripped: str, units: float, edge: bool, cjk: bool, full: bool = True, low: str | None = None
     ) -> Rule | None:
         """The first rule that fires on a line (trimmed), or None. `full=False` is for prose
-        in the middle of a document: only the length-unlimited `any` rules (disclaimers).
+        in the middle of a document: only the `any` rules (unmistakable phrases, within their
+        length limits), not the start-anchored and whole-line ones.
         `low`: `stripped.lower()` where the caller has it already."""
         rs = self.every if cjk else self.latin
         if not full:
-            if rs.any_body and rs.any_body[-1][0] >= UNLIMITED:
-                return rs.any_body[-1][1].search(stripped, stripped.lower() if low is None else low)
+            for limit, grp in rs.any_body:
+                if units <= limit:
+                    return grp.search(stripped, stripped.lower() if low is None else low)
             return None
         if len(stripped) <= LINE_MAX:
             rule = _fullmatch_undecorated(rs.line_edge if edge else rs.line_body, stripped)
