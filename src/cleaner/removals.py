@@ -10,6 +10,7 @@ removed lines per rule and per distinct text.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -63,11 +64,12 @@ def removals(archive_dir: Path, pattern: str | None = None, *, site: str | None 
     want_site = _bare_host(site) if site else None
     totals: dict[str, RuleTotal] = {}
     texts: dict[tuple[str, str], RemovedText] = {}
+    listed: dict[str, bool] = {}  # stage:rule -> does `pattern` name it (asked once a rule)
     out = Removals()
     for rec in scan(Path(archive_dir), text_series=True):
         if rec.record_type != "metadata" or rec.block is None:
             continue
-        fields, edits = parse_metadata(rec.block)
+        fields, edit_lines = _split_metadata(rec.block)
         if fields.get("outcome") != "clean" or (run is not None and fields.get("cleaner-run-id") != run):
             continue
         uri = rec.ref.target_uri
@@ -76,7 +78,7 @@ def removals(archive_dir: Path, pattern: str | None = None, *, site: str | None 
         out.documents += 1
         seen_rules: set[str] = set()
         seen_texts: set[tuple[str, str]] = set()
-        for e in edits:
+        for e in _decoded(edit_lines):
             if not removes_content(e.get("stage", ""), e.get("action", ""), e.get("rule", "")):
                 continue
             key = f"{e['stage']}:{e['rule']}"
@@ -85,7 +87,12 @@ def removals(archive_dir: Path, pattern: str | None = None, *, site: str | None 
             if key not in seen_rules:
                 seen_rules.add(key)
                 total.docs += 1
-            if pattern is None or not matches(key, pattern):
+            if pattern is None:
+                continue
+            wanted = listed.get(key)
+            if wanted is None:
+                wanted = listed[key] = matches(key, pattern)
+            if not wanted:
                 continue
             tkey = (key, " ".join(str(e.get("before", "")).split()))
             item = texts.get(tkey) or texts.setdefault(tkey, RemovedText(key, tkey[1], example=uri))
@@ -93,7 +100,7 @@ def removals(archive_dir: Path, pattern: str | None = None, *, site: str | None 
             if tkey not in seen_texts:
                 seen_texts.add(tkey)
                 item.docs += 1
-    rules = [t for t in totals.values() if pattern is None or matches(t.rule, pattern)]
+    rules = [t for t in totals.values() if pattern is None or listed.get(t.rule, False)]
     out.rules = sorted(rules, key=lambda t: (-t.lines, t.rule))
     out.texts = sorted(texts.values(), key=lambda t: (-t.docs, -t.lines, t.rule, t.text))
     return out
@@ -103,22 +110,34 @@ def parse_metadata(block: bytes) -> tuple[dict[str, str], list[dict[str, object]
     """A metadata record's warc-fields block: (its fields, its `edit:` lines as dicts).
     Values are on one line each (`warc_records.field_value` folds line breaks); an edit line
     that is not a JSON object is skipped."""
+    fields, edit_lines = _split_metadata(block)
+    return fields, list(_decoded(edit_lines))
+
+
+def _split_metadata(block: bytes) -> tuple[dict[str, str], list[str]]:
+    """(fields, the `edit:` values still as JSON): the filters read the fields, and only the
+    documents they keep have their edits decoded."""
     fields: dict[str, str] = {}
-    edits: list[dict[str, object]] = []
+    edit_lines: list[str] = []
     for line in block.decode("utf-8", "replace").split("\r\n"):
         name, sep, value = line.partition(": ")
         if not sep:
             continue
         if name == "edit":
-            try:
-                edit = json.loads(value)
-            except ValueError:
-                continue
-            if isinstance(edit, dict):
-                edits.append(edit)
+            edit_lines.append(value)
         else:
             fields.setdefault(name, value)
-    return fields, edits
+    return fields, edit_lines
+
+
+def _decoded(edit_lines: list[str]) -> Iterator[dict[str, object]]:
+    for value in edit_lines:
+        try:
+            edit = json.loads(value)
+        except ValueError:
+            continue
+        if isinstance(edit, dict):
+            yield edit
 
 
 def _site(uri: str, source_path: str) -> str:

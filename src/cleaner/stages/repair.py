@@ -41,7 +41,7 @@ _BLOCK = (
     "p|div|section|article|header|footer|li|ul|ol|h[1-6]|blockquote|figure|figcaption|table"
     "|tr|tbody|thead|center|td|th"
 )
-_CELL = ("td", "th")
+_CELL = frozenset(("td", "th"))
 # A tag needs a known name and name=value attributes, so `a < b`, `a<b und c > d`, `<3` and
 # `x<y && z>w` are not tags.
 _ATTRS = r"""(?:\s+[A-Za-z_:][\w:.-]*\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'<>=`]+))*\s*/?"""
@@ -89,7 +89,7 @@ def _block_break(text: str, m: re.Match[str]) -> str:
     if start == 0 or end == len(text) or text[start - 1].isspace() or text[end].isspace():
         return ""
     names = {n.lower() for n in _BLOCK_NAME.findall(m.group())}
-    if names <= set(_CELL):
+    if names <= _CELL:
         return " "
     return "\n" * min(2, max(1, m.group().count("\n")))
 

@@ -229,6 +229,7 @@ _ITEM_LEAD = re.compile(r"[\d½¼¾⅓⅔⅛•·▪▸►✓✔*+–-]")
 # agencies" above tags ends a page.
 _INLINE_RULES = ("ad-marker", "teaser-prefix", "media-embed", "shortcode", "promo", "caption")
 _INLINE_MIN = 1.0
+_RELATED = "layout:related-list"  # the rule id of a related-links box's items
 _RELATED_BETWEEN = 9  # a related box between two runs of the text: its heading and up to 8 items
 _INLINE_BESIDE = 2
 _HEADLINE_REACH = 4  # lines above the text searched for its headline (_mark_headline)
@@ -380,10 +381,24 @@ def _related_between(lines: list[_Line], a: int, b: int, runs: list[tuple[int, i
     headlines with excerpts does not pass: its list needs two headlines in a row
     (`strip_layout.related_lists`), and an excerpt follows each of its headlines."""
     for gap, below in _gaps(lines, a, b, runs):
-        if (below and 2 <= len(gap) <= _RELATED_BETWEEN and gap[0].rule.endswith(":teaser")
-                and all(ln.rule == "layout:related-list" for ln in gap[1:])):
+        if below and 2 <= len(gap) <= _RELATED_BETWEEN and gap[0].rule.endswith(":teaser") and (
+            _past_related_box(gap, 0) == len(gap)
+        ):
             return True
     return False
+
+
+def _past_related_box(lines: list[_Line], i: int) -> int:
+    """Going down from line i of a related-links box (its teaser heading or an item of the
+    list under it): the first line past the box; -1 where line i is neither, or is a heading
+    with no list under it (the page's furniture)."""
+    heading = lines[i].rule.endswith(":teaser")
+    if not heading and lines[i].rule != _RELATED:
+        return -1
+    j = i + 1
+    while j < len(lines) and lines[j].rule == _RELATED:
+        j += 1
+    return -1 if heading and j == i + 1 else j
 
 
 def _inline(ln: _Line, after: bool = False) -> bool:
@@ -433,12 +448,10 @@ def _widens(lines: list[_Line], i: int, step: int) -> bool:
     j = i
     while 0 <= j < len(lines) and _inline(lines[j], step > 0):
         j += step
-    if j == i and step > 0 and (lines[i].rule.endswith(":teaser") or lines[i].rule == "layout:related-list"):
-        j = i + 1
-        while j < len(lines) and lines[j].rule == "layout:related-list":
-            j += 1
-        if lines[i].rule.endswith(":teaser") and j == i + 1:
-            return False  # a heading with no list under it: the page's furniture
+    if j == i and step > 0:
+        j = _past_related_box(lines, i)
+        if j < 0:
+            return False
     return j != i and 0 <= j < len(lines) and not lines[j].rule and lines[j].shape.good
 
 
@@ -512,7 +525,7 @@ def _layout(nonblank: list[_Line]) -> None:
     for a, b in related_lists(texts, shapes, rules, [ln.index for ln in nonblank]):
         for ln in nonblank[a : b + 1]:
             if not ln.rule:
-                ln.rule, ln.note = "layout:related-list", "an item of the list under a related-links heading"
+                ln.rule, ln.note = _RELATED, "an item of the list under a related-links heading"
     for i in repeated(texts, shapes, _known_keys(nonblank)):
         nonblank[i].repeat = True
     for i in data_tables(texts, shapes) | templated_rows(rows):
